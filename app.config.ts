@@ -1,0 +1,34 @@
+/**
+ * Gatehouse application configuration: the one place operators tune policy.
+ * Per-deployment values and secrets (DATABASE_URL, APP_URL, APP_SECRET, …) come from the
+ * environment instead; see `.env.example`.
+ */
+import { defineConfig } from './src/config/define-config'
+
+export default defineConfig({
+  appName: 'Gatehouse',
+  roles: ['member', 'admin', 'owner'],
+  defaultRole: 'member',
+  signUp: { isEnabled: true },
+  session: {
+    idleTimeoutSeconds: 60 * 60 * 24 * 7,
+    renewalIntervalSeconds: 60 * 60,
+    absoluteLifetimeSeconds: 60 * 60 * 24 * 30,
+    reauthWindowSeconds: 60 * 10,
+    purgeIntervalSeconds: 60 * 60,
+  },
+  client: { viewerRevalidateSeconds: 30 },
+  cookie: { sessionCookieName: 'gatehouse_session' },
+  password: { minLengthWithMfa: 8, minLengthWithoutMfa: 15, maxLength: 256 },
+  mfa: { defaultPolicy: 'optional', maxAttemptsPerChallenge: 5 },
+  lockout: { maxFailures: 10, windowSeconds: 60 * 15 },
+  rateLimits: {
+    signInPerIp: { limit: 30, windowSeconds: 60 * 5 },
+    signInPerAccount: { limit: 10, windowSeconds: 60 * 5 },
+    signUpPerIp: { limit: 10, windowSeconds: 60 * 60 },
+    passwordResetPerIp: { limit: 10, windowSeconds: 60 * 60 },
+    passwordResetPerAccount: { limit: 3, windowSeconds: 60 * 60 },
+    mfaPerIp: { limit: 30, windowSeconds: 60 * 5 },
+    ssoStartPerIp: { limit: 30, windowSeconds: 60 * 5 },
+  },
+})

@@ -1,0 +1,42 @@
+import { index, mysqlTable, varchar } from 'drizzle-orm/mysql-core'
+import { caseSensitiveVarchar, idColumn, timestamp } from './columns'
+import { users } from './users'
+
+/**
+ * Server-side sessions after Lucia's design (ADR 001). The cookie carries `<id>.<secret>`;
+ * this row holds the id and only the SHA-256 of the secret, so a leaked table grants nothing.
+ */
+export const sessions = mysqlTable(
+  'sessions',
+  {
+    id: idColumn('id').primaryKey(),
+    /** Hex SHA-256 of the token's secret half; compared in constant time. */
+    secretHash: caseSensitiveVarchar('secret_hash', 64).notNull(),
+    userId: idColumn('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at').notNull(),
+    /** Idle expiry: pushed forward by sliding renewal, never past `absolute_expires_at`. */
+    expiresAt: timestamp('expires_at').notNull(),
+    absoluteExpiresAt: timestamp('absolute_expires_at').notNull(),
+    /** Last renewal write (at most once per renewal interval, not per request). */
+    lastSeenAt: timestamp('last_seen_at').notNull(),
+    ip: varchar('ip', { length: 45 }),
+    userAgent: varchar('user_agent', { length: 512 }),
+    /** 'password' | 'oidc' | 'saml'. */
+    authMethod: varchar('auth_method', { length: 16 }).notNull(),
+    ssoConnectionId: idColumn('sso_connection_id'),
+    /** Null while a second factor is still owed ("MFA pending") or was never needed. */
+    mfaSatisfiedAt: timestamp('mfa_satisfied_at'),
+    /** Latest proof of presence (sign-in or step-up); sensitive procedures compare against it. */
+    reauthenticatedAt: timestamp('reauthenticated_at').notNull(),
+  },
+  (table) => [
+    // "List my sessions", "revoke all of a user's sessions".
+    index('sessions_user_idx').on(table.userId),
+    // The scheduled purge deletes by expiry.
+    index('sessions_expires_idx').on(table.expiresAt),
+  ],
+)
+
+export type Session = typeof sessions.$inferSelect

@@ -1,0 +1,112 @@
+/**
+ * The shape of `app.config.ts`: Gatehouse's typed, validated application configuration.
+ *
+ * Client-safe: it holds policy (roles, lifetimes, limits), never secrets. Secrets and anything that
+ * differs per deployment come from the environment (see `src/server/env.ts`).
+ */
+import { z } from 'zod'
+
+const positiveSeconds = z.number().int().positive()
+
+const rateLimitPolicySchema = z.strictObject({
+  /** How many attempts the bucket allows inside the window. */
+  limit: z.number().int().positive(),
+  windowSeconds: positiveSeconds,
+})
+
+export const appConfigSchema = z
+  .strictObject({
+    appName: z.string().min(1).max(60),
+    /** Ordered from least to most privileged; a user holds exactly one, scoped to their organization. */
+    roles: z.array(z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/)).min(1),
+    defaultRole: z.string(),
+    signUp: z.strictObject({ isEnabled: z.boolean() }),
+    session: z.strictObject({
+      /** A session unused for this long is dead (NIST 800-63B §7.2 reauthentication on inactivity). */
+      idleTimeoutSeconds: positiveSeconds,
+      /** Renewal of `expires_at` is written at most once per this interval, not on every request. */
+      renewalIntervalSeconds: positiveSeconds,
+      /** Hard cap from creation; sliding renewal never extends a session past it. */
+      absoluteLifetimeSeconds: positiveSeconds,
+      /** Sensitive procedures demand a re-authentication no older than this. */
+      reauthWindowSeconds: positiveSeconds,
+      /** How often expired rows are purged by the scheduler. */
+      purgeIntervalSeconds: positiveSeconds,
+    }),
+    client: z.strictObject({
+      /** The browser re-checks the viewer this often (and on focus / reconnect). */
+      viewerRevalidateSeconds: positiveSeconds,
+    }),
+    cookie: z.strictObject({
+      /** Base name; served over https it becomes `__Host-<name>` with `Secure`. */
+      sessionCookieName: z.string().regex(/^[a-z][a-z0-9_-]*$/),
+    }),
+    password: z.strictObject({
+      /** NIST 800-63B §3.1.1.2: at least 8 with MFA, 15 when the password is the only factor. */
+      minLengthWithMfa: z.number().int().min(8),
+      minLengthWithoutMfa: z.number().int().min(8),
+      /** Rejected before hashing so a huge input cannot burn CPU (NIST asks to allow ≥ 64). */
+      maxLength: z.number().int().min(64).max(1024),
+    }),
+    mfa: z.strictObject({
+      defaultPolicy: z.enum(['optional', 'required']),
+      /** Wrong codes allowed against one MFA challenge before the challenge is dropped. */
+      maxAttemptsPerChallenge: z.number().int().positive(),
+    }),
+    lockout: z.strictObject({
+      /** Failed sign-ins (password or MFA) per account inside the window before it locks. */
+      maxFailures: z.number().int().positive(),
+      windowSeconds: positiveSeconds,
+    }),
+    rateLimits: z.strictObject({
+      signInPerIp: rateLimitPolicySchema,
+      signInPerAccount: rateLimitPolicySchema,
+      signUpPerIp: rateLimitPolicySchema,
+      passwordResetPerIp: rateLimitPolicySchema,
+      passwordResetPerAccount: rateLimitPolicySchema,
+      mfaPerIp: rateLimitPolicySchema,
+      ssoStartPerIp: rateLimitPolicySchema,
+    }),
+  })
+  .superRefine((config, ctx) => {
+    if (new Set(config.roles).size !== config.roles.length) {
+      ctx.addIssue({ code: 'custom', path: ['roles'], message: 'roles must be unique' })
+    }
+    if (!config.roles.includes(config.defaultRole)) {
+      ctx.addIssue({ code: 'custom', path: ['defaultRole'], message: 'defaultRole must be one of roles' })
+    }
+    const { session } = config
+    if (session.renewalIntervalSeconds >= session.idleTimeoutSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['session', 'renewalIntervalSeconds'],
+        message: 'renewal interval must be shorter than the idle timeout',
+      })
+    }
+    if (session.idleTimeoutSeconds > session.absoluteLifetimeSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['session', 'idleTimeoutSeconds'],
+        message: 'idle timeout cannot exceed the absolute lifetime',
+      })
+    }
+    if (config.password.minLengthWithMfa > config.password.minLengthWithoutMfa) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['password', 'minLengthWithMfa'],
+        message: 'the MFA minimum cannot exceed the password-only minimum',
+      })
+    }
+  })
+
+export type AppConfig = z.infer<typeof appConfigSchema>
+
+/** Validates the configuration when `app.config.ts` is first imported; a bad value fails start-up loudly. */
+export function defineConfig<const T extends AppConfig>(config: T): T {
+  const result = appConfigSchema.safeParse(config)
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`)
+    throw new Error(`app.config.ts is invalid:\n${problems.join('\n')}`)
+  }
+  return config
+}

@@ -1,0 +1,51 @@
+/**
+ * Server-only: the MySQL pool and drizzle instance. One pool per process, created on first use and
+ * closed on shutdown (an open pool keeps Node alive after SIGTERM).
+ */
+import { drizzle, type MySql2Database } from 'drizzle-orm/mysql2'
+import mysql from 'mysql2/promise'
+import * as schema from '../../../db/schema'
+import { getServerEnv } from '../env'
+import { onShutdown } from '../lifecycle'
+
+export type Database = MySql2Database<typeof schema>
+
+export type DatabaseHandle = { db: Database; pool: mysql.Pool }
+
+/** Creates a pool whose every connection speaks UTC, so drizzle's UTC dates match column DEFAULTs. */
+export function createDatabase(url: string, options: { connectionLimit?: number } = {}): DatabaseHandle {
+  const pool = mysql.createPool({
+    uri: url,
+    connectionLimit: options.connectionLimit ?? 10,
+    timezone: 'Z',
+    connectTimeout: 3000,
+    enableKeepAlive: true,
+    // Never let a stray string build a multi-statement query (SQL injection blast radius).
+    multipleStatements: false,
+  })
+  pool.on('connection', (connection) => {
+    connection.query("SET time_zone = '+00:00'")
+  })
+  return { db: drizzle(pool, { schema, mode: 'default' }), pool }
+}
+
+let handle: DatabaseHandle | undefined
+
+/** The process-wide database; requires `DATABASE_URL` (resolved by the dev script, CLI or operator). */
+export function getDatabase(): DatabaseHandle {
+  if (handle) return handle
+  const url = getServerEnv().databaseUrl
+  if (!url) throw new Error('DATABASE_URL is not set (npm run dev and the CLI resolve it; production must set it)')
+  const created = createDatabase(url)
+  handle = created
+  onShutdown(async () => {
+    if (handle === created) handle = undefined
+    await created.pool.end()
+  })
+  return created
+}
+
+/** Shorthand for handlers: the drizzle instance of the process-wide pool. */
+export function getDb(): Database {
+  return getDatabase().db
+}

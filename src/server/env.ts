@@ -1,0 +1,143 @@
+/**
+ * Server-only: the deployment environment, validated once at start-up.
+ *
+ * Production refuses to start on a weak secret or a non-https public URL (OWASP ASVS 14.1):
+ * a Gatehouse that silently runs with a guessable key or plain-http cookies is worse than one that
+ * does not run. Development generates a local secret under `.data/` instead of shipping one.
+ */
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { z } from 'zod'
+
+export type ServerEnv = {
+  mode: 'development' | 'production' | 'test'
+  /** Explicit `DATABASE_URL`, or null to let `resolve-database.ts` find one. */
+  databaseUrl: string | null
+  appUrl: URL
+  appSecret: Uint8Array
+  port: number
+  /** How many reverse proxies in front of the app may set `X-Forwarded-For`. */
+  trustProxyHops: number
+  smtpUrl: string | null
+  mailFrom: string
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+const MIN_SECRET_BYTES = 32
+const DEV_SECRET_FILE = '.data/dev-app-secret'
+
+const rawEnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^mysql:\/\//, 'must be a mysql:// URL')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  APP_URL: z.string().optional(),
+  APP_SECRET: z.string().optional(),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  MAIL_FROM: z.string().email().default('gatehouse@localhost'),
+})
+
+export class EnvError extends Error {
+  override name = 'EnvError'
+}
+
+/** Decodes APP_SECRET (hex or base64/base64url) and refuses anything short or repetitive. */
+export function parseAppSecret(value: string): Uint8Array {
+  const trimmed = value.trim()
+  const bytes = /^[0-9a-f]+$/i.test(trimmed) && trimmed.length % 2 === 0
+    ? Buffer.from(trimmed, 'hex')
+    : Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64')
+  if (bytes.length < MIN_SECRET_BYTES) {
+    throw new EnvError(
+      `APP_SECRET must encode at least ${MIN_SECRET_BYTES} random bytes (hex or base64); ` +
+        `generate one with: node -e "console.log(require('crypto').randomBytes(32).toString('base64url'))"`,
+    )
+  }
+  // A "secret" of one repeated byte pattern is a placeholder, not randomness.
+  if (new Set(bytes).size < 16) {
+    throw new EnvError('APP_SECRET looks like a placeholder (too few distinct bytes); generate a random one')
+  }
+  return new Uint8Array(bytes)
+}
+
+/** Production accepts only https, except plain http on a loopback host (to run the build locally). */
+export function parseAppUrl(value: string, mode: ServerEnv['mode']): URL {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new EnvError(`APP_URL is not a URL: set it to the public origin, e.g. https://auth.example.com`)
+  }
+  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+    throw new EnvError('APP_URL must be a bare origin (scheme, host, optional port) without path or credentials')
+  }
+  const isLoopback = LOOPBACK_HOSTS.has(url.hostname)
+  if (mode === 'production' && url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback)) {
+    throw new EnvError('APP_URL must use https in production (plain http is accepted only for localhost / 127.0.0.1)')
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new EnvError('APP_URL must be an http(s) origin')
+  }
+  return url
+}
+
+function readOrCreateDevSecret(projectRoot: string): string {
+  const file = resolve(projectRoot, DEV_SECRET_FILE)
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim()
+  const secret = randomBytes(32).toString('base64url')
+  mkdirSync(dirname(file), { recursive: true })
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 })
+  return secret
+}
+
+/** Parses an environment; throws `EnvError` with a message that says what to set. */
+export function parseServerEnv(source: NodeJS.ProcessEnv, projectRoot = process.cwd()): ServerEnv {
+  const parsed = rawEnvSchema.safeParse(source)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    throw new EnvError(`${issue.path.join('.')}: ${issue.message}`)
+  }
+  const raw = parsed.data
+  const mode = raw.NODE_ENV
+
+  if (mode === 'production' && !raw.APP_SECRET) {
+    throw new EnvError('APP_SECRET is required in production (at least 32 random bytes, hex or base64)')
+  }
+  if (mode === 'production' && !raw.DATABASE_URL) {
+    throw new EnvError('DATABASE_URL is required in production (mysql://user:password@host:3306/gatehouse)')
+  }
+  if (mode === 'production' && !raw.APP_URL) {
+    throw new EnvError('APP_URL is required in production (the https origin users reach)')
+  }
+  const appSecret = parseAppSecret(raw.APP_SECRET ?? readOrCreateDevSecret(projectRoot))
+  const appUrl = parseAppUrl(raw.APP_URL ?? `http://localhost:${raw.PORT}`, mode)
+
+  return {
+    mode,
+    databaseUrl: raw.DATABASE_URL ?? null,
+    appUrl,
+    appSecret,
+    port: raw.PORT,
+    trustProxyHops: raw.TRUST_PROXY_HOPS,
+    smtpUrl: raw.SMTP_URL ?? null,
+    mailFrom: raw.MAIL_FROM,
+  }
+}
+
+let cachedEnv: ServerEnv | undefined
+
+/** The process's environment, parsed on first use. */
+export function getServerEnv(): ServerEnv {
+  cachedEnv ??= parseServerEnv(process.env)
+  return cachedEnv
+}
+
+/** Tests change the environment between files; this forgets the parsed copy. */
+export function resetServerEnvForTests(): void {
+  cachedEnv = undefined
+}

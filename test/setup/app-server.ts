@@ -1,0 +1,89 @@
+/**
+ * Starts the built production server (`npm start` → `scripts/start.mjs`) on a free port against a
+ * fresh migrated database, exactly as an operator would run it. Used by HTTP and browser tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { resolve } from 'node:path'
+import { createMigratedTestDatabase } from './database'
+
+const PROJECT_ROOT = resolve(import.meta.dirname, '../..')
+
+export type RunningAppServer = {
+  url: string
+  port: number
+  databaseUrl: string
+  /** Everything the process printed so far (stdout + stderr). */
+  output: () => string
+  /** SIGTERM, then wait for exit; resolves with the exit code. */
+  stop: () => Promise<number | null>
+}
+
+/** A TCP port the OS says is free right now. */
+export async function getFreePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolvePort(port))
+    })
+  })
+}
+
+/** Spawns the production server; `databaseUrl` lets two instances share one database. */
+export async function startAppServer(options: { runId: string; name: string; databaseUrl?: string; env?: Record<string, string> }): Promise<RunningAppServer> {
+  if (!existsSync(resolve(PROJECT_ROOT, 'dist/server/server.js'))) {
+    throw new Error('dist/ is missing: run `npm run build` first (npm test does it for you)')
+  }
+  const databaseUrl = options.databaseUrl ?? (await createMigratedTestDatabase(options.runId, options.name))
+  const port = await getFreePort()
+  const url = `http://127.0.0.1:${port}`
+  let output = ''
+  const child: ChildProcess = spawn(process.execPath, ['scripts/start.mjs'], {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      APP_URL: url,
+      APP_SECRET: randomBytes(32).toString('base64url'),
+      DATABASE_URL: databaseUrl,
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  child.stdout!.on('data', (chunk) => (output += chunk))
+  child.stderr!.on('data', (chunk) => (output += chunk))
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)))
+
+  const deadline = Date.now() + 20_000
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}):\n${output}`)
+    try {
+      const response = await fetch(`${url}/api/health`)
+      if (response.ok) break
+    } catch {
+      // not listening yet
+    }
+    await new Promise((done) => setTimeout(done, 100))
+  }
+  if (Date.now() >= deadline) {
+    child.kill('SIGKILL')
+    throw new Error(`server did not become healthy:\n${output}`)
+  }
+  return {
+    url,
+    port,
+    databaseUrl,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM')
+      return exited
+    },
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * Calls procedures in-process, as SSR does: a Request carrying the given cookies and headers,
+ * and a jar that records what the procedure set.
+ */
+import { createHeaderCookieJar } from '../../src/server/http/cookies'
+import { createTRPCContext } from '../../src/server/trpc/context'
+import { createCaller } from '../../src/server/trpc/root'
+
+export type CallerOptions = { cookie?: string; headers?: Record<string, string> }
+
+/** A caller plus the response headers its calls wrote (for `set-cookie` assertions). */
+export function callerWithResponse(options: CallerOptions = {}) {
+  const headers = new Headers(options.headers)
+  if (options.cookie) headers.set('cookie', options.cookie)
+  const request = new Request('http://localhost:3000/api/trpc', { headers })
+  const responseHeaders = new Headers()
+  const caller = createCaller(() => createTRPCContext({ request, cookies: createHeaderCookieJar(request, responseHeaders), responseHeaders }))
+  return { caller, responseHeaders }
+}
+
+/** Just the caller. */
+export function callerFor(options: CallerOptions = {}) {
+  return callerWithResponse(options).caller
+}
