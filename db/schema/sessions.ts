@@ -1,4 +1,4 @@
-import { index, mysqlTable, varchar } from 'drizzle-orm/mysql-core'
+import { index, int, mysqlTable, varchar } from 'drizzle-orm/mysql-core'
 import { caseSensitiveVarchar, idColumn, timestamp } from './columns'
 import { users } from './users'
 
@@ -28,6 +28,8 @@ export const sessions = mysqlTable(
     ssoConnectionId: idColumn('sso_connection_id'),
     /** Null while a second factor is still owed ("MFA pending") or was never needed. */
     mfaSatisfiedAt: timestamp('mfa_satisfied_at'),
+    /** Wrong codes against this session's MFA challenge; capped by `mfa.maxAttemptsPerChallenge`. */
+    mfaFailedAttempts: int('mfa_failed_attempts').notNull().default(0),
     /** Latest proof of presence (sign-in or step-up); sensitive procedures compare against it. */
     reauthenticatedAt: timestamp('reauthenticated_at').notNull(),
   },

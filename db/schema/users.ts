@@ -16,6 +16,8 @@ export const users = mysqlTable(
     /** One of `app.config.ts` roles, read from here on every request. */
     role: varchar('role', { length: 32 }).notNull(),
     disabledAt: timestamp('disabled_at'),
+    /** Set while the user has a confirmed TOTP factor; read with the session so MFA state costs no extra query. */
+    mfaEnabledAt: timestamp('mfa_enabled_at'),
     createdAt: timestamp('created_at').notNull(),
     updatedAt: timestamp('updated_at').notNull(),
   },

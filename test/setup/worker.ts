@@ -17,7 +17,7 @@ process.env.NODE_ENV = 'test'
 process.env.APP_URL = 'http://localhost:3000'
 process.env.APP_SECRET ??= randomBytes(32).toString('base64url')
 
-let consoleErrorSpy: ReturnType<typeof vi.spyOn>
+let consoleErrorSpy: { mock: { calls: unknown[][] }; mockRestore: () => void }
 let expectedConsoleErrors = 0
 
 /** Declares that the current test is expected to log `count` console errors. */

@@ -3,11 +3,14 @@
  * `@node-rs/argon2` hashes on libuv's thread pool, so a burst of sign-ins does not block the event
  * loop. Parameters are explicit so a library default change can never weaken them silently.
  */
-import { Algorithm, hash, verify } from '@node-rs/argon2'
+import { hash, verify } from '@node-rs/argon2'
+
+/** `Algorithm.Argon2id` of @node-rs/argon2 (a const enum, which isolated modules cannot import). */
+const ARGON2ID = 2
 
 /** m=19 MiB, t=2, p=1: OWASP's minimum argon2id profile (~10 ms per hash on one core here). */
 export const ARGON2_OPTIONS = {
-  algorithm: Algorithm.Argon2id,
+  algorithm: ARGON2ID,
   memoryCost: 19456,
   timeCost: 2,
   parallelism: 1,

@@ -27,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let flags: Record<string, string | boolean | undefined>
   try {
-    flags = parseArgs({ args: rest, options: command.flags, strict: true, allowPositionals: false }).values
+    flags = parseArgs({ args: rest, options: command.flags, strict: true, allowPositionals: false }).values as typeof flags
   } catch (error) {
     console.error(`gatehouse ${commandName}: ${error instanceof Error ? error.message : error}`)
     return 2

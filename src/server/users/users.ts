@@ -48,6 +48,7 @@ export async function createUser(
     passwordHash: input.passwordHash,
     role: input.role,
     disabledAt: null,
+    mfaEnabledAt: null,
     createdAt: now,
     updatedAt: now,
   }

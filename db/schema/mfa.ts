@@ -1,0 +1,50 @@
+import { bigint, index, mysqlTable, varchar } from 'drizzle-orm/mysql-core'
+import { caseSensitiveVarchar, idColumn, timestamp } from './columns'
+import { users } from './users'
+
+/**
+ * TOTP factors. A row is pending until the user proves one code (`confirmed_at`); a user has at
+ * most one confirmed factor. The secret is AES-256-GCM encrypted with the key named by `key_id`.
+ */
+export const totpCredentials = mysqlTable(
+  'totp_credentials',
+  {
+    id: idColumn('id').primaryKey(),
+    userId: idColumn('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** base64url(iv ‖ ciphertext ‖ tag). */
+    encryptedSecret: caseSensitiveVarchar('encrypted_secret', 255).notNull(),
+    /** Which derived key encrypted it, so keys can rotate without a flag day. */
+    keyId: varchar('key_id', { length: 16 }).notNull(),
+    createdAt: timestamp('created_at').notNull(),
+    confirmedAt: timestamp('confirmed_at'),
+    /**
+     * Highest RFC 6238 time step accepted so far. Verification advances it with a conditional
+     * UPDATE (`WHERE last_used_step < ?`), so a code is accepted at most once, even under races.
+     */
+    lastUsedStep: bigint('last_used_step', { mode: 'number' }),
+  },
+  (table) => [
+    // Every MFA check loads the user's factor.
+    index('totp_credentials_user_idx').on(table.userId),
+  ],
+)
+
+/** Single-use recovery codes; only their SHA-256 is stored (the codes carry ≥ 50 random bits). */
+export const recoveryCodes = mysqlTable(
+  'recovery_codes',
+  {
+    id: idColumn('id').primaryKey(),
+    userId: idColumn('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    codeHash: caseSensitiveVarchar('code_hash', 64).notNull(),
+    createdAt: timestamp('created_at').notNull(),
+    usedAt: timestamp('used_at'),
+  },
+  (table) => [
+    // Consumption looks up (user, hash); counting remaining codes scans the user's rows.
+    index('recovery_codes_user_hash_idx').on(table.userId, table.codeHash),
+  ],
+)
