@@ -1,31 +1,101 @@
 /**
  * Server-only: the tRPC instance and the procedure builders every router uses.
+ *
+ * Guards narrow types: after `protectedProcedure`, `ctx.user` and `ctx.session` are non-null;
+ * after `roleProcedure`, the role is known to satisfy the requirement. Every guard reads the
+ * session and the role from the database on each request, so revocation and demotion apply to
+ * the very next call, on every instance.
  */
 import { initTRPC } from '@trpc/server'
 import { ZodError } from 'zod'
+import appConfig from '../../../app.config'
+import type { RoleRequirement } from '../../lib/roles'
+import { satisfiesRole } from '../../lib/roles'
+import { AppError, appError } from '../errors'
 import type { TRPCContext } from './context'
 
+const isProduction = process.env.NODE_ENV === 'production'
+
 const t = initTRPC.context<TRPCContext>().create({
+  isDev: !isProduction,
   errorFormatter({ shape, error }) {
-    // Only zod's field errors travel to the client; stacks and causes never do in production
-    // (tRPC drops `stack` when isDev is false, set from NODE_ENV below).
+    const appCode = error.cause instanceof AppError ? error.cause.appCode : null
+    const isInternal = error.code === 'INTERNAL_SERVER_ERROR'
     return {
       ...shape,
+      // An unexpected failure's message may carry SQL or a driver detail: in production the
+      // client sees a generic sentence, the operator's log has the cause.
+      message: isInternal && isProduction ? 'Something went wrong.' : shape.message,
       data: {
         code: shape.data.code,
         httpStatus: shape.data.httpStatus,
         path: shape.data.path,
-        zodError: error.cause instanceof ZodError ? error.cause.issues.map((issue) => ({ path: issue.path, message: issue.message })) : null,
-        ...(process.env.NODE_ENV === 'production' ? {} : { stack: shape.data.stack }),
+        appCode,
+        zodIssues: error.cause instanceof ZodError ? error.cause.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })) : null,
+        ...(isProduction ? {} : { stack: shape.data.stack }),
       },
     }
   },
-  isDev: process.env.NODE_ENV !== 'production',
 })
 
 export const createTRPCRouter = t.router
 export const createCallerFactory = t.createCallerFactory
-export const middleware = t.middleware
+export const mergeRouters = t.mergeRouters
 
-/** Anyone may call it; it still validates input and observes rate limits where they apply. */
+/** Anyone may call it. */
 export const publicProcedure = t.procedure
+
+/** Any live session, whatever its MFA state: the base of every authenticated guard. */
+const sessionProcedure = t.procedure.use(async ({ ctx, next }) => {
+  const auth = await ctx.getAuth()
+  if (!auth) throw appError('UNAUTHENTICATED')
+  return next({ ctx: { ...ctx, auth, session: auth.session, user: auth.user, organization: auth.organization } })
+})
+
+/**
+ * The password step is done and a second factor is owed: the only state in which MFA challenge
+ * endpoints answer. A fully signed-in session gets FORBIDDEN here (nothing to verify).
+ */
+export const mfaPendingProcedure = sessionProcedure.use(({ ctx, next }) => {
+  if (ctx.auth.mfaState !== 'pending') throw appError('FORBIDDEN')
+  return next()
+})
+
+/**
+ * A session that may manage its own MFA enrollment: fully signed in, or signed in but forced to
+ * enroll by policy. A pending session (factor owed) never gets here.
+ */
+export const mfaEnrollmentProcedure = sessionProcedure.use(({ ctx, next }) => {
+  if (ctx.auth.mfaState === 'pending') throw appError('MFA_REQUIRED')
+  return next()
+})
+
+/** A fully authenticated session: MFA satisfied, or not required by policy. */
+export const protectedProcedure = sessionProcedure.use(({ ctx, next }) => {
+  if (ctx.auth.mfaState === 'pending') throw appError('MFA_REQUIRED')
+  if (ctx.auth.mfaState === 'enrollment_required') throw appError('MFA_ENROLLMENT_REQUIRED')
+  return next()
+})
+
+/** At least `requirement` (one role) or one of `requirement` (a list), read from the database this request. */
+export function roleProcedure(requirement: RoleRequirement) {
+  return protectedProcedure.use(({ ctx, next }) => {
+    if (!satisfiesRole(ctx.user.role, requirement)) throw appError('FORBIDDEN')
+    return next()
+  })
+}
+
+/**
+ * Demands a re-authentication no older than `reauthWindowSeconds` (NIST 800-63B §4.2.3 for
+ * sensitive actions): a stolen, long-lived session alone cannot change the password or MFA.
+ */
+export const requireRecentReauth = t.middleware(async ({ ctx, next }) => {
+  const auth = await ctx.getAuth()
+  if (!auth) throw appError('UNAUTHENTICATED')
+  const ageMs = ctx.now.getTime() - auth.session.reauthenticatedAt.getTime()
+  if (ageMs > appConfig.session.reauthWindowSeconds * 1000) throw appError('REAUTH_REQUIRED')
+  return next()
+})
+
+/** A fully authenticated session that re-authenticated recently. */
+export const sensitiveProcedure = protectedProcedure.use(requireRecentReauth)

@@ -1,9 +1,17 @@
 /** Server-only: the one place every router is registered. */
 import { createCallerFactory, createTRPCRouter } from './init'
+import { accountRouter } from './routers/account'
+import { adminRouter } from './routers/admin'
+import { authRouter } from './routers/auth'
+import { sessionsRouter } from './routers/sessions'
 import { systemRouter } from './routers/system'
 
 export const appRouter = createTRPCRouter({
   system: systemRouter,
+  auth: authRouter,
+  account: accountRouter,
+  sessions: sessionsRouter,
+  admin: adminRouter,
 })
 
 export type AppRouter = typeof appRouter

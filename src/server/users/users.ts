@@ -1,17 +1,12 @@
 /** Server-only: creating and finding users and organizations (no authentication logic here). */
 import { eq } from 'drizzle-orm'
-import appConfig from '../../../app.config'
+import type { Role } from '../../lib/roles'
 import { organizations, users, type Organization, type User } from '../../../db/schema'
 import type { Database } from '../db/client'
 import { generateId } from '../ids'
 import { normalizeEmail } from './email'
 
-export type Role = (typeof appConfig.roles)[number]
-
-/** True when `value` is one of the configured roles. */
-export function isRole(value: string): value is Role {
-  return (appConfig.roles as readonly string[]).includes(value)
-}
+export { isRole, type Role } from '../../lib/roles'
 
 /** Creates an organization; the slug is unique (a duplicate throws the database's error). */
 export async function createOrganization(db: Database, input: { name: string; slug: string }): Promise<Organization> {

@@ -1,0 +1,36 @@
+/**
+ * Client-safe: the catalog of application error codes. The server maps each to one tRPC code
+ * (and so one HTTP status) in `src/server/errors.ts`; the client switches on `data.appCode`.
+ */
+export const APP_ERROR_CODES = [
+  /** No valid session (anonymous, expired, revoked, user disabled). */
+  'UNAUTHENTICATED',
+  /** The password step is done but a second factor is owed; only MFA endpoints answer. */
+  'MFA_REQUIRED',
+  /** The organization requires MFA and the user has none: enrollment comes first. */
+  'MFA_ENROLLMENT_REQUIRED',
+  /** Signed in, but the role or organization does not allow this. */
+  'FORBIDDEN',
+  /** A sensitive action needs a fresh re-authentication (password or TOTP). */
+  'REAUTH_REQUIRED',
+  /** Generic sign-in failure; never says whether the email exists. */
+  'INVALID_CREDENTIALS',
+  'INVALID_CODE',
+  'PASSWORD_POLICY',
+  'EMAIL_TAKEN',
+  'SIGN_UP_DISABLED',
+  'INVALID_TOKEN',
+  'RATE_LIMITED',
+  'ACCOUNT_LOCKED',
+  'CSRF_REJECTED',
+  'NOT_FOUND',
+] as const
+
+export type AppErrorCode = (typeof APP_ERROR_CODES)[number]
+
+/** Reads the app code from a tRPC client error (or anything else), null when absent. */
+export function getAppErrorCode(error: unknown): AppErrorCode | null {
+  const data = (error as { data?: { appCode?: unknown } } | null)?.data
+  const code = data?.appCode
+  return typeof code === 'string' && (APP_ERROR_CODES as readonly string[]).includes(code) ? (code as AppErrorCode) : null
+}

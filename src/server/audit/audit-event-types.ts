@@ -1,0 +1,51 @@
+/**
+ * Server-only: the catalog of audit event types (SPEC §7). One list, so the admin console can
+ * label every type and a typo in a caller is a type error rather than a new, unsearchable event.
+ * Names are dotted `<area>.<object>.<outcome>`; once written, a name never changes (old rows keep it).
+ */
+export const AUDIT_EVENT_TYPES = [
+  // Password accounts and sessions (issue 3).
+  'auth.sign_in.succeeded',
+  'auth.sign_in.failed',
+  'auth.sign_out',
+  'auth.sign_up',
+  'auth.reauthenticated',
+  'session.revoked',
+  'session.revoked_all',
+  'password.changed',
+  'password.reset_requested',
+  'password.reset_completed',
+  'email.verified',
+  // Multi-factor authentication (SPEC §5).
+  'mfa.enrolled',
+  'mfa.disabled',
+  'mfa.verify.failed',
+  'mfa.recovery_code.used',
+  'mfa.recovery_codes.regenerated',
+  'mfa.reset_by_admin',
+  // Administration (SPEC §6).
+  'user.role_changed',
+  'user.disabled',
+  'user.enabled',
+  'organization.mfa_policy_changed',
+  'domain.added',
+  'domain.verified',
+  'domain.removed',
+  'sso.connection.created',
+  'sso.connection.updated',
+  'sso.connection.deleted',
+  'sso.sign_in.succeeded',
+  'sso.sign_in.failed',
+  // Abuse controls (SPEC §7).
+  'rate_limit.blocked',
+  'account.locked',
+] as const
+
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number]
+
+const KNOWN_TYPES: ReadonlySet<string> = new Set(AUDIT_EVENT_TYPES)
+
+/** Narrows a string read from the database or an input to a catalogued event type. */
+export function isAuditEventType(value: string): value is AuditEventType {
+  return KNOWN_TYPES.has(value)
+}

@@ -1,0 +1,226 @@
+/**
+ * Server-only: the append-only, hash-chained audit log of security events (SPEC §7). Rows are
+ * only ever inserted; `verifyAuditChain` (`gatehouse audit:verify`) recomputes every hash and
+ * every link, so an edited, deleted, inserted or reordered row is found (see audit-hash.ts).
+ *
+ * Appending must be serialized across every app instance on the database: two appenders that
+ * read the same chain head would both link to it and fork the chain. The choice:
+ *
+ * - `SELECT … ORDER BY id DESC LIMIT 1 FOR UPDATE` in a transaction locks nothing useful on an
+ *   empty table, and on InnoDB its next-key/gap locks are shared between transactions, so two
+ *   appenders both pass it and then deadlock on their inserts (one dies, the other wins): a retry
+ *   loop that fires under exactly the load we care about.
+ * - A one-row "chain head" table would be the cleanest row lock, but needs a migration.
+ * - A named lock, `GET_LOCK`, is what we use: one server-wide mutex (MySQL ≥ 5.7 and MariaDB),
+ *   independent of table contents, with a timeout, and released by the server if the holder's
+ *   connection dies (no stuck chain after a crash). It belongs to a connection, not a transaction,
+ *   so lock, head read, insert and release all run on one connection taken from the pool, and the
+ *   insert autocommits *before* the lock is released, so the next holder always reads the newest
+ *   head. A connection whose release failed is destroyed, never returned to the pool holding it.
+ *
+ * Consequences: `recordAuditEvent` takes the pool-backed database (not a transaction — its insert
+ * would commit after the lock is released) and runs after the change it records has committed.
+ * GET_LOCK is not replicated and not supported by Galera clusters; on Vitess it needs reserved
+ * connections, on TiDB ≥ 7. The lock name includes the database name, so separate Gatehouse
+ * databases on one server do not wait for each other.
+ */
+import { and, asc, desc, eq, gt, lt, type SQL } from 'drizzle-orm'
+import { drizzle } from 'drizzle-orm/mysql2'
+import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise'
+import { auditEvents } from '../../../db/schema'
+import { now } from '../clock'
+import type { Database } from '../db/client'
+import { prepareAuditDetails, toWellFormedText } from './audit-details'
+import { isAuditEventType, type AuditEventType } from './audit-event-types'
+import { computeAuditEventHash, GENESIS_HASH } from './audit-hash'
+
+export { AUDIT_EVENT_TYPES, type AuditEventType } from './audit-event-types'
+export { AuditDetailsError } from './audit-details'
+
+/** How long an append waits for the chain lock before failing (appends hold it for ~2 round trips). */
+const CHAIN_LOCK_TIMEOUT_SECONDS = 10
+/** GET_LOCK names are limited to 64 characters: a fixed prefix plus the SHA-1 hex of the database name. */
+const CHAIN_LOCK_NAME_SQL = "CONCAT('gatehouse_audit_', SHA1(DATABASE()))"
+/** Rows per query while verifying: bounded memory for any chain length. */
+const VERIFY_PAGE_SIZE = 1000
+const MAX_LIST_LIMIT = 100
+const DEFAULT_LIST_LIMIT = 50
+/** Column sizes from db/schema/audit.ts; longer values would make the insert fail and lose the event. */
+const MAX_IP_CHARS = 45
+const MAX_USER_AGENT_CHARS = 512
+
+export type AuditEventInput = {
+  type: AuditEventType
+  organizationId?: string | null
+  actorUserId?: string | null
+  subjectUserId?: string | null
+  ip?: string | null
+  userAgent?: string | null
+  /** Non-secret context; secret-looking keys are refused (see audit-details.ts). */
+  details?: Record<string, unknown>
+}
+
+export type RecordedAuditEvent = { id: number; hash: string }
+
+/** Cuts by code points (never inside a surrogate pair) and replaces lone surrogates. */
+function toStorableText(value: string | null | undefined, maxChars: number): string | null {
+  if (value === null || value === undefined) return null
+  const codePoints = Array.from(toWellFormedText(value))
+  return codePoints.length > maxChars ? codePoints.slice(0, maxChars).join('') : codePoints.join('')
+}
+
+/** The mysql2 pool under a drizzle database; a transaction has none and is refused. */
+function requirePool(db: Database): Pool {
+  const client = (db as { $client?: unknown }).$client as Pool | undefined
+  if (!client || typeof client.getConnection !== 'function') {
+    throw new Error('recordAuditEvent needs the pool-backed database (getDb()), not a transaction or a single connection')
+  }
+  return client
+}
+
+/** Runs `work` on one pooled connection while it holds the server-wide chain lock. */
+async function withAuditChainLock<T>(pool: Pool, work: (connection: PoolConnection) => Promise<T>): Promise<T> {
+  const connection = await pool.getConnection()
+  let acquired: unknown
+  try {
+    const [rows] = await connection.query<RowDataPacket[]>(`SELECT GET_LOCK(${CHAIN_LOCK_NAME_SQL}, ?) AS acquired`, [
+      CHAIN_LOCK_TIMEOUT_SECONDS,
+    ])
+    acquired = rows[0]?.acquired
+  } catch (error) {
+    connection.destroy()
+    throw error
+  }
+  if (Number(acquired) !== 1) {
+    connection.release()
+    throw new Error(`audit log: could not take the chain lock within ${CHAIN_LOCK_TIMEOUT_SECONDS}s`)
+  }
+  try {
+    return await work(connection)
+  } finally {
+    try {
+      await connection.query(`SELECT RELEASE_LOCK(${CHAIN_LOCK_NAME_SQL})`)
+      connection.release()
+    } catch {
+      // Closing the connection is what frees the lock now; a pooled connection must never keep it.
+      connection.destroy()
+    }
+  }
+}
+
+/**
+ * Appends one event to the chain and returns its id and hash. Throws in development and tests
+ * when `details` has a secret-looking key (nothing is written); production redacts instead.
+ */
+export async function recordAuditEvent(db: Database, event: AuditEventInput): Promise<RecordedAuditEvent> {
+  if (!isAuditEventType(event.type)) throw new Error(`unknown audit event type "${String(event.type)}"`)
+  const details = prepareAuditDetails(
+    event.details,
+    process.env.NODE_ENV === 'production' ? 'redact' : 'strict',
+    (message) => console.error(`[gatehouse] audit ${event.type}: ${message}`),
+  )
+  const content = {
+    type: event.type,
+    organizationId: event.organizationId ?? null,
+    actorUserId: event.actorUserId ?? null,
+    subjectUserId: event.subjectUserId ?? null,
+    ip: toStorableText(event.ip, MAX_IP_CHARS),
+    userAgent: toStorableText(event.userAgent, MAX_USER_AGENT_CHARS),
+    details,
+  }
+  const pool = requirePool(db)
+
+  return withAuditChainLock(pool, async (connection) => {
+    const lockedDb = drizzle(connection)
+    const [head] = await lockedDb.select({ hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.id)).limit(1)
+    const previousHash = head?.hash ?? GENESIS_HASH
+    // Taken under the lock, so timestamps follow chain order on one clock (instances may differ slightly).
+    const createdAt = now()
+    const hash = computeAuditEventHash({ ...content, previousHash, createdAt })
+    const [inserted] = await lockedDb.insert(auditEvents).values({ ...content, createdAt, previousHash, hash }).$returningId()
+    return { id: inserted!.id, hash }
+  })
+}
+
+export type AuditChainVerification =
+  | { ok: true; count: number; headHash: string }
+  | { ok: false; brokenAtId: number; reason: string }
+
+/**
+ * Walks the whole chain in id order, a page at a time, recomputing each hash and checking each
+ * link. The first inconsistency is reported. Deleting the newest events cannot be seen from the
+ * chain alone: compare `headHash` with a copy kept elsewhere for that.
+ */
+export async function verifyAuditChain(db: Database, options: { pageSize?: number } = {}): Promise<AuditChainVerification> {
+  const pageSize = options.pageSize ?? VERIFY_PAGE_SIZE
+  let expectedPreviousHash = GENESIS_HASH
+  let previousId: number | null = null
+  let count = 0
+  for (;;) {
+    const page = await db
+      .select()
+      .from(auditEvents)
+      .where(gt(auditEvents.id, previousId ?? 0))
+      .orderBy(asc(auditEvents.id))
+      .limit(pageSize)
+    for (const row of page) {
+      if (computeAuditEventHash(row) !== row.hash) {
+        return { ok: false, brokenAtId: row.id, reason: "hash does not match the event's content (the event was altered)" }
+      }
+      if (row.previousHash !== expectedPreviousHash) {
+        const reason =
+          previousId === null
+            ? 'the first event does not link to the genesis hash (earlier events were deleted)'
+            : `previous_hash does not match the hash of event ${previousId} (an event was deleted, inserted or reordered)`
+        return { ok: false, brokenAtId: row.id, reason }
+      }
+      expectedPreviousHash = row.hash
+      previousId = row.id
+      count += 1
+    }
+    if (page.length < pageSize) return { ok: true, count, headHash: expectedPreviousHash }
+  }
+}
+
+export type AuditEventView = {
+  id: number
+  type: string
+  actorUserId: string | null
+  subjectUserId: string | null
+  ip: string | null
+  userAgent: string | null
+  details: Record<string, unknown>
+  createdAt: Date
+}
+
+/**
+ * One page of an organization's events, newest first, for the admin console. Pass the returned
+ * `nextBeforeId` as `beforeId` for the next page (keyset pagination on `audit_events_organization_idx`:
+ * stable while new events arrive, unlike OFFSET). The caller scopes `organizationId` to the admin's own org.
+ */
+export async function listAuditEvents(
+  db: Database,
+  query: { organizationId: string; limit?: number; beforeId?: number | null },
+): Promise<{ events: AuditEventView[]; nextBeforeId: number | null }> {
+  const limit = Math.min(Math.max(Math.trunc(query.limit ?? DEFAULT_LIST_LIMIT), 1), MAX_LIST_LIMIT)
+  const conditions: SQL[] = [eq(auditEvents.organizationId, query.organizationId)]
+  if (query.beforeId != null) conditions.push(lt(auditEvents.id, query.beforeId))
+  const rows = await db
+    .select({
+      id: auditEvents.id,
+      type: auditEvents.type,
+      actorUserId: auditEvents.actorUserId,
+      subjectUserId: auditEvents.subjectUserId,
+      ip: auditEvents.ip,
+      userAgent: auditEvents.userAgent,
+      details: auditEvents.details,
+      createdAt: auditEvents.createdAt,
+    })
+    .from(auditEvents)
+    .where(and(...conditions))
+    .orderBy(desc(auditEvents.id))
+    // One extra row tells whether another page exists without a COUNT.
+    .limit(limit + 1)
+  const events = rows.slice(0, limit)
+  return { events, nextBeforeId: rows.length > limit ? events[events.length - 1]!.id : null }
+}

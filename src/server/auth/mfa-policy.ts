@@ -1,0 +1,35 @@
+/**
+ * Server-only: where a session stands with respect to MFA. One function decides it for every
+ * guard, so no path (password, OIDC, SAML) can skip the organization's policy.
+ */
+import appConfig from '../../../app.config'
+import { satisfiesRole, type Role } from '../../lib/roles'
+import type { Session, User } from '../../../db/schema'
+import type { SessionOrganization } from './session'
+
+export type MfaPolicy = 'optional' | 'required' | 'required_for_role'
+
+/**
+ * - `satisfied`: a second factor was proven in this session (or trusted from the IdP).
+ * - `not_required`: the user has no factor and the policy does not demand one.
+ * - `pending`: the user has a factor and this session has not proven it yet.
+ * - `enrollment_required`: policy demands a factor the user does not have yet.
+ */
+export type MfaState = 'satisfied' | 'not_required' | 'pending' | 'enrollment_required'
+
+/** True when the organization's policy demands MFA of a user with this role. */
+export function isMfaRequiredByPolicy(organization: SessionOrganization | null, role: string): boolean {
+  const policy = (organization?.mfaPolicy ?? appConfig.mfa.defaultPolicy) as MfaPolicy
+  if (policy === 'required') return true
+  if (policy === 'required_for_role' && organization?.mfaRequiredMinRole) {
+    return satisfiesRole(role, organization.mfaRequiredMinRole as Role)
+  }
+  return false
+}
+
+/** The session's MFA state, from data already loaded with the session (no extra query). */
+export function getMfaState(session: Pick<Session, 'mfaSatisfiedAt'>, user: Pick<User, 'mfaEnabledAt' | 'role'>, organization: SessionOrganization | null): MfaState {
+  if (session.mfaSatisfiedAt) return 'satisfied'
+  if (user.mfaEnabledAt) return 'pending'
+  return isMfaRequiredByPolicy(organization, user.role) ? 'enrollment_required' : 'not_required'
+}

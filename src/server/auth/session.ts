@@ -1,0 +1,221 @@
+/**
+ * Server-only: server-side sessions after Lucia's design (ADR 001).
+ *
+ * Token = `<id>.<secret>`: the id is a lookup key (shown in the sessions list, safe to log); the
+ * secret carries 160 random bits and only its SHA-256 is stored. Validation looks the row up by id
+ * and compares the hash in constant time, so neither a leaked table nor timing reveals a token.
+ */
+import { sha256 } from '@oslojs/crypto/sha2'
+import { constantTimeEqual } from '@oslojs/crypto/subtle'
+import { decodeHex, encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding'
+import { and, eq, lt, ne, or } from 'drizzle-orm'
+import appConfig from '../../../app.config'
+import { organizations, sessions, users, type Organization, type Session, type User } from '../../../db/schema'
+import type { Database } from '../db/client'
+import { generateId } from '../ids'
+
+const SESSION_ID_PATTERN = /^[a-z2-7]{26}$/
+const SESSION_SECRET_PATTERN = /^[a-z2-7]{32}$/
+const SESSION_SECRET_BYTES = 20
+
+export type AuthMethod = 'password' | 'oidc' | 'saml'
+
+/** What a new session records about how and where it was created. */
+export type SessionMetadata = {
+  ip: string | null
+  userAgent: string | null
+  authMethod: AuthMethod
+  ssoConnectionId?: string | null
+  /** Set when this sign-in already satisfied MFA (or the IdP's MFA is trusted). */
+  mfaSatisfiedAt?: Date | null
+}
+
+export type SessionOrganization = Pick<Organization, 'id' | 'name' | 'slug' | 'mfaPolicy' | 'mfaRequiredMinRole'>
+
+/** A validated session with its user (and organization) as read in the same query. */
+export type ValidatedSession = {
+  session: Session
+  user: User
+  organization: SessionOrganization | null
+}
+
+/** Hex SHA-256 of a token secret. */
+export function hashSessionSecret(secret: string): string {
+  return encodeHexLowerCase(sha256(new TextEncoder().encode(secret)))
+}
+
+function generateSecret(): string {
+  const bytes = new Uint8Array(SESSION_SECRET_BYTES)
+  crypto.getRandomValues(bytes)
+  return encodeBase32LowerCaseNoPadding(bytes)
+}
+
+function addSeconds(date: Date, seconds: number): Date {
+  return new Date(date.getTime() + seconds * 1000)
+}
+
+function earliest(a: Date, b: Date): Date {
+  return a.getTime() <= b.getTime() ? a : b
+}
+
+/** Splits a cookie value into id and secret; null for anything malformed (no DB query is made). */
+export function parseSessionToken(token: string): { id: string; secret: string } | null {
+  const separator = token.indexOf('.')
+  if (separator < 0) return null
+  const id = token.slice(0, separator)
+  const secret = token.slice(separator + 1)
+  if (!SESSION_ID_PATTERN.test(id) || !SESSION_SECRET_PATTERN.test(secret)) return null
+  return { id, secret }
+}
+
+/** Inserts a new session for the user and returns the token (shown once, to the cookie). */
+export async function createSession(db: Database, userId: string, metadata: SessionMetadata, now: Date): Promise<{ token: string; session: Session }> {
+  const { idleTimeoutSeconds, absoluteLifetimeSeconds } = appConfig.session
+  const secret = generateSecret()
+  const absoluteExpiresAt = addSeconds(now, absoluteLifetimeSeconds)
+  const session: Session = {
+    id: generateId(),
+    secretHash: hashSessionSecret(secret),
+    userId,
+    createdAt: now,
+    expiresAt: earliest(addSeconds(now, idleTimeoutSeconds), absoluteExpiresAt),
+    absoluteExpiresAt,
+    lastSeenAt: now,
+    ip: metadata.ip?.slice(0, 45) ?? null,
+    userAgent: metadata.userAgent?.slice(0, 512) ?? null,
+    authMethod: metadata.authMethod,
+    ssoConnectionId: metadata.ssoConnectionId ?? null,
+    mfaSatisfiedAt: metadata.mfaSatisfiedAt ?? null,
+    mfaFailedAttempts: 0,
+    reauthenticatedAt: now,
+  }
+  await db.insert(sessions).values(session)
+  return { token: `${session.id}.${secret}`, session }
+}
+
+/**
+ * Validates a token: one indexed query (session ⋈ user ⟕ organization), a constant-time hash
+ * compare, expiry checks, and sliding renewal written at most once per renewal interval.
+ * Returns null for anything that is not a live session of an enabled user.
+ */
+export async function validateSessionToken(db: Database, token: string, now: Date): Promise<ValidatedSession | null> {
+  const parsed = parseSessionToken(token)
+  if (!parsed) return null
+  const [row] = await db
+    .select({
+      session: sessions,
+      user: users,
+      organization: {
+        id: organizations.id,
+        name: organizations.name,
+        slug: organizations.slug,
+        mfaPolicy: organizations.mfaPolicy,
+        mfaRequiredMinRole: organizations.mfaRequiredMinRole,
+      },
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .leftJoin(organizations, eq(organizations.id, users.organizationId))
+    .where(eq(sessions.id, parsed.id))
+    .limit(1)
+  if (!row) return null
+
+  const presented = sha256(new TextEncoder().encode(parsed.secret))
+  if (!constantTimeEqual(presented, decodeHex(row.session.secretHash))) return null
+
+  const { session, user } = row
+  if (now >= session.expiresAt || now >= session.absoluteExpiresAt || user.disabledAt) {
+    await db.delete(sessions).where(eq(sessions.id, session.id))
+    return null
+  }
+
+  const { renewalIntervalSeconds, idleTimeoutSeconds } = appConfig.session
+  if (now.getTime() - session.lastSeenAt.getTime() >= renewalIntervalSeconds * 1000) {
+    const renewedExpiresAt = earliest(addSeconds(now, idleTimeoutSeconds), session.absoluteExpiresAt)
+    await db.update(sessions).set({ expiresAt: renewedExpiresAt, lastSeenAt: now }).where(eq(sessions.id, session.id))
+    session.expiresAt = renewedExpiresAt
+    session.lastSeenAt = now
+  }
+  return { session, user, organization: row.organization?.id ? row.organization : null }
+}
+
+/**
+ * Replaces a session with a new token carrying the same history plus `changes` (MFA completion,
+ * privilege change): the old token stops working at once (session fixation defence, OWASP ASVS 3.2.1).
+ * The absolute lifetime is inherited, so rotation never extends it.
+ */
+export async function rotateSession(
+  db: Database,
+  previous: Session,
+  changes: Partial<Pick<Session, 'mfaSatisfiedAt' | 'reauthenticatedAt' | 'ip' | 'userAgent'>>,
+  now: Date,
+): Promise<{ token: string; session: Session }> {
+  const secret = generateSecret()
+  const session: Session = {
+    ...previous,
+    ...changes,
+    id: generateId(),
+    secretHash: hashSessionSecret(secret),
+    lastSeenAt: now,
+    expiresAt: earliest(addSeconds(now, appConfig.session.idleTimeoutSeconds), previous.absoluteExpiresAt),
+    mfaFailedAttempts: 0,
+  }
+  await db.transaction(async (tx) => {
+    await tx.delete(sessions).where(eq(sessions.id, previous.id))
+    await tx.insert(sessions).values(session)
+  })
+  return { token: `${session.id}.${secret}`, session }
+}
+
+/** Records a fresh proof of presence on the session (step-up re-authentication). */
+export async function markSessionReauthenticated(db: Database, sessionId: string, now: Date): Promise<void> {
+  await db.update(sessions).set({ reauthenticatedAt: now }).where(eq(sessions.id, sessionId))
+}
+
+/** Deletes one session; true when it existed. */
+export async function invalidateSession(db: Database, sessionId: string): Promise<boolean> {
+  const [result] = await db.delete(sessions).where(eq(sessions.id, sessionId))
+  return result.affectedRows > 0
+}
+
+/** Deletes one of the user's sessions by id; scoped to the user so nobody revokes another's session. */
+export async function invalidateUserSession(db: Database, userId: string, sessionId: string): Promise<boolean> {
+  const [result] = await db.delete(sessions).where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId)))
+  return result.affectedRows > 0
+}
+
+/** Deletes all of a user's sessions, optionally keeping one (the caller's own); returns how many. */
+export async function invalidateUserSessions(db: Database, userId: string, options: { exceptSessionId?: string } = {}): Promise<number> {
+  const condition = options.exceptSessionId
+    ? and(eq(sessions.userId, userId), ne(sessions.id, options.exceptSessionId))
+    : eq(sessions.userId, userId)
+  const [result] = await db.delete(sessions).where(condition)
+  return result.affectedRows
+}
+
+/** The user's live sessions, newest first (no secrets: the hash column is not selected). */
+export async function listUserSessions(db: Database, userId: string, now: Date) {
+  const rows = await db
+    .select({
+      id: sessions.id,
+      createdAt: sessions.createdAt,
+      lastSeenAt: sessions.lastSeenAt,
+      expiresAt: sessions.expiresAt,
+      absoluteExpiresAt: sessions.absoluteExpiresAt,
+      ip: sessions.ip,
+      userAgent: sessions.userAgent,
+      authMethod: sessions.authMethod,
+      mfaSatisfiedAt: sessions.mfaSatisfiedAt,
+    })
+    .from(sessions)
+    .where(eq(sessions.userId, userId))
+  return rows
+    .filter((row) => row.expiresAt > now && row.absoluteExpiresAt > now)
+    .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+}
+
+/** Deletes every expired session (idle or absolute); run on a schedule by every instance. */
+export async function purgeExpiredSessions(db: Database, now: Date): Promise<number> {
+  const [result] = await db.delete(sessions).where(or(lt(sessions.expiresAt, now), lt(sessions.absoluteExpiresAt, now)))
+  return result.affectedRows
+}

@@ -1,0 +1,55 @@
+/** Server-only: what `auth.me` returns — the signed-in user as the client may see it. */
+import type { AuthState } from '../trpc/context'
+
+/** A JSON-safe view of the session; times are ISO strings. */
+export type Viewer =
+  | { status: 'mfa-pending' }
+  | {
+      status: 'signed-in' | 'mfa-enrollment-required'
+      user: {
+        id: string
+        email: string
+        name: string
+        role: string
+        isEmailVerified: boolean
+        isMfaEnabled: boolean
+        organization: { id: string; name: string; slug: string } | null
+      }
+      session: {
+        id: string
+        authMethod: string
+        ssoConnectionId: string | null
+        createdAt: string
+        mfaSatisfiedAt: string | null
+        reauthenticatedAt: string
+      }
+    }
+
+/**
+ * Builds the viewer. A session still owing its second factor learns nothing about the account
+ * beyond the fact that a code is due (it has only proven the password).
+ */
+export function toViewer(auth: AuthState): Viewer {
+  if (auth.mfaState === 'pending') return { status: 'mfa-pending' }
+  const { user, session, organization } = auth
+  return {
+    status: auth.mfaState === 'enrollment_required' ? 'mfa-enrollment-required' : 'signed-in',
+    user: {
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      role: user.role,
+      isEmailVerified: user.emailVerifiedAt !== null,
+      isMfaEnabled: user.mfaEnabledAt !== null,
+      organization: organization ? { id: organization.id, name: organization.name, slug: organization.slug } : null,
+    },
+    session: {
+      id: session.id,
+      authMethod: session.authMethod,
+      ssoConnectionId: session.ssoConnectionId,
+      createdAt: session.createdAt.toISOString(),
+      mfaSatisfiedAt: session.mfaSatisfiedAt?.toISOString() ?? null,
+      reauthenticatedAt: session.reauthenticatedAt.toISOString(),
+    },
+  }
+}

@@ -1,0 +1,23 @@
+/** Server-only: input schemas shared by routers. Strict objects, bounded sizes (SPEC §7). */
+import { z } from 'zod'
+import appConfig from '../../../app.config'
+import { emailSchema } from '../users/email'
+
+/** A password as typed; bounded before hashing so a megabyte "password" costs nothing (NIST 800-63B). */
+export const passwordInputSchema = z.string().min(1, 'Enter your password').max(appConfig.password.maxLength, `Use at most ${appConfig.password.maxLength} characters`)
+
+export const signInInputSchema = z.strictObject({ email: emailSchema, password: passwordInputSchema })
+
+export const signUpInputSchema = z.strictObject({
+  email: emailSchema,
+  password: passwordInputSchema,
+  name: z.string().trim().min(1, 'Enter your name').max(120),
+})
+
+export const idInputSchema = z.string().regex(/^[a-z2-7]{26}$/, 'Invalid id')
+
+/** Re-authentication proves presence with the password or (for MFA users) a TOTP code. */
+export const reauthenticateInputSchema = z.union([
+  z.strictObject({ password: passwordInputSchema }),
+  z.strictObject({ code: z.string().trim().regex(/^\d{6}$/, 'Enter the 6-digit code') }),
+])

@@ -1,0 +1,45 @@
+/** Server-only: the signed-in user's own account. */
+import { z } from 'zod'
+import { eq } from 'drizzle-orm'
+import { users } from '../../../../db/schema'
+import { checkPasswordPolicy } from '../../auth/password-policy'
+import { hashPassword, verifyPassword } from '../../auth/password'
+import { recordAccountFailure } from '../../auth/rate-limit'
+import { invalidateUserSessions, rotateSession } from '../../auth/session'
+import { setSessionCookie } from '../../auth/session-cookie'
+import { appError } from '../../errors'
+import { auditFromContext } from '../audit'
+import { createTRPCRouter, sensitiveProcedure } from '../init'
+import { passwordInputSchema } from '../inputs'
+
+export const accountRouter = createTRPCRouter({
+  /**
+   * Changes the password: needs the current one and a recent re-authentication. Every other
+   * session of the user is revoked (a thief's session dies with the old password) and this one
+   * gets a new token.
+   */
+  changePassword: sensitiveProcedure
+    .input(z.strictObject({ currentPassword: passwordInputSchema, newPassword: passwordInputSchema }))
+    .mutation(async ({ ctx, input }) => {
+      if (!ctx.user.passwordHash) throw appError('FORBIDDEN', 'This account signs in with single sign-on and has no password.')
+      if (!(await verifyPassword(ctx.user.passwordHash, input.currentPassword))) {
+        await recordAccountFailure(ctx.db, ctx.user.id, ctx.now)
+        throw appError('INVALID_CREDENTIALS', 'Your current password is incorrect.')
+      }
+      const policy = checkPasswordPolicy(input.newPassword, { hasMfa: ctx.user.mfaEnabledAt !== null, email: ctx.user.email })
+      if (!policy.isAcceptable) throw appError('PASSWORD_POLICY', policy.reason)
+
+      await ctx.db.update(users).set({ passwordHash: await hashPassword(input.newPassword), updatedAt: ctx.now }).where(eq(users.id, ctx.user.id))
+      const revoked = await invalidateUserSessions(ctx.db, ctx.user.id, { exceptSessionId: ctx.session.id })
+      const { token, session } = await rotateSession(ctx.db, ctx.session, { reauthenticatedAt: ctx.now }, ctx.now)
+      setSessionCookie(ctx.cookies, ctx.env.appUrl, token, session.absoluteExpiresAt)
+      ctx.resetAuth()
+      await auditFromContext(ctx, 'password.changed', {
+        actorUserId: ctx.user.id,
+        subjectUserId: ctx.user.id,
+        organizationId: ctx.user.organizationId,
+        details: { otherSessionsRevoked: revoked },
+      })
+      return { otherSessionsRevoked: revoked }
+    }),
+})
