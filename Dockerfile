@@ -1,9 +1,11 @@
 # Gatehouse production image: builds the TanStack Start bundle, then runs it as an unprivileged
 # user. On start the container applies pending migrations (`gatehouse migrate` creates the
-# database when missing), then serves `npm start` (scripts/start.mjs) on $PORT.
+# database when missing), then runs the production server (what `npm start` runs) on $PORT.
 #
 #   docker compose up --build          # with docker-compose.yml (MySQL 8.4 + this image)
-#   docker build -t gatehouse . && docker run -e DATABASE_URL=... -e APP_URL=... -e APP_SECRET=... -p 3000:3000 gatehouse
+#   docker build -t gatehouse .
+#   docker run -p 3000:3000 -e DATABASE_URL=mysql://... -e APP_URL=https://... -e APP_SECRET=... \
+#     -e SMTP_URL=smtps://... gatehouse      # every variable: .env.example
 
 # ---- dependencies: cached as long as package.json and the lock file do not change ----------------
 FROM node:24-bookworm-slim AS deps
@@ -25,8 +27,7 @@ WORKDIR /app
 
 # devDependencies stay in the image on purpose: the migrate command (`npm run gatehouse -- migrate`)
 # runs the TypeScript CLI through tsx, and migrations must be applied by the same code and schema
-# the server was built from. The cost is image size, not attack surface: nothing from
-# devDependencies is loaded by the running server.
+# the server was built from. The cost is image size: the running server loads nothing from them.
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/package.json /app/package-lock.json /app/tsconfig.json /app/app.config.ts ./

@@ -2,19 +2,33 @@
  * The router factory Start calls once per server request and once in the browser. Each call makes
  * its own QueryClient, so one user's cached data can never render into another user's page.
  */
-import { QueryClient } from '@tanstack/react-query'
+import { MutationCache, QueryCache, QueryClient } from '@tanstack/react-query'
 import { createRouter } from '@tanstack/react-router'
 import { setupRouterSsrQueryIntegration } from '@tanstack/react-router-ssr-query'
 import { createTRPCClient } from '@trpc/client'
 import { createTRPCQueryUtils } from '@trpc/react-query'
 import type { ReactNode } from 'react'
+import { RouteErrorPage } from './components/route-error-page'
+import { createAuthSync, isViewerQueryKey, type AuthSync } from './lib/auth-sync'
 import { trpc } from './lib/trpc'
 import { createTrpcLinks } from './lib/trpc-links'
+import type { Viewer } from './lib/viewer'
 import { routeTree } from './routeTree.gen'
 import type { AppRouter } from './server/trpc/root'
 
 export function getRouter() {
+  // Declared before the caches so their callbacks can reach it; assigned just below.
+  let authSync: AuthSync | undefined
   const queryClient = new QueryClient({
+    // One central place for "the server says the session changed": any query or mutation that
+    // fails with UNAUTHENTICATED / MFA_REQUIRED (and every revalidation of the viewer) lands here.
+    queryCache: new QueryCache({
+      onError: (error) => authSync?.handleProcedureError(error),
+      onSuccess: (data, query) => {
+        if (isViewerQueryKey(query.queryKey)) authSync?.noteFetchedViewer(data as Viewer)
+      },
+    }),
+    mutationCache: new MutationCache({ onError: (error) => authSync?.handleProcedureError(error) }),
     defaultOptions: {
       queries: {
         // SSR data is fresh when it arrives; do not refetch it during hydration.
@@ -25,12 +39,14 @@ export function getRouter() {
   })
   const trpcClient = createTRPCClient<AppRouter>({ links: createTrpcLinks() })
   const trpcUtils = createTRPCQueryUtils<AppRouter>({ queryClient, client: trpcClient })
+  authSync = createAuthSync({ queryClient, trpcClient, trpcUtils, invalidateRouter: () => router.invalidate() })
 
   const router = createRouter({
     routeTree,
-    context: { queryClient, trpcUtils },
+    context: { queryClient, trpcUtils, authSync },
     scrollRestoration: true,
     defaultPreload: 'intent',
+    defaultErrorComponent: RouteErrorPage,
     Wrap: ({ children }: { children: ReactNode }) => (
       <trpc.Provider client={trpcClient} queryClient={queryClient}>
         {children}

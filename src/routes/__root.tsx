@@ -2,36 +2,69 @@
 import type { QueryClient } from '@tanstack/react-query'
 import { HeadContent, Outlet, Scripts, createRootRouteWithContext } from '@tanstack/react-router'
 import type { CreateQueryUtils } from '@trpc/react-query/shared'
-import type { ReactNode } from 'react'
+import { useEffect, type ReactNode } from 'react'
+import { Toaster } from 'sonner'
+import { AppHeader } from '../components/app-header'
+import { ReauthProvider } from '../components/reauth-provider'
+import type { AuthSync } from '../lib/auth-sync'
+import { useAuthSync } from '../lib/use-auth-sync'
+import { useViewerRevalidation } from '../lib/use-viewer'
 import type { AppRouter } from '../server/trpc/root'
 import appCss from '../styles/app.css?url'
+
+const FAVICON_DATA_URL =
+  "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='7' fill='%234f46e5'/%3E%3Cpath d='M11 10h10v3h-7v6h4v-2h-2v-3h5v8H11z' fill='white'/%3E%3C/svg%3E"
 
 export type RouterContext = {
   queryClient: QueryClient
   trpcUtils: CreateQueryUtils<AppRouter>
+  authSync: AuthSync
 }
 
 export const Route = createRootRouteWithContext<RouterContext>()({
+  // The viewer, loaded before anything renders. During SSR this runs in-process with the request's
+  // own cookie (src/lib/trpc-links.ts) into this request's fresh QueryClient, and is dehydrated
+  // into the page; in the browser it is served from that cache. Every guard reads it from here.
+  beforeLoad: async ({ context }) => ({ viewer: await context.trpcUtils.auth.me.ensureData() }),
   head: () => ({
     meta: [
       { charSet: 'utf-8' },
       { name: 'viewport', content: 'width=device-width, initial-scale=1' },
       { title: 'Gatehouse' },
     ],
-    links: [{ rel: 'stylesheet', href: appCss }],
+    links: [
+      { rel: 'stylesheet', href: appCss },
+      // Inline icon: no extra request (and no 404) for /favicon.ico.
+      { rel: 'icon', href: FAVICON_DATA_URL },
+    ],
   }),
   component: RootComponent,
   notFoundComponent: () => (
-    <main className="mx-auto max-w-md p-8 text-center">
+    <div className="mx-auto max-w-md px-4 py-16 text-center">
       <h1 className="text-xl font-semibold">Page not found</h1>
-    </main>
+    </div>
   ),
 })
+
+/** Revalidates the viewer and keeps this tab in step with the server and the other tabs. */
+function AuthStateKeeper() {
+  useViewerRevalidation()
+  const authSync = useAuthSync()
+  useEffect(() => authSync.start(), [authSync])
+  return null
+}
 
 function RootComponent() {
   return (
     <RootDocument>
-      <Outlet />
+      <AuthStateKeeper />
+      <ReauthProvider>
+        <AppHeader />
+        <main className="mx-auto w-full max-w-5xl px-4 py-8 sm:px-6 sm:py-10">
+          <Outlet />
+        </main>
+      </ReauthProvider>
+      <Toaster position="top-center" closeButton richColors />
     </RootDocument>
   )
 }

@@ -1,6 +1,9 @@
-import { createFileRoute } from '@tanstack/react-router'
+import { Link, createFileRoute } from '@tanstack/react-router'
 import { useState } from 'react'
+import appConfig from '../../app.config'
+import { buttonClassName } from '../components/ui/button'
 import { trpc } from '../lib/trpc'
+import { useViewer } from '../lib/use-viewer'
 
 export const Route = createFileRoute('/')({
   // Runs in-process during SSR (no HTTP hop); the result is dehydrated into the page.
@@ -10,22 +13,39 @@ export const Route = createFileRoute('/')({
 
 function HomePage() {
   const [info] = trpc.system.info.useSuspenseQuery()
+  const viewer = useViewer()
   const [isExpanded, setIsExpanded] = useState(false)
   return (
-    <main className="mx-auto flex max-w-2xl flex-col gap-6 px-6 py-16">
+    <div className="mx-auto flex max-w-2xl flex-col gap-6 py-8 sm:py-12">
       <h1 className="text-3xl font-semibold tracking-tight" data-testid="app-name">
         {info.appName}
       </h1>
-      <p className="text-slate-600">
-        Server-side sessions, TOTP MFA, enterprise SSO and role guards for TanStack Start + tRPC.
-      </p>
+      <p className="text-slate-600">Server-side sessions, TOTP MFA, enterprise SSO and role guards for TanStack Start + tRPC.</p>
+      <div className="flex flex-wrap gap-3">
+        {viewer?.status === 'signed-in' ? (
+          <Link to="/app" className={buttonClassName('primary')}>
+            Open your dashboard
+          </Link>
+        ) : (
+          <>
+            <Link to="/login" className={buttonClassName('primary')}>
+              Sign in
+            </Link>
+            {appConfig.signUp.isEnabled && (
+              <Link to="/signup" className={buttonClassName('secondary')}>
+                Create an account
+              </Link>
+            )}
+          </>
+        )}
+      </div>
       <p data-testid="organization-count">
         {info.organizationCount} {info.organizationCount === 1 ? 'organization' : 'organizations'}
       </p>
       <div>
         <button
           type="button"
-          className="rounded-md bg-slate-900 px-4 py-2 text-sm font-medium text-white hover:bg-slate-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-500 focus-visible:ring-offset-2"
+          className={buttonClassName('secondary')}
           aria-expanded={isExpanded}
           aria-controls="role-list"
           onClick={() => setIsExpanded((value) => !value)}
@@ -40,6 +60,6 @@ function HomePage() {
           </ul>
         )}
       </div>
-    </main>
+    </div>
   )
 }

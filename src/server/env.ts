@@ -19,6 +19,11 @@ export type ServerEnv = {
   port: number
   /** How many reverse proxies in front of the app may set `X-Forwarded-For`. */
   trustProxyHops: number
+  /**
+   * Where mail goes: `smtp` (nodemailer through SMTP_URL) or `outbox` (the mail_outbox table, read by
+   * the dev outbox page and by tests). Defaults to `outbox` in development and test, `smtp` in production.
+   */
+  mailTransport: 'smtp' | 'outbox'
   smtpUrl: string | null
   mailFrom: string
 }
@@ -40,6 +45,12 @@ const rawEnvSchema = z.object({
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   MAIL_FROM: z.string().email().default('gatehouse@localhost'),
+  // `outbox` in production is for tests and demos only (the HTTP tests run the production build
+  // with it): real users would never receive their reset or verification links.
+  MAIL_TRANSPORT: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.enum(['smtp', 'outbox'], { error: 'must be smtp or outbox' }).optional(),
+  ),
 })
 
 export class EnvError extends Error {
@@ -116,6 +127,14 @@ export function parseServerEnv(source: NodeJS.ProcessEnv, projectRoot = process.
   }
   const appSecret = parseAppSecret(raw.APP_SECRET ?? readOrCreateDevSecret(projectRoot))
   const appUrl = parseAppUrl(raw.APP_URL ?? `http://localhost:${raw.PORT}`, mode)
+  const mailTransport = raw.MAIL_TRANSPORT ?? (mode === 'production' ? 'smtp' : 'outbox')
+  if (mailTransport === 'smtp' && !raw.SMTP_URL) {
+    // Refuse at start-up rather than at the first password reset, when a user is waiting for a link.
+    throw new EnvError(
+      'SMTP_URL is required when MAIL_TRANSPORT=smtp (the production default), e.g. smtps://user:password@smtp.example.com:465; ' +
+        'MAIL_TRANSPORT=outbox keeps mail in the database instead (tests and demos only)',
+    )
+  }
 
   return {
     mode,
@@ -124,6 +143,7 @@ export function parseServerEnv(source: NodeJS.ProcessEnv, projectRoot = process.
     appSecret,
     port: raw.PORT,
     trustProxyHops: raw.TRUST_PROXY_HOPS,
+    mailTransport,
     smtpUrl: raw.SMTP_URL ?? null,
     mailFrom: raw.MAIL_FROM,
   }

@@ -109,6 +109,7 @@ describe('production refuses to start when misconfigured', () => {
     ['a short APP_SECRET', { APP_SECRET: 'c2hvcnQ' }, /at least 32 random bytes/],
     ['a placeholder APP_SECRET', { APP_SECRET: 'a'.repeat(64) }, /placeholder/],
     ['a plain-http public APP_URL', { APP_URL: 'http://auth.example.com' }, /https/],
+    ['SMTP mail without an SMTP_URL', { MAIL_TRANSPORT: '' }, /SMTP_URL/],
   ])('with %s', async (_label, env, message) => {
     const error = await startAppServer({ runId: inject('runId'), name: 'refuse', env }).then(
       async (server) => {

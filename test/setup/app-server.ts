@@ -53,6 +53,8 @@ export async function startAppServer(options: { runId: string; name: string; dat
       APP_URL: url,
       APP_SECRET: randomBytes(32).toString('base64url'),
       DATABASE_URL: databaseUrl,
+      // No SMTP relay can run here: mail goes to the outbox table, where tests read the links.
+      MAIL_TRANSPORT: 'outbox',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -36,7 +36,8 @@ export const AUDIT_EVENT_TYPES = [
   'sso.connection.deleted',
   'sso.sign_in.succeeded',
   'sso.sign_in.failed',
-  // Abuse controls (SPEC §7).
+  // Abuse controls (SPEC §7). Record a block when a limit starts refusing, not for every refused
+  // request: appends are serialized, so one row per request would let a flood throttle the log.
   'rate_limit.blocked',
   'account.locked',
 ] as const

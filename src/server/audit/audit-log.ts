@@ -20,9 +20,10 @@
  *
  * Consequences: `recordAuditEvent` takes the pool-backed database (not a transaction — its insert
  * would commit after the lock is released) and runs after the change it records has committed.
- * GET_LOCK is not replicated and not supported by Galera clusters; on Vitess it needs reserved
- * connections, on TiDB ≥ 7. The lock name includes the database name, so separate Gatehouse
- * databases on one server do not wait for each other.
+ * GET_LOCK is held by one server: TiDB makes it cluster-wide, but multi-primary Galera or Group
+ * Replication keep it local to each node, so there all instances must write through one primary.
+ * The lock name includes the database name, so separate Gatehouse databases on one server do not
+ * wait for each other.
  */
 import { and, asc, desc, eq, gt, lt, type SQL } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/mysql2'
@@ -48,6 +49,7 @@ const DEFAULT_LIST_LIMIT = 50
 /** Column sizes from db/schema/audit.ts; longer values would make the insert fail and lose the event. */
 const MAX_IP_CHARS = 45
 const MAX_USER_AGENT_CHARS = 512
+const MAX_ID_CHARS = 26
 
 export type AuditEventInput = {
   type: AuditEventType
@@ -127,6 +129,10 @@ export async function recordAuditEvent(db: Database, event: AuditEventInput): Pr
     ip: toStorableText(event.ip, MAX_IP_CHARS),
     userAgent: toStorableText(event.userAgent, MAX_USER_AGENT_CHARS),
     details,
+  }
+  for (const id of [content.organizationId, content.actorUserId, content.subjectUserId]) {
+    // A non-strict sql_mode would silently cut an over-long id and store a row its hash does not match.
+    if (id !== null && id.length > MAX_ID_CHARS) throw new Error(`audit event ids are at most ${MAX_ID_CHARS} characters`)
   }
   const pool = requirePool(db)
 

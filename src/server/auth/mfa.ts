@@ -16,6 +16,7 @@ import { and, count, desc, eq, isNotNull, isNull, lt, ne, or } from 'drizzle-orm
 import { recoveryCodes, totpCredentials, users } from '../../../db/schema'
 import { decryptSecret, encryptSecret, getSecretBoxKeyRing, isSealedWithOldKey } from '../crypto/secret-box'
 import type { Database } from '../db/client'
+import { now as clockNow } from '../clock'
 import { generateId } from '../ids'
 import { generateRecoveryCodes, hashRecoveryCode, normalizeRecoveryCode } from './recovery-codes'
 import { createTotpQrCodeSvg, createTotpUri, encodeTotpSecret, generateTotpSecret, getMatchingTotpStep, normalizeTotpCode } from './totp'
@@ -44,7 +45,7 @@ export type MfaStatus = { isEnabled: boolean; enabledAt: Date | null; recoveryCo
  * confirmed factor keeps working until the new one is confirmed, so a re-enrollment abandoned
  * half-way never locks the user out.
  */
-export async function beginTotpEnrollment(db: Database, user: { id: string; email: string }, now = new Date()): Promise<TotpEnrollment> {
+export async function beginTotpEnrollment(db: Database, user: { id: string; email: string }, now = clockNow()): Promise<TotpEnrollment> {
   const secret = generateTotpSecret()
   const sealed = encryptSecret(getSecretBoxKeyRing(TOTP_SECRET_PURPOSE), secret, totpSecretAssociatedData(user.id))
   await db.transaction(async (tx) => {
@@ -70,7 +71,7 @@ export async function beginTotpEnrollment(db: Database, user: { id: string; emai
  * of recovery codes replaces the old one. The plain codes are returned here and nowhere else.
  * A wrong code changes nothing.
  */
-export async function confirmTotpEnrollment(db: Database, userId: string, code: string, now = new Date()): Promise<ConfirmTotpEnrollmentResult> {
+export async function confirmTotpEnrollment(db: Database, userId: string, code: string, now = clockNow()): Promise<ConfirmTotpEnrollmentResult> {
   if (normalizeTotpCode(code) === null) return { ok: false, reason: 'invalid-code' }
   return db.transaction(async (tx): Promise<ConfirmTotpEnrollmentResult> => {
     if (!(await lockUserRow(tx, userId))) return { ok: false, reason: 'no-pending-enrollment' }
@@ -102,7 +103,7 @@ export async function confirmTotpEnrollment(db: Database, userId: string, code: 
  * request whose UPDATE changed the row succeeds. Codes of earlier steps than the last accepted
  * one are spent as well.
  */
-export async function verifyTotpCode(db: Database, userId: string, code: string, now = new Date()): Promise<TotpVerification> {
+export async function verifyTotpCode(db: Database, userId: string, code: string, now = clockNow()): Promise<TotpVerification> {
   if (normalizeTotpCode(code) === null) return { ok: false, reason: 'invalid-code' }
   const [credential] = await db
     .select()
@@ -139,7 +140,7 @@ export async function verifyTotpCode(db: Database, userId: string, code: string,
  * malformed, unknown, another user's, or already used (including by a concurrent request: the
  * UPDATE's `used_at IS NULL` guard lets exactly one of them through).
  */
-export async function consumeRecoveryCode(db: Database, userId: string, code: string, now = new Date()): Promise<{ remaining: number } | null> {
+export async function consumeRecoveryCode(db: Database, userId: string, code: string, now = clockNow()): Promise<{ remaining: number } | null> {
   const normalized = normalizeRecoveryCode(code)
   if (normalized === null) return null
   const [result] = await db
@@ -151,7 +152,7 @@ export async function consumeRecoveryCode(db: Database, userId: string, code: st
 }
 
 /** Replaces the user's whole set of recovery codes; returns the new plain codes, or null when MFA is not enabled. */
-export async function regenerateRecoveryCodes(db: Database, userId: string, now = new Date()): Promise<string[] | null> {
+export async function regenerateRecoveryCodes(db: Database, userId: string, now = clockNow()): Promise<string[] | null> {
   return db.transaction(async (tx) => {
     if (!(await lockUserRow(tx, userId))) return null
     if (!(await hasConfirmedFactor(tx, userId))) return null
@@ -160,7 +161,7 @@ export async function regenerateRecoveryCodes(db: Database, userId: string, now 
 }
 
 /** Removes every factor (pending too) and recovery code and clears `users.mfa_enabled_at`; true when MFA was enabled. */
-export async function disableTotp(db: Database, userId: string, now = new Date()): Promise<boolean> {
+export async function disableTotp(db: Database, userId: string, now = clockNow()): Promise<boolean> {
   return db.transaction(async (tx) => {
     if (!(await lockUserRow(tx, userId))) return false
     const wasEnabled = await hasConfirmedFactor(tx, userId)

@@ -5,6 +5,27 @@
 import appConfig from '../../../app.config'
 import { isCommonPassword } from './common-passwords'
 
+/**
+ * The word under the usual decorations: `Password1234567!` → `password`. Attackers' rule sets
+ * append and prepend digits and symbols to list entries first, so a listed word plus padding
+ * is as weak as the word.
+ */
+function stripAffixes(password: string): string {
+  return password.replace(/^[\d\W_]+|[\d\W_]+$/g, '')
+}
+
+/** True when most neighbouring characters step by -1, 0 or +1 (`1234567890123456`, `abcdefghijklmnop`, `zyxw…`). */
+function isMostlySequential(password: string): boolean {
+  const codes = [...password.toLowerCase()].map((char) => char.codePointAt(0)!)
+  let steps = 0
+  for (let index = 1; index < codes.length; index++) {
+    const delta = codes[index]! - codes[index - 1]!
+    // 9 → 0 (and 0 → 9) continue a digit run on a keyboard row.
+    if (Math.abs(delta) <= 1 || Math.abs(delta) === 9) steps++
+  }
+  return codes.length > 1 && steps / (codes.length - 1) >= 0.8
+}
+
 export type PasswordPolicyResult = { isAcceptable: true } | { isAcceptable: false; reason: string }
 
 /** Checks a candidate password; `hasMfa` lowers the minimum length (NIST allows 8 with a second factor). */
@@ -15,7 +36,16 @@ export function checkPasswordPolicy(password: string, options: { hasMfa: boolean
   const length = [...password].length
   if (length > maxLength) return { isAcceptable: false, reason: `Use at most ${maxLength} characters.` }
   if (length < minLength) return { isAcceptable: false, reason: `Use at least ${minLength} characters.` }
-  if (isCommonPassword(password)) return { isAcceptable: false, reason: 'This password is too common; choose another.' }
+  if (isCommonPassword(password) || isCommonPassword(stripAffixes(password))) {
+    return { isAcceptable: false, reason: 'This password is too common; choose another.' }
+  }
+  // NIST 800-63B also names repetitive strings ('aaaaaaaaaaaaaaa', 'abababab…') and context-specific
+  // words: the service's own name is the first thing an attacker tries.
+  if (isMostlySequential(password)) return { isAcceptable: false, reason: 'Avoid sequences like 12345 or abcde.' }
+  if (new Set(password.toLowerCase()).size <= 3) return { isAcceptable: false, reason: 'Avoid repeating the same few characters.' }
+  if (password.toLowerCase().includes(appConfig.appName.toLowerCase())) {
+    return { isAcceptable: false, reason: `Do not include "${appConfig.appName}" in the password.` }
+  }
   if (options.email) {
     const localPart = options.email.split('@')[0]!.toLowerCase()
     if (localPart.length >= 4 && password.toLowerCase().includes(localPart)) {

@@ -4,10 +4,15 @@
  */
 import type { User } from '../../../db/schema'
 import type { Database } from '../db/client'
+import { verifyTotpCode } from './mfa'
 
-/** True when `code` is a valid, not-yet-used TOTP code of the user's confirmed factor. */
-export async function verifyReauthenticationCode(_db: Database, user: Pick<User, 'id' | 'mfaEnabledAt'>, _code: string, _now: Date): Promise<boolean> {
+/**
+ * True when `code` is a valid, not-yet-used TOTP code of the user's confirmed factor. The code's
+ * time step is spent like at sign-in (RFC 6238 §5.2), so a code shoulder-surfed or replayed from
+ * the sign-in challenge cannot also be used to step up.
+ */
+export async function verifyReauthenticationCode(db: Database, user: Pick<User, 'id' | 'mfaEnabledAt'>, code: string, now: Date): Promise<boolean> {
   if (!user.mfaEnabledAt) return false
-  // Wired to the TOTP verifier (with replay protection) by the MFA work.
-  return false
+  const result = await verifyTotpCode(db, user.id, code, now)
+  return result.ok
 }

@@ -12,6 +12,7 @@ import { and, eq, lt, ne, or } from 'drizzle-orm'
 import appConfig from '../../../app.config'
 import { organizations, sessions, users, type Organization, type Session, type User } from '../../../db/schema'
 import type { Database } from '../db/client'
+import { appError } from '../errors'
 import { generateId } from '../ids'
 
 const SESSION_ID_PATTERN = /^[a-z2-7]{26}$/
@@ -161,7 +162,10 @@ export async function rotateSession(
     mfaFailedAttempts: 0,
   }
   await db.transaction(async (tx) => {
-    await tx.delete(sessions).where(eq(sessions.id, previous.id))
+    const [deleted] = await tx.delete(sessions).where(eq(sessions.id, previous.id))
+    // Revoked (or already rotated by a concurrent request) since this request read it: inserting
+    // anyway would resurrect a revoked session under a new token. The transaction rolls back.
+    if (deleted.affectedRows === 0) throw appError('UNAUTHENTICATED')
     await tx.insert(sessions).values(session)
   })
   return { token: `${session.id}.${secret}`, session }

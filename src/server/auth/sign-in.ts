@@ -13,8 +13,8 @@ import { getUserByEmail } from '../users/users'
 import { getMfaState } from './mfa-policy'
 import { verifyAgainstDummyHash, verifyPassword } from './password'
 import { enforceRateLimit, getAccountLockSeconds, recordAccountFailure, resetAccountFailures } from './rate-limit'
-import { createSession, invalidateSession, parseSessionToken } from './session'
-import { readSessionToken, setSessionCookie } from './session-cookie'
+import { createSession, invalidateSession } from './session'
+import { setSessionCookie } from './session-cookie'
 
 export type SignInResult = { status: 'signed-in' } | { status: 'mfa-required' } | { status: 'mfa-enrollment-required' }
 
@@ -23,11 +23,14 @@ export function accountSubject(email: string): string {
   return `email:${encodeHexLowerCase(sha256(new TextEncoder().encode(email))).slice(0, 32)}`
 }
 
-/** Ends the session the browser arrived with, so a sign-in never keeps a pre-existing token alive. */
+/**
+ * Ends the session the browser arrived with, so a sign-in never keeps a pre-existing token alive.
+ * Only a session the cookie proves (id and secret) is ended: session ids are not secret (sessions
+ * list, audit details), and an id alone must not let anyone sign someone else out.
+ */
 export async function endIncomingSession(ctx: TRPCContext): Promise<void> {
-  const token = readSessionToken(ctx.cookies, ctx.env.appUrl)
-  const parsed = token ? parseSessionToken(token) : null
-  if (parsed) await invalidateSession(ctx.db, parsed.id)
+  const auth = await ctx.getAuth()
+  if (auth) await invalidateSession(ctx.db, auth.session.id)
   ctx.resetAuth()
 }
 
@@ -39,10 +42,14 @@ export async function signInWithPassword(ctx: TRPCContext, input: { email: strin
   const user = await getUserByEmail(ctx.db, input.email)
   // Unknown emails get their own lockout bucket so a locked answer cannot tell them apart.
   const lockSubject = user?.id ?? accountSubject(input.email)
-  if ((await getAccountLockSeconds(ctx.db, lockSubject, ctx.now)) > 0) {
-    if (user) await verifyPassword(user.passwordHash ?? '', input.password)
+  const lockSeconds = await getAccountLockSeconds(ctx.db, lockSubject, ctx.now)
+  if (lockSeconds > 0) {
+    // Same argon2 work whether the account exists, has a password (SSO-only users have none) or not.
+    if (user?.passwordHash) await verifyPassword(user.passwordHash, input.password)
     else await verifyAgainstDummyHash(input.password)
     await auditFromContext(ctx, 'auth.sign_in.failed', { subjectUserId: user?.id, organizationId: user?.organizationId, details: { reason: 'locked' } })
+    // 429 + Retry-After like every throttled answer (the API contract); unknown emails lock alike.
+    ctx.responseHeaders.set('retry-after', String(lockSeconds))
     throw appError('ACCOUNT_LOCKED')
   }
 

@@ -1,8 +1,10 @@
 /** Server-only: the CLI's commands, each a flag spec, a zod schema and a run function. */
 import { z } from 'zod'
 import appConfig from '../../../app.config'
+import { recordAuditEvent, verifyAuditChain } from '../audit/audit-log'
 import { hashPassword } from '../auth/password'
 import { checkPasswordPolicy } from '../auth/password-policy'
+import { invalidateUserSessions } from '../auth/session'
 import { getDb } from '../db/client'
 import { migrateDatabase } from '../db/migrate'
 import { resolveDatabaseUrl } from '../db/resolve-database'
@@ -99,6 +101,35 @@ export const COMMANDS = {
         if (isDuplicateKeyError(error)) throw new CliUsageError('--email: a user with this email exists')
         throw error
       }
+    },
+  },
+  'audit:verify': {
+    summary: 'recompute the audit log hash chain; exit 1 if any event was altered, deleted or reordered',
+    flags: {},
+    run: async (_flags, { out }) => {
+      await useResolvedDatabase()
+      const result = await verifyAuditChain(getDb())
+      if (result.ok) {
+        out(`audit chain intact (${result.count} events)`)
+        return
+      }
+      // The verdict goes to stdout like the intact one, so scripts read one stream; the exit code says 1.
+      out(`audit chain BROKEN at event ${result.brokenAtId}: ${result.reason}`)
+      throw new Error('the audit chain does not verify')
+    },
+  },
+  'sessions:revoke': {
+    summary: "revoke every session of a user: --email (takes effect on the user's next request)",
+    flags: { email: { type: 'string' } },
+    run: async (flags, { out }) => {
+      const input = parseFlags(z.strictObject({ email: emailSchema }), flags)
+      await useResolvedDatabase()
+      const db = getDb()
+      const user = await getUserByEmail(db, input.email)
+      if (!user) throw new CliUsageError('--email: no user with this email')
+      const revoked = await invalidateUserSessions(db, user.id)
+      await recordAuditEvent(db, { type: 'session.revoked_all', subjectUserId: user.id, organizationId: user.organizationId, details: { count: revoked, byOperator: true } })
+      out(`revoked ${revoked} session(s) of ${user.email}`)
     },
   },
 } satisfies Record<string, Command>

@@ -25,7 +25,8 @@ export function parseCookieHeader(header: string | null): Map<string, string> {
     const separator = part.indexOf('=')
     if (separator < 1) continue
     const name = part.slice(0, separator).trim()
-    if (cookies.has(name)) continue
+    // ` =value` has an empty name once trimmed: not a cookie.
+    if (!name || cookies.has(name)) continue
     const raw = part.slice(separator + 1).trim()
     try {
       cookies.set(name, decodeURIComponent(raw))

@@ -1,12 +1,38 @@
 /** Server-only: the per-response policies of `src/start.ts`, kept here so the client never loads them. */
+import { getSessionCookieName } from '../auth/session-cookie'
 import { getServerEnv } from '../env'
+import { parseCookieHeader } from './cookies'
 import { applySecurityHeaders } from './security-headers'
 
-/** Applies security headers according to the running environment. */
-export function applyResponsePolicies(response: Response): void {
+/**
+ * True when a response belongs to a session: the request carried the session cookie, or the
+ * response sets or clears it (sign-in, sign-out, rotation).
+ */
+export function isSessionResponse(request: Request, response: Response, appUrl: URL): boolean {
+  const cookieName = getSessionCookieName(appUrl)
+  if (parseCookieHeader(request.headers.get('cookie')).has(cookieName)) return true
+  return response.headers.getSetCookie().some((cookie) => cookie.startsWith(`${cookieName}=`))
+}
+
+function securityHeaderOptions() {
   const env = getServerEnv()
-  applySecurityHeaders(response.headers, {
-    isDevelopment: env.mode === 'development',
-    isHttps: env.appUrl.protocol === 'https:',
-  })
+  return { isDevelopment: env.mode === 'development', isHttps: env.appUrl.protocol === 'https:' }
+}
+
+/** The baseline security headers, for responses built outside the request middleware's reach. */
+export function createSecurityHeaders(): Headers {
+  const headers = new Headers()
+  applySecurityHeaders(headers, securityHeaderOptions())
+  return headers
+}
+
+/**
+ * Applies security headers according to the running environment, and `Cache-Control: no-store`
+ * to every response that belongs to a session (SPEC §7; OWASP ASVS 8.2.1): a page or procedure
+ * result rendered for one user must never be stored by a shared cache or left in the browser's
+ * disk cache for the next person at the machine. It overrides whatever a handler chose.
+ */
+export function applyResponsePolicies(request: Request, response: Response): void {
+  applySecurityHeaders(response.headers, securityHeaderOptions())
+  if (isSessionResponse(request, response, getServerEnv().appUrl)) response.headers.set('cache-control', 'no-store')
 }

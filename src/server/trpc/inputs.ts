@@ -4,7 +4,9 @@ import appConfig from '../../../app.config'
 import { emailSchema } from '../users/email'
 
 /** A password as typed; bounded before hashing so a megabyte "password" costs nothing (NIST 800-63B). */
-export const passwordInputSchema = z.string().min(1, 'Enter your password').max(appConfig.password.maxLength, `Use at most ${appConfig.password.maxLength} characters`)
+// The policy counts characters (code points); a character is at most two UTF-16 units, so this
+// bound never refuses a password the policy accepts.
+export const passwordInputSchema = z.string().min(1, 'Enter your password').max(appConfig.password.maxLength * 2, `Use at most ${appConfig.password.maxLength} characters`)
 
 export const signInInputSchema = z.strictObject({ email: emailSchema, password: passwordInputSchema })
 

@@ -3,6 +3,9 @@ import { createCallerFactory, createTRPCRouter } from './init'
 import { accountRouter } from './routers/account'
 import { adminRouter } from './routers/admin'
 import { authRouter } from './routers/auth'
+import { devRouter } from './routers/dev'
+import { mfaRouter } from './routers/mfa'
+import { organizationRouter } from './routers/organization'
 import { sessionsRouter } from './routers/sessions'
 import { systemRouter } from './routers/system'
 
@@ -12,6 +15,9 @@ export const appRouter = createTRPCRouter({
   account: accountRouter,
   sessions: sessionsRouter,
   admin: adminRouter,
+  dev: devRouter,
+  mfa: mfaRouter,
+  organization: organizationRouter,
 })
 
 export type AppRouter = typeof appRouter

@@ -2,9 +2,10 @@
 import { z } from 'zod'
 import { eq } from 'drizzle-orm'
 import { users } from '../../../../db/schema'
+import { deleteUnusedOneTimeTokens } from '../../auth/one-time-tokens'
 import { checkPasswordPolicy } from '../../auth/password-policy'
 import { hashPassword, verifyPassword } from '../../auth/password'
-import { recordAccountFailure } from '../../auth/rate-limit'
+import { getAccountLockSeconds, recordAccountFailure } from '../../auth/rate-limit'
 import { invalidateUserSessions, rotateSession } from '../../auth/session'
 import { setSessionCookie } from '../../auth/session-cookie'
 import { appError } from '../../errors'
@@ -22,6 +23,13 @@ export const accountRouter = createTRPCRouter({
     .input(z.strictObject({ currentPassword: passwordInputSchema, newPassword: passwordInputSchema }))
     .mutation(async ({ ctx, input }) => {
       if (!ctx.user.passwordHash) throw appError('FORBIDDEN', 'This account signs in with single sign-on and has no password.')
+      // The current-password check is a password oracle like sign-in: the same lockout bounds it,
+      // or a stolen session could guess for the whole re-auth window (NIST 800-63B §5.2.2).
+      const lockSeconds = await getAccountLockSeconds(ctx.db, ctx.user.id, ctx.now)
+      if (lockSeconds > 0) {
+        ctx.responseHeaders.set('retry-after', String(lockSeconds))
+        throw appError('ACCOUNT_LOCKED')
+      }
       if (!(await verifyPassword(ctx.user.passwordHash, input.currentPassword))) {
         await recordAccountFailure(ctx.db, ctx.user.id, ctx.now)
         throw appError('INVALID_CREDENTIALS', 'Your current password is incorrect.')
@@ -31,6 +39,8 @@ export const accountRouter = createTRPCRouter({
 
       await ctx.db.update(users).set({ passwordHash: await hashPassword(input.newPassword), updatedAt: ctx.now }).where(eq(users.id, ctx.user.id))
       const revoked = await invalidateUserSessions(ctx.db, ctx.user.id, { exceptSessionId: ctx.session.id })
+      // A reset link mailed before the change must not undo it.
+      await deleteUnusedOneTimeTokens(ctx.db, ctx.user.id, 'password_reset')
       const { token, session } = await rotateSession(ctx.db, ctx.session, { reauthenticatedAt: ctx.now }, ctx.now)
       setSessionCookie(ctx.cookies, ctx.env.appUrl, token, session.absoluteExpiresAt)
       ctx.resetAuth()

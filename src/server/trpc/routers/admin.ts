@@ -5,10 +5,13 @@
 import { and, asc, eq } from 'drizzle-orm'
 import { z } from 'zod'
 import { users } from '../../../../db/schema'
+import { listAuditEvents } from '../../audit/audit-log'
+import { disableTotp } from '../../auth/mfa'
 import { invalidateUserSessions } from '../../auth/session'
 import { appError } from '../../errors'
 import { auditFromContext } from '../audit'
-import { createTRPCRouter, roleProcedure } from '../init'
+import { roleRank } from '../../../lib/roles'
+import { createTRPCRouter, requireRecentReauth, roleProcedure } from '../init'
 import { idInputSchema } from '../inputs'
 import type { TRPCContext } from '../context'
 
@@ -59,9 +62,41 @@ export const adminRouter = createTRPCRouter({
     /** Revokes every session of a member of the admin's organization. */
     revokeSessions: adminProcedure.input(z.strictObject({ userId: idInputSchema })).mutation(async ({ ctx, input }) => {
       const member = await requireOrganizationMember(ctx, ctx.user.organizationId, input.userId)
+      // An admin must not be able to lock an owner out of their own sessions (vertical privilege abuse).
+      if (roleRank(member.role) > roleRank(ctx.user.role)) throw appError('FORBIDDEN', "Only someone with the same or a higher role can revoke this user's sessions.")
       const revoked = await invalidateUserSessions(ctx.db, member.id, member.id === ctx.user.id ? { exceptSessionId: ctx.session.id } : {})
       await auditFromContext(ctx, 'session.revoked_all', { actorUserId: ctx.user.id, subjectUserId: member.id, organizationId: ctx.user.organizationId, details: { count: revoked, byAdmin: true } })
       return { revoked }
     }),
+
+    /**
+     * Resets a member's MFA (the lost-phone path): factor and recovery codes deleted, every session
+     * of theirs revoked, so their next sign-in is password-only (or forced enrollment when the
+     * policy requires MFA). Re-authentication required. Not on oneself (that is `mfa.disable`, which
+     * honours the policy) and not on a higher role: an admin cannot weaken an owner's account.
+     */
+    resetMfa: adminProcedure
+      .use(requireRecentReauth)
+      .input(z.strictObject({ userId: idInputSchema }))
+      .mutation(async ({ ctx, input }) => {
+        const member = await requireOrganizationMember(ctx, ctx.user.organizationId, input.userId)
+        if (member.id === ctx.user.id) throw appError('FORBIDDEN', 'Change your own two-factor authentication in your security settings.')
+        if (roleRank(member.role) > roleRank(ctx.user.role)) throw appError('FORBIDDEN', 'Only someone with the same or a higher role can reset this user\'s two-factor authentication.')
+        const wasEnabled = await disableTotp(ctx.db, member.id, ctx.now)
+        if (!wasEnabled) return { wasEnabled, sessionsRevoked: 0 }
+        const sessionsRevoked = await invalidateUserSessions(ctx.db, member.id)
+        await auditFromContext(ctx, 'mfa.reset_by_admin', { actorUserId: ctx.user.id, subjectUserId: member.id, organizationId: ctx.user.organizationId, details: { sessionsRevoked } })
+        return { wasEnabled, sessionsRevoked }
+      }),
+  }),
+  audit: createTRPCRouter({
+    /** The admin's organization's audit trail, newest first, keyset-paginated. */
+    list: adminProcedure
+      .input(z.strictObject({ limit: z.number().int().min(1).max(100).default(50), beforeId: z.number().int().positive().nullable().default(null) }))
+      .query(async ({ ctx, input }) => {
+        if (!ctx.user.organizationId) return { events: [], nextBeforeId: null }
+        const page = await listAuditEvents(ctx.db, { organizationId: ctx.user.organizationId, limit: input.limit, beforeId: input.beforeId })
+        return { events: page.events.map((event) => ({ ...event, createdAt: event.createdAt.toISOString() })), nextBeforeId: page.nextBeforeId }
+      }),
   }),
 })

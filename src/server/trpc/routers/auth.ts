@@ -70,7 +70,11 @@ export const authRouter = createTRPCRouter({
    */
   reauthenticate: protectedProcedure.input(reauthenticateInputSchema).mutation(async ({ ctx, input }) => {
     await enforceRateLimit(ctx, 'signInPerIp', ctx.clientIp)
-    if ((await getAccountLockSeconds(ctx.db, ctx.user.id, ctx.now)) > 0) throw appError('ACCOUNT_LOCKED')
+    const lockSeconds = await getAccountLockSeconds(ctx.db, ctx.user.id, ctx.now)
+    if (lockSeconds > 0) {
+      ctx.responseHeaders.set('retry-after', String(lockSeconds))
+      throw appError('ACCOUNT_LOCKED')
+    }
     const isValid =
       'password' in input
         ? ctx.user.passwordHash !== null && (await verifyPassword(ctx.user.passwordHash, input.password))

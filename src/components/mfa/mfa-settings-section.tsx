@@ -1,0 +1,178 @@
+/**
+ * Two-factor authentication on /settings/security: status, enrolling (or moving to a new
+ * authenticator), regenerating recovery codes and turning MFA off. The last two are sensitive
+ * procedures: `withReauth` opens the re-auth dialog on REAUTH_REQUIRED and retries.
+ */
+import * as Dialog from '@radix-ui/react-dialog'
+import { useState } from 'react'
+import { toast } from 'sonner'
+import { describeFormError } from '../../lib/form-errors'
+import { trpc } from '../../lib/trpc'
+import { useSignedInViewer } from '../../lib/use-viewer'
+import { LocalTime } from '../local-time'
+import { useReauth } from '../reauth-provider'
+import { Alert } from '../ui/alert'
+import { Badge } from '../ui/badge'
+import { Button } from '../ui/button'
+import { Card } from '../ui/card'
+import { Spinner } from '../ui/spinner'
+import { RecoveryCodesPanel } from './recovery-codes-panel'
+import { TotpEnrollment } from './totp-enrollment'
+
+/** At or below this many unused recovery codes, the user is nudged to regenerate. */
+const LOW_RECOVERY_CODES = 3
+
+type Panel = { kind: 'overview' } | { kind: 'enroll'; isReEnrollment: boolean } | { kind: 'new-codes'; codes: string[] }
+
+export function MfaSettingsSection() {
+  const viewer = useSignedInViewer()
+  const utils = trpc.useUtils()
+  const { withReauth } = useReauth()
+  const status = trpc.mfa.status.useQuery()
+  const regenerate = trpc.mfa.regenerateRecoveryCodes.useMutation()
+  const [panel, setPanel] = useState<Panel>({ kind: 'overview' })
+
+  /** After a change that rotated the session or revoked others: everything that shows it is stale. */
+  function refreshAfterChange() {
+    void utils.mfa.status.invalidate()
+    void utils.sessions.list.invalidate()
+    void utils.auth.me.invalidate()
+  }
+
+  async function regenerateCodes() {
+    try {
+      const { recoveryCodes } = await withReauth(() => regenerate.mutateAsync())
+      setPanel({ kind: 'new-codes', codes: recoveryCodes })
+      void utils.mfa.status.invalidate()
+    } catch (error) {
+      toast.error(describeFormError(error).message)
+    }
+  }
+
+  const description = 'A code from an authenticator app on your phone, on top of your password.'
+
+  if (panel.kind === 'enroll') {
+    return (
+      <Card title={panel.isReEnrollment ? 'Move to a new authenticator' : 'Set up two-factor authentication'} description={description}>
+        <TotpEnrollment
+          accountEmail={viewer.user.email}
+          isReEnrollment={panel.isReEnrollment}
+          startLabel={panel.isReEnrollment ? 'Start' : 'Set up authenticator app'}
+          onConfirmed={refreshAfterChange}
+          onComplete={() => setPanel({ kind: 'overview' })}
+          onCancel={() => setPanel({ kind: 'overview' })}
+        />
+      </Card>
+    )
+  }
+
+  if (panel.kind === 'new-codes') {
+    return (
+      <Card title="New recovery codes" description="Your previous recovery codes no longer work.">
+        <RecoveryCodesPanel codes={panel.codes} accountEmail={viewer.user.email} continueLabel="Done" onContinue={() => setPanel({ kind: 'overview' })} />
+      </Card>
+    )
+  }
+
+  return (
+    <Card title="Two-factor authentication" description={description} actions={status.data && <Badge tone={status.data.isEnabled ? 'success' : 'neutral'}>{status.data.isEnabled ? 'On' : 'Off'}</Badge>}>
+      {status.data ? (
+        status.data.isEnabled ? (
+          <div className="flex flex-col gap-4" data-testid="mfa-enabled">
+            <dl className="grid gap-x-6 gap-y-1 text-sm sm:grid-cols-[auto_1fr]">
+              <dt className="text-slate-500">Authenticator app</dt>
+              <dd className="text-slate-900">{status.data.enabledAt ? <>Added <LocalTime iso={status.data.enabledAt} /></> : 'Added'}</dd>
+              <dt className="text-slate-500">Recovery codes</dt>
+              <dd className="text-slate-900" data-testid="recovery-codes-remaining">
+                {status.data.recoveryCodesRemaining} left
+              </dd>
+            </dl>
+            {status.data.recoveryCodesRemaining <= LOW_RECOVERY_CODES && (
+              <Alert tone="warning">
+                {status.data.recoveryCodesRemaining === 0 ? 'You have no recovery codes left.' : 'You are running low on recovery codes.'} Generate a new set so a lost phone does not lock you out.
+              </Alert>
+            )}
+            <div className="flex flex-wrap gap-2">
+              <Button variant="secondary" onClick={regenerateCodes} isLoading={regenerate.isPending}>
+                Regenerate recovery codes
+              </Button>
+              <Button variant="secondary" onClick={() => setPanel({ kind: 'enroll', isReEnrollment: true })}>
+                Move to a new authenticator
+              </Button>
+              <DisableMfaButton onDisabled={refreshAfterChange} />
+            </div>
+          </div>
+        ) : (
+          <div className="flex flex-col gap-4">
+            <p className="text-sm text-slate-600">Two-factor authentication is off. Turn it on so a stolen password alone cannot open your account.</p>
+            <div>
+              <Button onClick={() => setPanel({ kind: 'enroll', isReEnrollment: false })}>Set up two-factor authentication</Button>
+            </div>
+          </div>
+        )
+      ) : status.isError ? (
+        <Alert>{describeFormError(status.error).message}</Alert>
+      ) : (
+        <p className="flex items-center gap-2 text-sm text-slate-600" role="status">
+          <Spinner /> Loading…
+        </p>
+      )}
+    </Card>
+  )
+}
+
+/** "Turn off", behind a confirmation dialog (and the re-auth dialog the server may ask for). */
+function DisableMfaButton({ onDisabled }: { onDisabled: () => void }) {
+  const { withReauth } = useReauth()
+  const disable = trpc.mfa.disable.useMutation()
+  const [isOpen, setIsOpen] = useState(false)
+  const [message, setMessage] = useState<string | null>(null)
+
+  async function confirmDisable() {
+    setMessage(null)
+    try {
+      const { otherSessionsRevoked } = await withReauth(() => disable.mutateAsync())
+      setIsOpen(false)
+      toast.success(
+        otherSessionsRevoked > 0
+          ? `Two-factor authentication is off. ${otherSessionsRevoked === 1 ? '1 other session was' : `${otherSessionsRevoked} other sessions were`} signed out.`
+          : 'Two-factor authentication is off.',
+      )
+      onDisabled()
+    } catch (error) {
+      setMessage(describeFormError(error).message)
+    }
+  }
+
+  return (
+    <Dialog.Root
+      open={isOpen}
+      onOpenChange={(open) => {
+        setIsOpen(open)
+        setMessage(null)
+      }}
+    >
+      <Dialog.Trigger asChild>
+        <Button variant="danger">Turn off</Button>
+      </Dialog.Trigger>
+      <Dialog.Portal>
+        <Dialog.Overlay className="fixed inset-0 z-40 bg-slate-900/40" />
+        <Dialog.Content className="fixed left-1/2 top-1/2 z-40 w-[calc(100%-2rem)] max-w-sm -translate-x-1/2 -translate-y-1/2 rounded-xl bg-white p-6 shadow-xl focus:outline-none">
+          <Dialog.Title className="text-lg font-semibold text-slate-900">Turn off two-factor authentication?</Dialog.Title>
+          <Dialog.Description className="mt-1 text-sm text-slate-600">
+            Your password alone will open your account again. Your authenticator and recovery codes stop working, and your other sessions are signed out.
+          </Dialog.Description>
+          <Alert className="mt-4">{message}</Alert>
+          <div className="mt-6 flex justify-end gap-2">
+            <Dialog.Close asChild>
+              <Button variant="secondary">Cancel</Button>
+            </Dialog.Close>
+            <Button variant="danger" onClick={confirmDisable} isLoading={disable.isPending}>
+              Turn off
+            </Button>
+          </div>
+        </Dialog.Content>
+      </Dialog.Portal>
+    </Dialog.Root>
+  )
+}

@@ -1,0 +1,31 @@
+/**
+ * The 6-digit authenticator code input: numeric keypad on phones, and `one-time-code` so browsers
+ * and password managers can offer the code. Spaces are allowed ("123 456" as apps display it).
+ */
+import { TextField, type TextFieldProps } from '../ui/text-field'
+
+/** Keeps digits and single spaces only, at most "123 456". */
+export function cleanTotpInput(value: string): string {
+  return value.replace(/[^0-9 ]/g, '').slice(0, 7)
+}
+
+/** Digits only, for the server (which also strips spaces). */
+export function toTotpCode(value: string): string {
+  return value.replace(/\s/g, '')
+}
+
+export function TotpCodeField({ label = 'Authentication code', ...props }: Omit<TextFieldProps, 'label'> & { label?: string }) {
+  return (
+    <TextField
+      label={label}
+      name="code"
+      inputMode="numeric"
+      autoComplete="one-time-code"
+      pattern="[0-9 ]*"
+      maxLength={7}
+      spellCheck={false}
+      className="max-w-48"
+      {...props}
+    />
+  )
+}

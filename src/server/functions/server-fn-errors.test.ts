@@ -1,0 +1,103 @@
+import { redirect } from '@tanstack/react-router'
+import { describe, expect, it } from 'vitest'
+import { createServerFnAppError, isServerFnAppError, serverFnAppErrorAdapter } from '../../functions/server-fn-error'
+import { getAppErrorCode } from '../../lib/app-errors'
+import { appError } from '../errors'
+import { requireServerFnRole, type ServerFnSession } from './guards'
+import { createServerFnCatalogError, isServerFnHttpRequest, toClientSafeServerFnError } from './server-fn-errors'
+
+describe('createServerFnCatalogError', () => {
+  it.each([
+    ['UNAUTHENTICATED', 401, 'Please sign in.'],
+    ['MFA_REQUIRED', 401, null],
+    ['MFA_ENROLLMENT_REQUIRED', 403, null],
+    ['FORBIDDEN', 403, null],
+    ['CSRF_REJECTED', 403, 'Request refused.'],
+    ['RATE_LIMITED', 429, null],
+  ] as const)('%s carries the tRPC catalog status %i and message', (appCode, httpStatus, message) => {
+    const error = createServerFnCatalogError(appCode)
+    expect(error.data).toEqual({ appCode, httpStatus })
+    expect(error.status).toBe(httpStatus)
+    expect(error.message).toBe(appError(appCode).message)
+    if (message) expect(error.message).toBe(message)
+    // The client reads it exactly like a tRPC error.
+    expect(getAppErrorCode(error)).toBe(appCode)
+  })
+})
+
+describe('requireServerFnRole', () => {
+  const sessionWithRole = (role: string) => ({ user: { role } }) as unknown as ServerFnSession
+
+  it('refuses a member where admin is required (FORBIDDEN, 403)', () => {
+    expect(() => requireServerFnRole(sessionWithRole('member'), 'admin')).toThrow(expect.objectContaining({ data: { appCode: 'FORBIDDEN', httpStatus: 403 } }))
+  })
+
+  it('lets admin and owner through an "at least admin" requirement', () => {
+    expect(() => requireServerFnRole(sessionWithRole('admin'), 'admin')).not.toThrow()
+    expect(() => requireServerFnRole(sessionWithRole('owner'), 'admin')).not.toThrow()
+  })
+
+  it('treats a list as "one of these": owner is refused where only member or admin may act', () => {
+    expect(() => requireServerFnRole(sessionWithRole('owner'), ['member', 'admin'])).toThrow(expect.objectContaining({ data: expect.objectContaining({ appCode: 'FORBIDDEN' }) }))
+    expect(() => requireServerFnRole(sessionWithRole('member'), ['member', 'admin'])).not.toThrow()
+  })
+
+  it('refuses a role the configuration does not know (a stale or tampered row)', () => {
+    expect(() => requireServerFnRole(sessionWithRole('superuser'), 'member')).toThrow(expect.objectContaining({ data: expect.objectContaining({ appCode: 'FORBIDDEN' }) }))
+  })
+})
+
+describe('toClientSafeServerFnError', () => {
+  const sqlError = new Error("Failed query: select `id`, `secret_hash` from `sessions` where `sessions`.`id` = ? params: abc")
+
+  it('in production, replaces an unexpected error (a driver message with SQL) by a generic one', () => {
+    const safe = toClientSafeServerFnError(sqlError, { isProduction: true })
+    expect(safe.isUnexpected).toBe(true)
+    expect(safe.httpStatus).toBe(500)
+    expect((safe.error as Error).message).toBe('Something went wrong.')
+    expect(JSON.stringify(safe.error)).not.toContain('secret_hash')
+  })
+
+  it('in development, keeps the original error for the developer', () => {
+    expect(toClientSafeServerFnError(sqlError, { isProduction: false }).error).toBe(sqlError)
+  })
+
+  it('converts a tRPC catalog error thrown by shared server code, keeping code, message and status', () => {
+    const safe = toClientSafeServerFnError(appError('RATE_LIMITED'), { isProduction: true })
+    expect(safe.isUnexpected).toBe(false)
+    expect(safe.httpStatus).toBe(429)
+    expect(getAppErrorCode(safe.error)).toBe('RATE_LIMITED')
+  })
+
+  it('passes catalog errors and redirects through untouched', () => {
+    const catalog = createServerFnCatalogError('FORBIDDEN')
+    expect(toClientSafeServerFnError(catalog, { isProduction: true })).toEqual({ error: catalog, httpStatus: 403, isUnexpected: false })
+    const toLogin = redirect({ href: '/login' })
+    expect(toClientSafeServerFnError(toLogin, { isProduction: true })).toEqual({ error: toLogin, httpStatus: null, isUnexpected: false })
+  })
+})
+
+describe('serverFnAppErrorAdapter', () => {
+  it('round-trips code, message and status, and nothing else (no stack, no attached data)', () => {
+    const original = Object.assign(createServerFnAppError('MFA_REQUIRED', 'Enter the code.', 401), { secret: 'do-not-send' })
+    expect(serverFnAppErrorAdapter.test(original)).toBe(true)
+    const wire = serverFnAppErrorAdapter.toSerializable(original)
+    expect(wire).toEqual({ appCode: 'MFA_REQUIRED', message: 'Enter the code.', httpStatus: 401 })
+    const received = serverFnAppErrorAdapter.fromSerializable(wire)
+    expect(isServerFnAppError(received)).toBe(true)
+    expect(getAppErrorCode(received)).toBe('MFA_REQUIRED')
+  })
+
+  it('ignores ordinary errors and look-alikes with an unknown code', () => {
+    expect(serverFnAppErrorAdapter.test(new Error('boom'))).toBe(false)
+    expect(serverFnAppErrorAdapter.test(Object.assign(new Error('x'), { data: { appCode: 'NOT_A_CODE', httpStatus: 400 } }))).toBe(false)
+    expect(serverFnAppErrorAdapter.test({ data: { appCode: 'FORBIDDEN', httpStatus: 403 } })).toBe(false)
+  })
+})
+
+describe('isServerFnHttpRequest', () => {
+  it('is true for a browser call to a server function and false for a page render', () => {
+    expect(isServerFnHttpRequest(new Request('http://localhost/_serverFn/abc'))).toBe(true)
+    expect(isServerFnHttpRequest(new Request('http://localhost/app'))).toBe(false)
+  })
+})

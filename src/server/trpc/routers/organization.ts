@@ -1,0 +1,67 @@
+/**
+ * Server-only: settings of the admin's own organization (SPEC §5, §6). Scoped by the caller's
+ * organization id read from the database, never by an id in the input, so an admin of org A
+ * cannot touch org B (BOLA / OWASP API1).
+ */
+import { eq } from 'drizzle-orm'
+import { z } from 'zod'
+import appConfig from '../../../../app.config'
+import { organizations } from '../../../../db/schema'
+import type { Role } from '../../../lib/roles'
+import { getMfaState, type MfaPolicy } from '../../auth/mfa-policy'
+import { appError } from '../../errors'
+import { auditFromContext } from '../audit'
+import { createTRPCRouter, requireRecentReauth, roleProcedure } from '../init'
+
+const MFA_POLICIES = ['optional', 'required', 'required_for_role'] as const satisfies readonly MfaPolicy[]
+
+const roleSchema = z.enum(appConfig.roles as [Role, ...Role[]])
+
+/** `minRole` is meaningful (and then required) only for `required_for_role`. */
+const mfaPolicyInputSchema = z
+  .strictObject({ policy: z.enum(MFA_POLICIES), minRole: roleSchema.nullish() })
+  .superRefine((input, ctx) => {
+    if (input.policy === 'required_for_role' && !input.minRole) {
+      ctx.addIssue({ code: 'custom', path: ['minRole'], message: 'Choose the lowest role that must use two-factor authentication' })
+    }
+  })
+
+const adminProcedure = roleProcedure('admin')
+
+export const organizationRouter = createTRPCRouter({
+  /** The organization's MFA policy. */
+  getMfaPolicy: adminProcedure.query(({ ctx }) => {
+    if (!ctx.organization) throw appError('NOT_FOUND')
+    return { policy: ctx.organization.mfaPolicy as MfaPolicy, minRole: (ctx.organization.mfaRequiredMinRole as Role | null) ?? null }
+  }),
+
+  /**
+   * Changes the MFA policy (a sensitive change: re-authentication required). It applies on every
+   * member's next request: sessions without a factor that the policy now demands are sent to
+   * enrollment by the guards. An admin who would themselves be forced into enrollment must turn
+   * MFA on first, so the change cannot strand them halfway through the console.
+   */
+  setMfaPolicy: adminProcedure
+    .use(requireRecentReauth)
+    .input(mfaPolicyInputSchema)
+    .mutation(async ({ ctx, input }) => {
+      const organization = ctx.organization
+      if (!organization) throw appError('NOT_FOUND')
+      const minRole = input.policy === 'required_for_role' ? (input.minRole ?? null) : null
+      const next = { ...organization, mfaPolicy: input.policy, mfaRequiredMinRole: minRole }
+      if (getMfaState(ctx.session, ctx.user, next) === 'enrollment_required') {
+        throw appError('FORBIDDEN', 'Turn on two-factor authentication for your own account before requiring it.')
+      }
+      await ctx.db.update(organizations).set({ mfaPolicy: input.policy, mfaRequiredMinRole: minRole }).where(eq(organizations.id, organization.id))
+      await auditFromContext(ctx, 'organization.mfa_policy_changed', {
+        actorUserId: ctx.user.id,
+        organizationId: organization.id,
+        details: {
+          previous: { policy: organization.mfaPolicy, minRole: organization.mfaRequiredMinRole },
+          policy: input.policy,
+          minRole,
+        },
+      })
+      return { policy: input.policy, minRole }
+    }),
+})

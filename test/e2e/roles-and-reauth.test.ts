@@ -1,0 +1,135 @@
+/**
+ * Role-gated UI and the re-authentication dialog in a real browser.
+ */
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import type { DatabaseHandle } from '../../src/server/db/client'
+import { startAppServer, type RunningAppServer } from '../setup/app-server'
+import { launchBrowser, newIsolatedContext } from './browser'
+import { ageReauthentication, collectPageErrors, connectToAppDatabase, createE2eOrganization, createE2eUser, signInThroughUi, type E2eUser } from './fixtures'
+
+describe('roles and re-authentication in a real browser', () => {
+  let server: RunningAppServer
+  let browser: Browser
+  let database: DatabaseHandle
+  let admin: E2eUser
+  let member: E2eUser
+
+  beforeAll(async () => {
+    ;[server, browser] = await Promise.all([
+      startAppServer({ runId: inject('runId'), name: 'e2e_roles' }),
+      launchBrowser(),
+    ])
+    database = connectToAppDatabase(server.databaseUrl)
+    const organization = await createE2eOrganization(database, 'Umbrella')
+    admin = await createE2eUser(database, { name: 'Ada Admin', role: 'admin', organizationId: organization.id, emailPrefix: 'admin' })
+    member = await createE2eUser(database, { name: 'Max Member', role: 'member', organizationId: organization.id, emailPrefix: 'member' })
+  })
+  afterAll(async () => {
+    await database?.pool.end()
+    await browser?.close()
+    await server?.stop()
+  })
+
+  it('hides the admin console from a member, in the first HTML and on direct navigation', async () => {
+    const context = await newIsolatedContext(browser)
+    const page = await context.newPage()
+    const errors = collectPageErrors(page)
+    await signInThroughUi(page, server.url, member)
+
+    const firstHtml = await (await page.goto(`${server.url}/app`, { waitUntil: 'commit' }))!.text()
+    expect(firstHtml).toContain('href="/settings/security"')
+    expect(firstHtml).not.toContain('href="/admin"')
+
+    await page.goto(`${server.url}/admin`)
+    expect(page.url()).toBe(`${server.url}/app?notice=admin-required`)
+    await page.getByText('The admin console needs the admin role.', { exact: false }).waitFor()
+    expect(errors).toEqual([])
+    await context.close()
+  })
+
+  it('shows an admin their organization and signs a member out everywhere', async () => {
+    const memberContext = await newIsolatedContext(browser)
+    const memberPage = await memberContext.newPage()
+    await signInThroughUi(memberPage, server.url, member)
+
+    const context = await newIsolatedContext(browser)
+    const page = await context.newPage()
+    const errors = collectPageErrors(page)
+    await signInThroughUi(page, server.url, admin)
+    const firstHtml = await (await page.goto(`${server.url}/app`, { waitUntil: 'commit' }))!.text()
+    expect(firstHtml).toContain('href="/admin"')
+
+    await page.getByRole('link', { name: 'Admin', exact: true }).click()
+    await page.waitForURL(`${server.url}/admin`)
+    await expect.poll(() => page.getByTestId('admin-user-row').count()).toBe(2)
+    await page.screenshot({ path: '/tmp/gatehouse-admin.png', fullPage: true })
+    await page.getByRole('button', { name: `Sign out every session of ${member.name}` }).click()
+    // The member signed in in the test above too: every one of those sessions ends.
+    await page.getByText(new RegExp(`^\\d+ sessions? of ${member.name} signed out\\.$`)).waitFor()
+
+    // The member's tab learns it the moment it asks the server anything.
+    await memberPage.goto(`${server.url}/settings/security`)
+    expect(memberPage.url()).toBe(`${server.url}/login?redirect=%2Fsettings%2Fsecurity`)
+    expect(errors).toEqual([])
+    await context.close()
+    await memberContext.close()
+  })
+
+  it('asks to confirm the password when a change needs a fresh re-authentication, then retries it', async () => {
+    const user = await createE2eUser(database, { name: 'Reese Reauth' })
+    const context = await newIsolatedContext(browser)
+    const page = await context.newPage()
+    const errors = collectPageErrors(page)
+    await signInThroughUi(page, server.url, user)
+    await ageReauthentication(database, user.id)
+
+    await page.goto(`${server.url}/settings/security`)
+    await page.getByLabel('Current password').fill(user.password)
+    const newPassword = 'velvet harbor compass 19 drift'
+    await page.getByLabel('New password').fill(newPassword)
+    await page.getByRole('button', { name: 'Change password' }).click()
+
+    const dialog = page.getByRole('dialog', { name: 'Confirm it’s you' })
+    await dialog.waitFor()
+    await page.screenshot({ path: '/tmp/gatehouse-reauth.png', fullPage: true })
+    await dialog.getByLabel('Password').fill('wrong password entirely')
+    await dialog.getByRole('button', { name: 'Confirm' }).click()
+    await expect.poll(() => dialog.getByText('That password is not correct.').count()).toBe(1)
+    // A wrong re-auth password (401) must not look like a lost session.
+    expect(page.url()).toBe(`${server.url}/settings/security`)
+
+    await dialog.getByLabel('Password').fill(user.password)
+    await dialog.getByRole('button', { name: 'Confirm' }).click()
+    await page.getByText('Password changed.').waitFor()
+    await expect.poll(() => dialog.count()).toBe(0)
+    expect(await page.getByLabel('New password').inputValue()).toBe('')
+
+    // The new password works.
+    await page.getByRole('button', { name: 'Sign out' }).first().click()
+    await page.waitForURL(`${server.url}/login?redirect=%2Fsettings%2Fsecurity`)
+    await page.getByLabel('Email').fill(user.email)
+    await page.getByLabel('Password', { exact: true }).fill(newPassword)
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+    await page.waitForURL(`${server.url}/settings/security`)
+    expect(errors).toEqual([])
+    await context.close()
+  })
+
+  it('shows the password policy message from the server inline', async () => {
+    const user = await createE2eUser(database, { name: 'Polly Policy' })
+    const context = await newIsolatedContext(browser)
+    const page = await context.newPage()
+    await signInThroughUi(page, server.url, user)
+    await page.goto(`${server.url}/settings/security`)
+    await page.getByLabel('Current password').fill(user.password)
+    await page.getByLabel('New password').fill('short')
+    await page.getByRole('button', { name: 'Change password' }).click()
+    const newPasswordField = page.getByLabel('New password')
+    await expect.poll(() => newPasswordField.getAttribute('aria-invalid')).toBe('true')
+    const describedBy = (await newPasswordField.getAttribute('aria-describedby'))!.split(' ').at(-1)!
+    const message = await page.locator(`[id="${describedBy}"]`).textContent()
+    expect(message).toMatch(/at least \d+ characters/i)
+    await context.close()
+  })
+})

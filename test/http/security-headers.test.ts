@@ -1,0 +1,63 @@
+/**
+ * Security headers and `Cache-Control: no-store` on authenticated responses (SPEC §7): nothing
+ * rendered for a signed-in user may be kept by a shared cache or the browser's disk cache.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import type { RunningAppServer } from '../setup/app-server'
+import { createPasswordUser, getTrpc, postTrpc, signInOverHttp, startSecurityTestServer, TEST_PASSWORD } from './security-support'
+
+const EMAIL = 'headers@headers.test'
+
+let server: RunningAppServer
+let cookie: string
+
+beforeAll(async () => {
+  server = await startSecurityTestServer(inject('runId'), 'headers')
+  await createPasswordUser(server.databaseUrl, { email: EMAIL })
+  cookie = await signInOverHttp(server, EMAIL)
+})
+afterAll(async () => {
+  await server?.stop()
+})
+
+function expectSecurityHeaders(response: Response): void {
+  expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'")
+  expect(response.headers.get('x-content-type-options')).toBe('nosniff')
+  expect(response.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin')
+  expect(response.headers.get('x-frame-options')).toBe('DENY')
+}
+
+describe('authenticated responses are never cached', () => {
+  it('a server-rendered page requested with a session cookie is no-store and carries the security headers', async () => {
+    const response = await fetch(server.url, { headers: { cookie, accept: 'text/html' } })
+    expect(response.status).toBe(200)
+    expect(response.headers.get('cache-control')).toBe('no-store')
+    expectSecurityHeaders(response)
+  })
+
+  it('auth.me with a session cookie is no-store and carries the security headers', async () => {
+    const response = await getTrpc(server, 'auth.me', undefined, { cookie })
+    expect(response.status).toBe(200)
+    expect(((await response.json()) as { result: { data: { user: { email: string } } } }).result.data.user.email).toBe(EMAIL)
+    expect(response.headers.get('cache-control')).toBe('no-store')
+    expectSecurityHeaders(response)
+  })
+
+  it('a protected query (sessions.list) is no-store', async () => {
+    const response = await getTrpc(server, 'sessions.list', undefined, { cookie })
+    expect(response.status).toBe(200)
+    expect(response.headers.get('cache-control')).toBe('no-store')
+  })
+
+  it('the sign-in response that sets the cookie is no-store', async () => {
+    const response = await postTrpc(server, 'auth.signIn', { email: EMAIL, password: TEST_PASSWORD })
+    expect(response.status).toBe(200)
+    expect(response.headers.get('cache-control')).toBe('no-store')
+  })
+
+  it('a request with a dead or forged session cookie is no-store too (the answer still depends on the cookie)', async () => {
+    const response = await getTrpc(server, 'auth.me', undefined, { cookie: 'gatehouse_session=aaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb' })
+    expect(response.status).toBe(200)
+    expect(response.headers.get('cache-control')).toBe('no-store')
+  })
+})

@@ -1,0 +1,90 @@
+/**
+ * Server functions are as reachable as tRPC procedures (SPEC §3), so the guarded
+ * `getDashboardSummary` is attacked directly over HTTP, the way a script would call it without
+ * the UI: anonymous, forged, revoked, MFA owed, MFA enrollment owed — and then used properly.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import type { RunningAppServer } from '../setup/app-server'
+import {
+  callServerFn,
+  createPasswordUser,
+  findBuiltServerFnId,
+  postTrpc,
+  signInOverHttp,
+  startSecurityTestServer,
+  TEST_PASSWORD,
+  withConnection,
+  type ServerFnReply,
+} from './security-support'
+
+let server: RunningAppServer
+let dashboardSummaryId: string
+
+beforeAll(async () => {
+  dashboardSummaryId = findBuiltServerFnId('getDashboardSummary')
+  server = await startSecurityTestServer(inject('runId'), 'serverfns')
+  await createPasswordUser(server.databaseUrl, { email: 'member@acme.test', organizationName: 'Acme' })
+  await createPasswordUser(server.databaseUrl, { email: 'solo@nowhere.test' })
+  await createPasswordUser(server.databaseUrl, { email: 'mfa@mfa.test' })
+  await createPasswordUser(server.databaseUrl, { email: 'unenrolled@strict.test', organizationName: 'Strict' })
+  await withConnection(server.databaseUrl, async (connection) => {
+    // A user with a second factor (only its existence matters to the guard) and an organization
+    // whose policy requires one.
+    await connection.query("UPDATE users SET mfa_enabled_at = UTC_TIMESTAMP() WHERE email = 'mfa@mfa.test'")
+    await connection.query("UPDATE organizations SET mfa_policy = 'required' WHERE name = 'Strict'")
+  })
+})
+afterAll(async () => {
+  await server?.stop()
+})
+
+function expectRefused(reply: ServerFnReply, status: number, appCode: string): void {
+  expect(reply.status).toBe(status)
+  expect(reply.body.error).toMatchObject({ appCode, httpStatus: status })
+  // Refused before the handler: no summary in the body.
+  expect(reply.text).not.toContain('activeSessionCount')
+}
+
+describe('getDashboardSummary guard (requireSessionMiddleware)', () => {
+  it('an anonymous call is refused with UNAUTHENTICATED (401)', async () => {
+    expectRefused(await callServerFn(server, dashboardSummaryId), 401, 'UNAUTHENTICATED')
+  })
+
+  it('a forged session cookie is refused with UNAUTHENTICATED', async () => {
+    const forged = 'gatehouse_session=aaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
+    expectRefused(await callServerFn(server, dashboardSummaryId, { cookie: forged }), 401, 'UNAUTHENTICATED')
+  })
+
+  it('a signed-out session cookie is refused with UNAUTHENTICATED (revocation applies to server functions)', async () => {
+    const cookie = await signInOverHttp(server, 'member@acme.test')
+    expect((await postTrpc(server, 'auth.signOut', undefined, { cookie })).status).toBe(200)
+    expectRefused(await callServerFn(server, dashboardSummaryId, { cookie }), 401, 'UNAUTHENTICATED')
+  })
+
+  it('a password-only session of an MFA user (factor still owed) is refused with MFA_REQUIRED', async () => {
+    const response = await postTrpc(server, 'auth.signIn', { email: 'mfa@mfa.test', password: TEST_PASSWORD })
+    expect(await response.json()).toMatchObject({ result: { data: { status: 'mfa-required' } } })
+    const cookie = response.headers.getSetCookie()[0]!.split(';', 1)[0]!
+    expectRefused(await callServerFn(server, dashboardSummaryId, { cookie }), 401, 'MFA_REQUIRED')
+  })
+
+  it('a user whose organization requires MFA and who has not enrolled is refused with MFA_ENROLLMENT_REQUIRED (403)', async () => {
+    const cookie = await signInOverHttp(server, 'unenrolled@strict.test')
+    expectRefused(await callServerFn(server, dashboardSummaryId, { cookie }), 403, 'MFA_ENROLLMENT_REQUIRED')
+  })
+
+  it('a fully signed-in member gets their own live session count and organization, never cached', async () => {
+    const first = await signInOverHttp(server, 'member@acme.test')
+    await signInOverHttp(server, 'member@acme.test')
+    const reply = await callServerFn(server, dashboardSummaryId, { cookie: first })
+    expect(reply.status).toBe(200)
+    expect(reply.body.result).toEqual({ activeSessionCount: 2, organizationName: 'Acme' })
+    expect(reply.headers.get('cache-control')).toBe('no-store')
+  })
+
+  it('a user without an organization gets a null organization name', async () => {
+    const cookie = await signInOverHttp(server, 'solo@nowhere.test')
+    const reply = await callServerFn(server, dashboardSummaryId, { cookie })
+    expect(reply.body.result).toEqual({ activeSessionCount: 1, organizationName: null })
+  })
+})

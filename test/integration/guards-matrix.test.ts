@@ -1,0 +1,222 @@
+/**
+ * The guard matrix: EVERY procedure of `appRouter`, called as every kind of caller, answers as the
+ * expectation table says. The list of procedures comes from the router itself, so a procedure
+ * added without a row in the table fails this file — nobody ships an unguarded endpoint by
+ * forgetting to think about it (broken access control, OWASP A01 / API5).
+ *
+ * To add a procedure: give it a row in PROCEDURES with its access kind and, when it takes input,
+ * a syntactically valid dummy input (so the guard, not zod, is what answers).
+ */
+import { describe, expect, it } from 'vitest'
+import { TRPCError } from '@trpc/server'
+import type { AppErrorCode } from '../../src/lib/app-errors'
+import type { Role } from '../../src/lib/roles'
+import { appRouter } from '../../src/server/trpc/root'
+import { callerWithResponse } from '../support/caller'
+import { createTestOrganization, createTestUser, nextTestIp, signedInCaller, sql } from '../support/auth-fixtures'
+import { catchTrpcError } from '../support/trpc-errors'
+import appConfig from '../../app.config'
+
+/**
+ * - public: anyone, signed in or not.
+ * - protected: a fully authenticated session (MFA satisfied or not required).
+ * - sensitive: protected + a re-authentication within `reauthWindowSeconds`.
+ * - admin: protected + role ≥ admin (read from the database on every call).
+ * - mfaPending: only a session that has passed the password step and owes its second factor.
+ * - mfaEnrollment: signed in, possibly forced by policy to enroll; never a pending session.
+ * - mfaEnrollmentSensitive: mfaEnrollment + a recent re-authentication, except for a session that
+ *   policy forces to enroll (it can do nothing else, not even re-authenticate).
+ * - adminSensitive: admin + a recent re-authentication.
+ */
+type Access = 'public' | 'protected' | 'sensitive' | 'admin' | 'adminSensitive' | 'mfaPending' | 'mfaEnrollment' | 'mfaEnrollmentSensitive'
+
+type ProcedureExpectation = {
+  access: Access
+  /** A syntactically valid input, for procedures that take one. */
+  input?: unknown
+  /** Where a handler (not a guard) legitimately answers with a guard-like code for a persona. */
+  handlerAnswers?: Partial<Record<PersonaName, AppErrorCode>>
+}
+
+const DUMMY_ID = 'a'.repeat(26)
+
+/** Every procedure, by path. Keep it sorted by router. */
+const PROCEDURES: Record<string, ProcedureExpectation> = {
+  'system.info': { access: 'public' },
+
+  'auth.me': { access: 'public' },
+  'auth.signIn': { access: 'public', input: { email: 'nobody@example.test', password: 'not the right password' } },
+  // A too-short password: refused by policy after the (absent) guard, so no account is created.
+  'auth.signUp': { access: 'public', input: { email: 'guard-matrix@example.test', password: 'short', name: 'Matrix' } },
+  'auth.signOut': { access: 'public' },
+  'auth.reauthenticate': { access: 'protected', input: { password: 'not the right password' } },
+  'auth.requestPasswordReset': { access: 'public', input: { email: 'nobody@example.test' } },
+  'auth.resetPassword': { access: 'public', input: { token: 'not-a-real-token', password: 'some new passphrase here' } },
+  'auth.verifyEmail': { access: 'public', input: { token: 'not-a-real-token' } },
+  'auth.resendVerificationEmail': { access: 'protected' },
+
+  'account.changePassword': { access: 'sensitive', input: { currentPassword: 'not the right password', newPassword: 'a brand new passphrase' } },
+
+  'sessions.list': { access: 'protected' },
+  'sessions.revoke': { access: 'protected', input: { id: DUMMY_ID } },
+  'sessions.revokeOthers': { access: 'protected' },
+
+  'admin.users.list': { access: 'admin' },
+  'admin.users.revokeSessions': { access: 'admin', input: { userId: DUMMY_ID } },
+  'admin.users.resetMfa': { access: 'adminSensitive', input: { userId: DUMMY_ID } },
+  'admin.audit.list': { access: 'admin', input: {} },
+
+  'organization.getMfaPolicy': { access: 'admin' },
+  'organization.setMfaPolicy': { access: 'adminSensitive', input: { policy: 'optional' } },
+
+  'mfa.status': { access: 'mfaEnrollment' },
+  'mfa.beginEnrollment': { access: 'mfaEnrollmentSensitive' },
+  'mfa.confirmEnrollment': { access: 'mfaEnrollment', input: { code: '123456' } },
+  'mfa.verify': { access: 'mfaPending', input: { code: '123456' } },
+  'mfa.useRecoveryCode': { access: 'mfaPending', input: { code: 'abcde-fghij' } },
+  'mfa.regenerateRecoveryCodes': { access: 'sensitive' },
+  'mfa.disable': { access: 'sensitive' },
+
+  // Public in development and test; answers NOT_FOUND in production (tested with the mail work).
+  'dev.outbox': { access: 'public' },
+}
+
+/**
+ * Who calls. "stale" sessions re-authenticated longer ago than `reauthWindowSeconds`; the MFA
+ * personas are admins, so an admin procedure proves the MFA guard comes before the role check.
+ */
+const PERSONAS = ['anonymous', 'member', 'staleMember', 'admin', 'staleAdmin', 'owner', 'mfaSatisfiedAdmin', 'mfaPendingAdmin', 'enrollmentRequiredAdmin'] as const
+type PersonaName = (typeof PERSONAS)[number]
+
+const GUARD_CODES: readonly AppErrorCode[] = ['UNAUTHENTICATED', 'MFA_REQUIRED', 'MFA_ENROLLMENT_REQUIRED', 'FORBIDDEN', 'REAUTH_REQUIRED']
+
+type Outcome = 'passes' | AppErrorCode
+
+/** What each guard answers to each persona. `passes` = the guard lets the call through. */
+const PASSES_EVERYONE: Record<PersonaName, Outcome> = {
+  anonymous: 'passes', member: 'passes', staleMember: 'passes', admin: 'passes', staleAdmin: 'passes', owner: 'passes',
+  mfaSatisfiedAdmin: 'passes', mfaPendingAdmin: 'passes', enrollmentRequiredAdmin: 'passes',
+}
+const PROTECTED: Record<PersonaName, Outcome> = {
+  ...PASSES_EVERYONE, anonymous: 'UNAUTHENTICATED', mfaPendingAdmin: 'MFA_REQUIRED', enrollmentRequiredAdmin: 'MFA_ENROLLMENT_REQUIRED',
+}
+const ADMIN: Record<PersonaName, Outcome> = { ...PROTECTED, member: 'FORBIDDEN', staleMember: 'FORBIDDEN' }
+const MFA_ENROLLMENT: Record<PersonaName, Outcome> = { ...PASSES_EVERYONE, anonymous: 'UNAUTHENTICATED', mfaPendingAdmin: 'MFA_REQUIRED' }
+
+/** What each guard answers to each persona. `passes` = the guard lets the call through. */
+const GUARD_OUTCOMES: Record<Access, Record<PersonaName, Outcome>> = {
+  public: PASSES_EVERYONE,
+  protected: PROTECTED,
+  sensitive: { ...PROTECTED, staleMember: 'REAUTH_REQUIRED', staleAdmin: 'REAUTH_REQUIRED' },
+  admin: ADMIN,
+  adminSensitive: { ...ADMIN, staleAdmin: 'REAUTH_REQUIRED' },
+  mfaPending: {
+    anonymous: 'UNAUTHENTICATED', member: 'FORBIDDEN', staleMember: 'FORBIDDEN', admin: 'FORBIDDEN', staleAdmin: 'FORBIDDEN', owner: 'FORBIDDEN',
+    mfaSatisfiedAdmin: 'FORBIDDEN', mfaPendingAdmin: 'passes', enrollmentRequiredAdmin: 'FORBIDDEN',
+  },
+  mfaEnrollment: MFA_ENROLLMENT,
+  mfaEnrollmentSensitive: { ...MFA_ENROLLMENT, staleMember: 'REAUTH_REQUIRED', staleAdmin: 'REAUTH_REQUIRED' },
+}
+
+type PersonaSpec = { role: Role; mfaPolicy: 'optional' | 'required'; isMfaEnabled: boolean; isMfaSatisfied: boolean; isReauthStale: boolean }
+
+const base: PersonaSpec = { role: 'member', mfaPolicy: 'optional', isMfaEnabled: false, isMfaSatisfied: false, isReauthStale: false }
+
+const PERSONA_SPECS: Record<Exclude<PersonaName, 'anonymous'>, PersonaSpec> = {
+  member: base,
+  staleMember: { ...base, isReauthStale: true },
+  admin: { ...base, role: 'admin' },
+  staleAdmin: { ...base, role: 'admin', isReauthStale: true },
+  owner: { ...base, role: 'owner' },
+  mfaSatisfiedAdmin: { ...base, role: 'admin', isMfaEnabled: true, isMfaSatisfied: true },
+  mfaPendingAdmin: { ...base, role: 'admin', isMfaEnabled: true },
+  enrollmentRequiredAdmin: { ...base, role: 'admin', mfaPolicy: 'required' },
+}
+
+/**
+ * A caller for the persona: a fresh organization, user and session for every call, so no call's
+ * side effects (signOut, revokeOthers, mfa.disable, a policy change, a lockout count) leak into the next.
+ */
+async function callerAs(persona: PersonaName) {
+  if (persona === 'anonymous') return callerWithResponse({ ip: nextTestIp() }).caller
+  const spec = PERSONA_SPECS[persona]
+  const organization = await createTestOrganization({ mfaPolicy: spec.mfaPolicy })
+  const { user } = await createTestUser({ role: spec.role, organizationId: organization.id, isMfaEnabled: spec.isMfaEnabled })
+  const { caller, sessionId } = await signedInCaller(user, { ip: nextTestIp(), isMfaSatisfied: spec.isMfaSatisfied })
+  if (spec.isReauthStale) {
+    await sql('UPDATE sessions SET reauthenticated_at = reauthenticated_at - INTERVAL ? SECOND WHERE id = ?', [appConfig.session.reauthWindowSeconds + 60, sessionId])
+  }
+  return caller
+}
+
+/** Calls `path` on a caller the way the client would (`caller.a.b.c(input)`). */
+function callByPath(caller: unknown, path: string, input: unknown): Promise<unknown> {
+  const procedure = path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], caller)
+  return (procedure as (input: unknown) => Promise<unknown>)(input)
+}
+
+/** The guard's answer: `passes` if the call succeeded or failed for a non-guard reason. */
+async function observe(call: Promise<unknown>): Promise<Outcome> {
+  try {
+    await call
+    return 'passes'
+  } catch (error) {
+    if (!(error instanceof TRPCError)) throw error
+    // A crash is never an acceptable answer, for anyone.
+    expect(error.code, `unexpected ${error.code}: ${error.message}`).not.toBe('INTERNAL_SERVER_ERROR')
+    const caught = await catchTrpcError(Promise.reject(error))
+    // A BAD_REQUEST without an app code is zod's: the dummy input is wrong, the guard untested.
+    expect({ code: caught.code, appCode: caught.appCode }, `zod refused the dummy input: ${error.message}`).not.toEqual({ code: 'BAD_REQUEST', appCode: null })
+    return caught.appCode && GUARD_CODES.includes(caught.appCode) ? caught.appCode : 'passes'
+  }
+}
+
+const routerPaths = Object.keys(appRouter._def.procedures).sort()
+
+describe('the expectation table covers the router exactly', () => {
+  it('every procedure of appRouter has a row (a new procedure cannot slip in unguarded)', () => {
+    const missing = routerPaths.filter((path) => !(path in PROCEDURES))
+    expect(missing, `add these to PROCEDURES in ${import.meta.filename}`).toEqual([])
+  })
+
+  it('every row names a procedure that exists (the table does not rot)', () => {
+    expect(Object.keys(PROCEDURES).filter((path) => !routerPaths.includes(path))).toEqual([])
+  })
+
+  it('procedures that take input have a dummy input, and those that do not have none', () => {
+    for (const path of routerPaths) {
+      const procedure = (appRouter._def.procedures as unknown as Record<string, { _def: { inputs: unknown[] } }>)[path]!
+      const takesInput = procedure._def.inputs.length > 0
+      expect(PROCEDURES[path]?.input !== undefined, `${path}: takes input = ${takesInput}`).toBe(takesInput)
+    }
+  })
+})
+
+describe.each(routerPaths)('%s', (path) => {
+  it.each(PERSONAS)('as %s', async (persona) => {
+    const expectation = PROCEDURES[path]
+    if (!expectation) throw new Error(`${path} has no row in PROCEDURES`)
+    const expected = expectation.handlerAnswers?.[persona] ?? GUARD_OUTCOMES[expectation.access][persona]
+    const caller = await callerAs(persona)
+    expect(await observe(callByPath(caller, path, expectation.input))).toBe(expected)
+  })
+})
+
+describe('guard codes map to the statuses the client switches on', () => {
+  it('anonymous gets UNAUTHORIZED (401); a member on an admin procedure gets FORBIDDEN (403)', async () => {
+    const anonymous = await catchTrpcError(callerWithResponse({ ip: nextTestIp() }).caller.sessions.list())
+    expect(anonymous).toMatchObject({ code: 'UNAUTHORIZED', appCode: 'UNAUTHENTICATED' })
+    const member = await catchTrpcError((await callerAs('member')).admin.users.list())
+    expect(member).toMatchObject({ code: 'FORBIDDEN', appCode: 'FORBIDDEN' })
+    const pending = await catchTrpcError((await callerAs('mfaPendingAdmin')).sessions.list())
+    expect(pending).toMatchObject({ code: 'UNAUTHORIZED', appCode: 'MFA_REQUIRED' })
+    const enrolling = await catchTrpcError((await callerAs('enrollmentRequiredAdmin')).sessions.list())
+    expect(enrolling).toMatchObject({ code: 'FORBIDDEN', appCode: 'MFA_ENROLLMENT_REQUIRED' })
+  })
+
+  it('auth.me tells a pending session only that a code is due, and an enrolling one that it must enroll', async () => {
+    expect(await (await callerAs('mfaPendingAdmin')).auth.me()).toEqual({ status: 'mfa-pending' })
+    expect(await (await callerAs('enrollmentRequiredAdmin')).auth.me()).toMatchObject({ status: 'mfa-enrollment-required' })
+    expect(await (await callerAs('mfaSatisfiedAdmin')).auth.me()).toMatchObject({ status: 'signed-in', user: { isMfaEnabled: true } })
+  })
+})

@@ -1,0 +1,180 @@
+/**
+ * Fixtures for auth tests, epic-stack style: users are inserted directly and a "signed-in"
+ * caller gets a session row written by `createSession` (no sign-in round trip, no rate-limit
+ * budget spent, no argon2 beyond one hash per distinct password per worker).
+ */
+import { randomBytes } from 'node:crypto'
+import { eq } from 'drizzle-orm'
+import type { RowDataPacket } from 'mysql2/promise'
+import { organizations, users, type Organization, type User } from '../../db/schema'
+import { hashPassword } from '../../src/server/auth/password'
+import { createSession, type SessionMetadata } from '../../src/server/auth/session'
+import { getSessionCookieName } from '../../src/server/auth/session-cookie'
+import { now } from '../../src/server/clock'
+import { getDatabase, getDb } from '../../src/server/db/client'
+import { getServerEnv } from '../../src/server/env'
+import { generateId } from '../../src/server/ids'
+import type { Role } from '../../src/lib/roles'
+import { callerWithResponse, type CallerOptions } from './caller'
+
+/** Long enough for the password-only minimum (15) and on no blocklist. */
+export const TEST_PASSWORD = 'correct horse battery staple 42'
+
+const hashByPassword = new Map<string, Promise<string>>()
+
+/** argon2id once per distinct password per worker: fixtures stay cheap, hashes stay real. */
+function cachedPasswordHash(password: string): Promise<string> {
+  let hash = hashByPassword.get(password)
+  if (!hash) {
+    hash = hashPassword(password)
+    hashByPassword.set(password, hash)
+  }
+  return hash
+}
+
+let ipCounter = 0
+
+/** A fresh client address per call (TEST-NET-2, RFC 5737), so tests never share a rate-limit bucket by accident. */
+export function nextTestIp(): string {
+  ipCounter += 1
+  return `198.51.${100 + Math.floor(ipCounter / 250)}.${(ipCounter % 250) + 1}`
+}
+
+/** A unique, already-normalised email. */
+export function uniqueEmail(prefix = 'user'): string {
+  return `${prefix}-${randomBytes(5).toString('hex')}@example.test`
+}
+
+/** Inserts an organization (MFA policy optional unless given). */
+export async function createTestOrganization(options: { name?: string; mfaPolicy?: 'optional' | 'required' | 'required_for_role'; mfaRequiredMinRole?: Role } = {}): Promise<Organization> {
+  const slug = `org-${randomBytes(5).toString('hex')}`
+  const organization: Organization = {
+    id: generateId(),
+    name: options.name ?? slug,
+    slug,
+    mfaPolicy: options.mfaPolicy ?? 'optional',
+    mfaRequiredMinRole: options.mfaRequiredMinRole ?? null,
+    createdAt: now(),
+  }
+  await getDb().insert(organizations).values(organization)
+  return organization
+}
+
+export type TestUserOptions = {
+  email?: string
+  password?: string
+  name?: string
+  role?: Role
+  organizationId?: string | null
+  /** Sets `users.mfa_enabled_at` (the user owns a confirmed factor). */
+  isMfaEnabled?: boolean
+  isDisabled?: boolean
+}
+
+/** Inserts a user with a real argon2id hash; returns the row and the plain password. */
+export async function createTestUser(options: TestUserOptions = {}): Promise<{ user: User; password: string }> {
+  const password = options.password ?? TEST_PASSWORD
+  const at = now()
+  const user: User = {
+    id: generateId(),
+    organizationId: options.organizationId ?? null,
+    email: options.email ?? uniqueEmail(),
+    emailVerifiedAt: at,
+    name: options.name ?? 'Test User',
+    passwordHash: await cachedPasswordHash(password),
+    role: options.role ?? 'member',
+    disabledAt: options.isDisabled ? at : null,
+    mfaEnabledAt: options.isMfaEnabled ? at : null,
+    createdAt: at,
+    updatedAt: at,
+  }
+  await getDb().insert(users).values(user)
+  return { user, password }
+}
+
+/** `Cookie` header value carrying a session token. */
+export function sessionCookieHeader(token: string): string {
+  return `${getSessionCookieName(getServerEnv().appUrl)}=${token}`
+}
+
+/** A caller presenting `token` as its session cookie (from a fresh client address unless given). */
+export function callerWithToken(token: string, options: Omit<CallerOptions, 'cookie'> = {}) {
+  return callerWithResponse({ ...options, ip: options.ip ?? nextTestIp(), cookie: sessionCookieHeader(token) })
+}
+
+export type SignedInCallerOptions = Omit<CallerOptions, 'cookie'> & {
+  /** Stamps `mfa_satisfied_at`; leave false for an "MFA pending" session of an MFA user. */
+  isMfaSatisfied?: boolean
+  metadata?: Partial<SessionMetadata>
+}
+
+/** Inserts a session row for the user (as a completed sign-in would) and returns a caller holding its cookie. */
+export async function signedInCaller(user: Pick<User, 'id'>, options: SignedInCallerOptions = {}) {
+  const at = now()
+  const { token, session } = await createSession(
+    getDb(),
+    user.id,
+    {
+      ip: options.ip ?? null,
+      userAgent: 'vitest',
+      authMethod: 'password',
+      mfaSatisfiedAt: options.isMfaSatisfied ? at : null,
+      ...options.metadata,
+    },
+    at,
+  )
+  const { caller, responseHeaders } = callerWithToken(token, { ip: options.ip, headers: options.headers })
+  return { caller, responseHeaders, token, session, sessionId: session.id }
+}
+
+export type ParsedSetCookie = { name: string; value: string; attributes: Map<string, string | true> }
+
+/** Parses every `Set-Cookie` header (attribute names lower-cased). */
+export function parseSetCookies(headers: Headers): ParsedSetCookie[] {
+  return headers.getSetCookie().map((line) => {
+    const [pair, ...rest] = line.split(';')
+    const separator = pair!.indexOf('=')
+    const attributes = new Map<string, string | true>()
+    for (const part of rest) {
+      const [key, ...value] = part.trim().split('=')
+      attributes.set(key!.toLowerCase(), value.length ? value.join('=') : true)
+    }
+    return { name: pair!.slice(0, separator).trim(), value: decodeURIComponent(pair!.slice(separator + 1).trim()), attributes }
+  })
+}
+
+/** The last session cookie the response set, or null. */
+export function getSetSessionCookie(headers: Headers): ParsedSetCookie | null {
+  const name = getSessionCookieName(getServerEnv().appUrl)
+  return parseSetCookies(headers).filter((cookie) => cookie.name === name).at(-1) ?? null
+}
+
+/** The session token the response handed out; throws when none was set. */
+export function requireIssuedToken(headers: Headers): string {
+  const cookie = getSetSessionCookie(headers)
+  if (!cookie?.value) throw new Error(`no session cookie was set; set-cookie: ${JSON.stringify(headers.getSetCookie())}`)
+  return cookie.value
+}
+
+/** Plain SQL against the worker's database (assertions read rows the way an attacker with a dump would). */
+export async function sql<T extends RowDataPacket[] = RowDataPacket[]>(statement: string, params: unknown[] = []): Promise<T> {
+  const [rows] = await getDatabase().pool.query<T>(statement, params)
+  return rows
+}
+
+const COUNTED_TABLES = ['users', 'sessions', 'audit_events', 'mail_outbox', 'one_time_tokens'] as const
+
+export type RowCounts = Record<(typeof COUNTED_TABLES)[number], number>
+
+/** Row counts of the tables a refused request must not touch. */
+export async function countRows(): Promise<RowCounts> {
+  const select = COUNTED_TABLES.map((table) => `(SELECT COUNT(*) FROM \`${table}\`) AS \`${table}\``).join(', ')
+  const [row] = await sql(`SELECT ${select}`)
+  return Object.fromEntries(COUNTED_TABLES.map((table) => [table, Number(row![table])])) as RowCounts
+}
+
+/** The user row as stored now. */
+export async function readUser(userId: string): Promise<User | null> {
+  const [row] = await getDb().select().from(users).where(eq(users.id, userId)).limit(1)
+  return row ?? null
+}
