@@ -56,11 +56,25 @@ async function main() {
       // Hashed asset names never change content: cache them for a year.
       res.setHeader('cache-control', pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'public, max-age=3600')
       if (req.method === 'HEAD') return res.end()
-      createReadStream(file.path).pipe(res)
+      const stream = createReadStream(file.path)
+      stream.on('error', () => res.destroy())
+      stream.pipe(res)
       return
     }
-    appHandler(req, res)
+    // A client that disconnects mid-response makes the handler reject (ECONNRESET / aborted).
+    // Unhandled, that rejection would exit the process and drop every other user's request.
+    Promise.resolve(appHandler(req, res)).catch((error) => {
+      if (!res.headersSent && !res.destroyed) {
+        res.statusCode = 500
+        res.end()
+      } else {
+        res.destroy()
+      }
+      if (!req.destroyed && error?.code !== 'ECONNRESET') console.error('[gatehouse] request failed:', error?.message ?? error)
+    })
   })
+  // Never let a stray socket error bubble into an 'error' event that nobody handles.
+  server.on('clientError', (_error, socket) => socket.destroy())
   server.keepAliveTimeout = 5_000
 
   const port = Number(process.env.PORT ?? 3000)

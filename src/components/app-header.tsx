@@ -22,6 +22,7 @@ function NavLink({ to, children }: { to: '/app' | '/settings/security' | '/admin
   )
 }
 
+/** Brand, main navigation (role-aware) and the viewer's name with a sign-out button. */
 export function AppHeader() {
   const viewer = useViewer()
   const user = viewer && 'user' in viewer ? viewer.user : null

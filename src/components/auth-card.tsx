@@ -1,6 +1,7 @@
 /** The narrow, centred card every guest page (sign in, sign up, reset …) is laid out in. */
 import type { ReactNode } from 'react'
 
+/** Title, optional description, the form, and a footer line below the card. */
 export function AuthCard({ title, description, children, footer }: { title: string; description?: ReactNode; children: ReactNode; footer?: ReactNode }) {
   return (
     <div className="mx-auto w-full max-w-md">

@@ -1,6 +1,7 @@
 /** The heading block at the top of a signed-in page. */
 import type { ReactNode } from 'react'
 
+/** Page title, description and optional actions on the right. */
 export function PageHeader({ title, description, children }: { title: ReactNode; description?: ReactNode; children?: ReactNode }) {
   return (
     <div className="flex flex-wrap items-end justify-between gap-4">

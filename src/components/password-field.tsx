@@ -2,6 +2,7 @@
 import { useState } from 'react'
 import { TextField, type TextFieldProps } from './ui/text-field'
 
+/** A password field for choosing a new password (autocomplete new-password, show toggle). */
 export function NewPasswordField(props: Omit<TextFieldProps, 'type'>) {
   const [isVisible, setIsVisible] = useState(false)
   return (

@@ -2,6 +2,7 @@
 import { useRouter, type ErrorComponentProps } from '@tanstack/react-router'
 import { Button } from './ui/button'
 
+/** Generic on purpose: the error's message may hold internals and is never shown. */
 export function RouteErrorPage({ reset }: ErrorComponentProps) {
   const router = useRouter()
   return (

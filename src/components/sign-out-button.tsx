@@ -4,6 +4,7 @@ import { trpc } from '../lib/trpc'
 import { useAuthSync } from '../lib/use-auth-sync'
 import { Button, type ButtonVariant } from './ui/button'
 
+/** "Sign out": ends the server session, then updates every tab. */
 export function SignOutButton({ variant = 'secondary', className = '' }: { variant?: ButtonVariant; className?: string }) {
   const authSync = useAuthSync()
   const signOut = trpc.auth.signOut.useMutation()

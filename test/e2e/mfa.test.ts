@@ -114,6 +114,11 @@ describe('TOTP MFA in a real browser', () => {
     await submitLoginForm(page, user)
     await page.waitForURL(`${server.url}/login/mfa?redirect=%2Fapp`)
     await page.screenshot({ path: '/tmp/gatehouse-mfa-challenge.png', fullPage: true })
+    // A wrong code is refused inline and the challenge stays open.
+    await page.getByLabel('Authentication code').fill(oathtoolCode(key, currentStep() - 5))
+    await page.getByRole('button', { name: 'Verify' }).click()
+    await page.getByText('That code is not valid.').waitFor()
+    expect(page.url()).toBe(`${server.url}/login/mfa?redirect=%2Fapp`)
     const signInCode = await codes.fresh()
     timings['wait for a fresh step (sign-in)'] = signInCode.waitedMs
     await page.getByLabel('Authentication code').fill(signInCode.code)
@@ -182,6 +187,8 @@ describe('TOTP MFA in a real browser', () => {
     await page.waitForURL(`${server.url}/mfa/enroll?redirect=%2Fapp`)
 
     await page.getByRole('button', { name: 'Begin setup' }).click()
+    await page.getByTestId('totp-qr-code').waitFor()
+    await page.screenshot({ path: '/tmp/gatehouse-mfa-forced.png', fullPage: true })
     const key = (await page.getByTestId('totp-manual-key').textContent())!.replace(/\s/g, '')
     await page.getByLabel('Authentication code').fill(createCodeSource(key).current())
     await page.getByRole('button', { name: 'Verify and turn on' }).click()

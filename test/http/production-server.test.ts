@@ -54,6 +54,19 @@ describe('the production server (npm start) over real HTTP', () => {
     expect(await traversal.text()).not.toContain('"name": "gatehouse"')
   })
 
+  it('survives clients that disconnect mid-request', async () => {
+    // An aborted request must never take the process (and everyone else's requests) down.
+    const aborted = Array.from({ length: 20 }, async (_, index) => {
+      const controller = new AbortController()
+      const pending = fetch(index % 2 ? server.url : `${server.url}/api/trpc/system.info`, { signal: controller.signal }).catch(() => null)
+      setTimeout(() => controller.abort(), index % 5)
+      return pending
+    })
+    await Promise.all(aborted)
+    const response = await fetch(`${server.url}/api/health`)
+    expect(response.status).toBe(200)
+  })
+
   it('hides internals on unknown tRPC procedures', async () => {
     const response = await fetch(`${server.url}/api/trpc/nope.nothing`)
     expect(response.status).toBe(404)

@@ -105,8 +105,7 @@ describe('client IP and X-Forwarded-For', () => {
   }
 
   it('with TRUST_PROXY_HOPS=0 a client rotating a forged X-Forwarded-For is still limited by its socket address', async () => {
-    const statuses: number[] = []
-    for (let index = 0; index < PER_IP_LIMIT + 5; index++) statuses.push(await signInWithForwardedFor(instanceA, index))
+    const statuses = await Promise.all(Array.from({ length: PER_IP_LIMIT + 5 }, (_, index) => signInWithForwardedFor(instanceA, index)))
     expect(tally(statuses.map(String))).toEqual({ 401: PER_IP_LIMIT, 429: 5 })
     // One bucket, keyed by the TCP peer (not a shared "unknown" bucket, not a forged address).
     expect(await perIpKeys(instanceA.databaseUrl)).toEqual(['signInPerIp:127.0.0.1'])
@@ -123,8 +122,7 @@ describe('client IP and X-Forwarded-For', () => {
     })
 
     it('with TRUST_PROXY_HOPS=1 the address our proxy appended is the client, so distinct clients have distinct budgets', async () => {
-      const statuses: number[] = []
-      for (let index = 0; index < PER_IP_LIMIT + 5; index++) statuses.push(await signInWithForwardedFor(proxied, index))
+      const statuses = await Promise.all(Array.from({ length: PER_IP_LIMIT + 5 }, (_, index) => signInWithForwardedFor(proxied, index)))
       expect(tally(statuses.map(String))).toEqual({ 401: PER_IP_LIMIT + 5 })
       expect(await perIpKeys(instanceA.databaseUrl)).toContain('signInPerIp:203.0.113.7')
     })

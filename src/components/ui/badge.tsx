@@ -9,6 +9,7 @@ const TONES = {
   danger: 'bg-red-50 text-red-700 ring-red-200',
 } as const
 
+/** A status pill (role, "This device", 2FA …). */
 export function Badge({ tone = 'neutral', children }: { tone?: keyof typeof TONES; children: ReactNode }) {
   return <span className={`inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${TONES[tone]}`}>{children}</span>
 }

@@ -1,6 +1,7 @@
 /** A white panel with an optional heading, the app's basic surface. */
 import type { ReactNode } from 'react'
 
+/** A section with an optional heading, description and header actions. */
 export function Card({ title, description, actions, children, className = '', headingLevel = 2 }: {
   title?: ReactNode
   description?: ReactNode

@@ -1,6 +1,8 @@
 import { createFileRoute } from '@tanstack/react-router'
 import { toast } from 'sonner'
 import { LocalTime } from '../../components/local-time'
+import { MfaPolicyCard } from '../../components/mfa/mfa-policy-card'
+import { ResetMfaButton } from '../../components/mfa/reset-mfa-button'
 import { PageHeader } from '../../components/page-header'
 import { Alert } from '../../components/ui/alert'
 import { Badge } from '../../components/ui/badge'
@@ -83,7 +85,8 @@ function AdminUsersPage() {
                       <td className="px-3 py-3 text-slate-600">
                         <LocalTime iso={user.createdAt} />
                       </td>
-                      <td className="px-5 py-3 text-right sm:px-6">
+                      <td className="flex flex-wrap justify-end gap-2 px-5 py-3 text-right sm:px-6">
+                        <ResetMfaButton user={user} />
                         <Button variant="danger" onClick={() => revokeFor(user)} disabled={revokeSessions.isPending} aria-label={`Sign out every session of ${user.name}`}>
                           Revoke sessions
                         </Button>
@@ -102,6 +105,7 @@ function AdminUsersPage() {
           </p>
         )}
       </Card>
+      <MfaPolicyCard />
     </div>
   )
 }
