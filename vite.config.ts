@@ -8,6 +8,8 @@ export default defineConfig({
   plugins: [
     tailwindcss(),
     tanstackStart({
+      // src/start.ts installs our own CSRF check for server functions (src/server/functions/server-fn-csrf.ts).
+      serverFns: { disableCsrfMiddlewareWarning: true },
       importProtection: {
         // The production build fails if client code imports server-only modules: everything under
         // src/server/, db/, and *.server.* files (Start's default), plus node-only packages.

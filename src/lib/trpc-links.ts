@@ -16,5 +16,7 @@ export const createTrpcLinks = createIsomorphicFn()
       url: '/api/trpc',
       // Keep batched GET URLs well under common proxy limits.
       maxURLLength: 2000,
+      // The server refuses batches of more than 50 calls (src/server/trpc/http-handler.ts).
+      maxItems: 50,
     }),
   ])

@@ -67,6 +67,27 @@ describe('the production server (npm start) over real HTTP', () => {
     expect(response.status).toBe(200)
   })
 
+  it('refuses oversized and length-less request bodies before reading them (memory exhaustion)', async () => {
+    const huge = await fetch(`${server.url}/api/trpc/auth.signIn`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: server.url },
+      body: JSON.stringify({ email: 'a@b.test', password: 'x'.repeat(2 * 1024 * 1024) }),
+    })
+    expect(huge.status).toBe(413)
+    const chunked = await fetch(`${server.url}/api/trpc/auth.signIn`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: server.url },
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"email":"a@b.test"}'))
+          controller.close()
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit)
+    expect(chunked.status).toBe(411)
+  })
+
   it('hides internals on unknown tRPC procedures', async () => {
     const response = await fetch(`${server.url}/api/trpc/nope.nothing`)
     expect(response.status).toBe(404)

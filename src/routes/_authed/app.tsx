@@ -8,6 +8,7 @@ import { Alert } from '../../components/ui/alert'
 import { Badge } from '../../components/ui/badge'
 import { Button, buttonClassName } from '../../components/ui/button'
 import { Card } from '../../components/ui/card'
+import { getDashboardSummary } from '../../functions/dashboard'
 import { describeAuthMethod, describeRole } from '../../lib/auth-labels'
 import { describeFormError } from '../../lib/form-errors'
 import { trpc } from '../../lib/trpc'
@@ -18,6 +19,9 @@ type DashboardSearch = { notice?: 'admin-required' }
 export const Route = createFileRoute('/_authed/app')({
   validateSearch: (search: Record<string, unknown>): DashboardSearch => (search.notice === 'admin-required' ? { notice: 'admin-required' } : {}),
   head: () => ({ meta: [{ title: 'Dashboard · Gatehouse' }] }),
+  // A guarded server function (SPEC §3: server functions are guarded like procedures). During SSR
+  // it runs in-process; on client navigation it is an RPC that the same middleware checks.
+  loader: () => getDashboardSummary(),
   component: DashboardPage,
 })
 
@@ -33,6 +37,7 @@ function Detail({ label, children }: { label: string; children: ReactNode }) {
 function DashboardPage() {
   const { user, session } = useSignedInViewer()
   const { notice } = Route.useSearch()
+  const summary = Route.useLoaderData()
   const resend = trpc.auth.resendVerificationEmail.useMutation({
     onSuccess: () => toast.success(`We sent a new link to ${user.email}.`),
     onError: (error) => toast.error(describeFormError(error).message),
@@ -62,6 +67,9 @@ function DashboardPage() {
             </Detail>
             <Detail label="Email">{user.isEmailVerified ? <Badge tone="success">Verified</Badge> : <Badge tone="warning">Not verified</Badge>}</Detail>
             <Detail label="Two-factor authentication">{user.isMfaEnabled ? <Badge tone="success">On</Badge> : <Badge>Off</Badge>}</Detail>
+            <Detail label="Signed-in devices">
+              <span data-testid="active-session-count">{summary.activeSessionCount}</span>
+            </Detail>
           </dl>
         </Card>
 
