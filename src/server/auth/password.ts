@@ -4,6 +4,7 @@
  * loop. Parameters are explicit so a library default change can never weaken them silently.
  */
 import { hash, verify } from '@node-rs/argon2'
+import { availableParallelism } from 'node:os'
 
 /** `Algorithm.Argon2id` of @node-rs/argon2 (a const enum, which isolated modules cannot import). */
 const ARGON2ID = 2
@@ -17,15 +18,38 @@ export const ARGON2_OPTIONS = {
   outputLen: 32,
 } as const
 
+/**
+ * At most this many argon2 runs at once. Each run keeps a core busy for ~10 ms; left to libuv's four
+ * threads, a burst of sign-ins on a two-core machine takes every core and stalls the event loop
+ * that serves everyone else (a cheap denial of service). Keeping one core for the event loop bounds
+ * that; excess hashes wait their turn in a FIFO queue.
+ */
+const MAX_CONCURRENT_HASHES = Math.max(1, availableParallelism() - 1)
+
+let runningHashes = 0
+const waitingHashes: Array<() => void> = []
+
+async function withHashSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (runningHashes >= MAX_CONCURRENT_HASHES) await new Promise<void>((resolve) => waitingHashes.push(resolve))
+  else runningHashes++
+  try {
+    return await work()
+  } finally {
+    const next = waitingHashes.shift()
+    if (next) next()
+    else runningHashes--
+  }
+}
+
 /** Hashes a password into a PHC string (salt included, generated per call from the CSPRNG). */
 export function hashPassword(password: string): Promise<string> {
-  return hash(password, ARGON2_OPTIONS)
+  return withHashSlot(() => hash(password, ARGON2_OPTIONS))
 }
 
 /** Verifies a password against a stored PHC string; a malformed hash counts as a mismatch. */
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
   try {
-    return await verify(passwordHash, password)
+    return await withHashSlot(() => verify(passwordHash, password))
   } catch {
     return false
   }

@@ -10,10 +10,11 @@ import { constantTimeEqual } from '@oslojs/crypto/subtle'
 import { decodeHex, encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding'
 import { and, eq, lt, ne, or } from 'drizzle-orm'
 import appConfig from '../../../app.config'
-import { organizations, sessions, users, type Organization, type Session, type User } from '../../../db/schema'
-import type { Database } from '../db/client'
+import { sessions, type Session, type User } from '../../../db/schema'
+import type { Database, PooledDatabase } from '../db/client'
 import { appError } from '../errors'
 import { generateId } from '../ids'
+import { lookupSession, type SessionOrganization } from './session-lookup'
 
 const SESSION_ID_PATTERN = /^[a-z2-7]{26}$/
 const SESSION_SECRET_PATTERN = /^[a-z2-7]{32}$/
@@ -31,7 +32,7 @@ export type SessionMetadata = {
   mfaSatisfiedAt?: Date | null
 }
 
-export type SessionOrganization = Pick<Organization, 'id' | 'name' | 'slug' | 'mfaPolicy' | 'mfaRequiredMinRole'>
+export type { SessionOrganization }
 
 /** A validated session with its user (and organization) as read in the same query. */
 export type ValidatedSession = {
@@ -99,26 +100,10 @@ export async function createSession(db: Database, userId: string, metadata: Sess
  * compare, expiry checks, and sliding renewal written at most once per renewal interval.
  * Returns null for anything that is not a live session of an enabled user.
  */
-export async function validateSessionToken(db: Database, token: string, now: Date): Promise<ValidatedSession | null> {
+export async function validateSessionToken(db: PooledDatabase, token: string, now: Date): Promise<ValidatedSession | null> {
   const parsed = parseSessionToken(token)
   if (!parsed) return null
-  const [row] = await db
-    .select({
-      session: sessions,
-      user: users,
-      organization: {
-        id: organizations.id,
-        name: organizations.name,
-        slug: organizations.slug,
-        mfaPolicy: organizations.mfaPolicy,
-        mfaRequiredMinRole: organizations.mfaRequiredMinRole,
-      },
-    })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .leftJoin(organizations, eq(organizations.id, users.organizationId))
-    .where(eq(sessions.id, parsed.id))
-    .limit(1)
+  const row = await lookupSession(db.$client, parsed.id)
   if (!row) return null
 
   const presented = sha256(new TextEncoder().encode(parsed.secret))
@@ -137,7 +122,7 @@ export async function validateSessionToken(db: Database, token: string, now: Dat
     session.expiresAt = renewedExpiresAt
     session.lastSeenAt = now
   }
-  return { session, user, organization: row.organization?.id ? row.organization : null }
+  return { session, user, organization: row.organization }
 }
 
 /**

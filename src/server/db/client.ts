@@ -10,7 +10,10 @@ import { onShutdown } from '../lifecycle'
 
 export type Database = MySql2Database<typeof schema>
 
-export type DatabaseHandle = { db: Database; pool: mysql.Pool }
+/** The pool-backed instance (not a transaction): `$client` reaches mysql2 for prepared hot-path queries. */
+export type PooledDatabase = Database & { $client: mysql.Pool }
+
+export type DatabaseHandle = { db: PooledDatabase; pool: mysql.Pool }
 
 /** Creates a pool whose every connection speaks UTC, so drizzle's UTC dates match column DEFAULTs. */
 export function createDatabase(url: string, options: { connectionLimit?: number } = {}): DatabaseHandle {
@@ -22,6 +25,9 @@ export function createDatabase(url: string, options: { connectionLimit?: number 
     enableKeepAlive: true,
     // Never let a stray string build a multi-statement query (SQL injection blast radius).
     multipleStatements: false,
+    // mysql2 captures a stack trace on every query to decorate errors; in production that costs
+    // ~5% of a request's CPU (measured by `npm run bench`), and the logged error keeps its message.
+    trace: process.env.NODE_ENV !== 'production',
   })
   pool.on('connection', (connection) => {
     connection.query("SET time_zone = '+00:00'")
@@ -46,6 +52,6 @@ export function getDatabase(): DatabaseHandle {
 }
 
 /** Shorthand for handlers: the drizzle instance of the process-wide pool. */
-export function getDb(): Database {
+export function getDb(): PooledDatabase {
   return getDatabase().db
 }

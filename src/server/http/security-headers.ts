@@ -2,10 +2,19 @@
  * Server-only: headers every response carries (OWASP ASVS 14.4). Pure, so the policy is unit-tested.
  */
 
-/** The Content-Security-Policy for pages. Start's hydration script is inline, so scripts need a nonce-free allowance of 'self' plus 'unsafe-inline' only in dev (Vite's HMR preamble). */
+const policyCache = new Map<boolean, string>()
+
+/**
+ * The Content-Security-Policy. Start's SSR hydration scripts are inline, so `script-src` allows
+ * 'unsafe-inline' (a per-request nonce is the planned hardening); development adds 'unsafe-eval'
+ * and websocket connections for Vite's hot reload.
+ */
 export function buildContentSecurityPolicy(options: { isDevelopment: boolean }): string {
+  // Built once per mode: it is the same string on every response.
+  const cached = policyCache.get(options.isDevelopment)
+  if (cached) return cached
   const scriptSrc = options.isDevelopment ? "'self' 'unsafe-inline' 'unsafe-eval'" : "'self' 'unsafe-inline'"
-  return [
+  const policy = [
     "default-src 'self'",
     `script-src ${scriptSrc}`,
     "style-src 'self' 'unsafe-inline'",
@@ -19,6 +28,8 @@ export function buildContentSecurityPolicy(options: { isDevelopment: boolean }):
     // Forms may post only to us; the SAML HTTP-POST binding is the IdP posting to us, unaffected.
     "form-action 'self'",
   ].join('; ')
+  policyCache.set(options.isDevelopment, policy)
+  return policy
 }
 
 /** Adds the baseline headers to a response's headers without overwriting what a handler chose. */

@@ -9,7 +9,7 @@ import { getMfaState, type MfaState } from '../auth/mfa-policy'
 import { readSessionToken } from '../auth/session-cookie'
 import { validateSessionToken, type ValidatedSession } from '../auth/session'
 import { now } from '../clock'
-import { getDb, type Database } from '../db/client'
+import { getDb, type PooledDatabase } from '../db/client'
 import { getServerEnv } from '../env'
 import { getClientIp } from '../http/client-ip'
 import type { CookieJar } from '../http/cookies'
@@ -19,7 +19,7 @@ export type CreateContextOptions = {
   cookies: CookieJar
   /** Response headers of the surrounding request (for `Retry-After`, `Cache-Control`). */
   responseHeaders: Headers
-  db?: Database
+  db?: PooledDatabase
 }
 
 /** A validated session plus its MFA state. */
