@@ -6,13 +6,15 @@
  * body shaped like a tRPC response. No framework, no router, no middleware: the cost no framework
  * can go below. Run as its own process so its CPU time can be read from /proc.
  *
- * Env: DATABASE_URL, PORT, SESSION_COOKIE_NAME, RENEWAL_INTERVAL_SECONDS, IDLE_TIMEOUT_SECONDS, ROLES,
- * DEFAULT_MFA_POLICY (the bench passes app.config.ts values).
+ * Env: DATABASE_URL, PORT, SESSION_COOKIE_NAME, RENEWAL_INTERVAL_SECONDS, IDLE_TIMEOUT_SECONDS
+ * (the bench passes app.config.ts values).
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type ServerResponse } from 'node:http'
 import mysql from 'mysql2/promise'
+import { getMfaState } from '../src/server/auth/mfa-policy'
 import { lookupSession } from '../src/server/auth/session-lookup'
+import { toViewer } from '../src/server/auth/viewer'
 
 const SESSION_ID_PATTERN = /^[a-z2-7]{26}$/
 const SESSION_SECRET_PATTERN = /^[a-z2-7]{32}$/
@@ -21,8 +23,6 @@ const env = process.env
 const cookieName = env.SESSION_COOKIE_NAME ?? 'gatehouse_session'
 const renewalIntervalMs = Number(env.RENEWAL_INTERVAL_SECONDS ?? 3600) * 1000
 const idleTimeoutMs = Number(env.IDLE_TIMEOUT_SECONDS ?? 604800) * 1000
-const roles = (env.ROLES ?? 'member,admin,owner').split(',')
-const defaultMfaPolicy = env.DEFAULT_MFA_POLICY ?? 'optional'
 
 // Same pool settings as src/server/db/client.ts, so both servers pay for the same connections.
 const pool = mysql.createPool({ uri: env.DATABASE_URL, connectionLimit: 10, timezone: 'Z', enableKeepAlive: true, trace: false })
@@ -62,35 +62,8 @@ async function lookUpViewer(token: string | null, now: Date) {
     const renewed = new Date(Math.min(now.getTime() + idleTimeoutMs, session.absoluteExpiresAt.getTime()))
     await pool.execute('UPDATE sessions SET expires_at = ?, last_seen_at = ? WHERE id = ?', [renewed, now, id])
   }
-  // The viewer as src/server/auth/viewer.ts shapes it, MFA state decided as mfa-policy.ts does.
-  const mfaState = session.mfaSatisfiedAt !== null ? 'satisfied' : user.mfaEnabledAt !== null ? 'pending' : isMfaRequiredByPolicy(organization?.mfaPolicy ?? null, organization?.mfaRequiredMinRole ?? null, user.role) ? 'enrollment_required' : 'not_required'
-  if (mfaState === 'pending') return { status: 'mfa-pending' }
-  return {
-    status: mfaState === 'enrollment_required' ? 'mfa-enrollment-required' : 'signed-in',
-    user: {
-      id: user.id,
-      email: user.email,
-      name: user.name,
-      role: user.role,
-      isEmailVerified: user.emailVerifiedAt !== null,
-      isMfaEnabled: user.mfaEnabledAt !== null,
-      organization: organization ? { id: organization.id, name: organization.name, slug: organization.slug } : null,
-    },
-    session: {
-      id: session.id,
-      authMethod: session.authMethod,
-      ssoConnectionId: session.ssoConnectionId,
-      createdAt: session.createdAt.toISOString(),
-      mfaSatisfiedAt: session.mfaSatisfiedAt?.toISOString() ?? null,
-      reauthenticatedAt: session.reauthenticatedAt.toISOString(),
-    },
-  }
-}
-
-function isMfaRequiredByPolicy(mfaPolicy: string | null, minRole: string | null, role: string): boolean {
-  const policy = mfaPolicy ?? defaultMfaPolicy
-  if (policy === 'required') return true
-  return policy === 'required_for_role' && minRole !== null && roles.indexOf(role) >= roles.indexOf(minRole)
+  // The viewer exactly as auth.me shapes it (the same pure functions, so the work is equal).
+  return toViewer({ session, user, organization, mfaState: getMfaState(session, user, organization) })
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

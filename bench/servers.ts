@@ -48,8 +48,6 @@ export async function startFloorServer(databaseUrl: string, sessionCookieName: s
       SESSION_COOKIE_NAME: sessionCookieName,
       RENEWAL_INTERVAL_SECONDS: String(appConfig.session.renewalIntervalSeconds),
       IDLE_TIMEOUT_SECONDS: String(appConfig.session.idleTimeoutSeconds),
-      ROLES: appConfig.roles.join(','),
-      DEFAULT_MFA_POLICY: appConfig.mfa.defaultPolicy,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

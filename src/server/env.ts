@@ -44,7 +44,12 @@ const rawEnvSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
-  MAIL_FROM: z.string().email().default('gatehouse@localhost'),
+  // An address, not necessarily with a dotted domain (`gatehouse@localhost` is the default).
+  MAIL_FROM: z
+    .string()
+    .max(254)
+    .regex(/^[^\s@<>]+@[^\s@<>]+$/, 'must be an email address')
+    .default('gatehouse@localhost'),
   // `outbox` in production is for tests and demos only (the HTTP tests run the production build
   // with it): real users would never receive their reset or verification links.
   MAIL_TRANSPORT: z.preprocess(

@@ -13,8 +13,8 @@ import { getUserByEmail } from '../users/users'
 import { getMfaState } from './mfa-policy'
 import { verifyAgainstDummyHash, verifyPassword } from './password'
 import { enforceRateLimit, getAccountLockSeconds, recordAccountFailure, resetAccountFailures } from './rate-limit'
-import { createSession, invalidateSession } from './session'
-import { setSessionCookie } from './session-cookie'
+import { invalidateSession } from './session'
+import { createSessionAndSetCookie } from '../trpc/session-actions'
 
 export type SignInResult = { status: 'signed-in' } | { status: 'mfa-required' } | { status: 'mfa-enrollment-required' }
 
@@ -63,8 +63,7 @@ export async function signInWithPassword(ctx: TRPCContext, input: { email: strin
   }
 
   await endIncomingSession(ctx)
-  const { token, session } = await createSession(ctx.db, user.id, { ip: ctx.clientIp, userAgent: ctx.userAgent, authMethod: 'password' }, ctx.now)
-  setSessionCookie(ctx.cookies, ctx.env.appUrl, token, session.absoluteExpiresAt)
+  const session = await createSessionAndSetCookie(ctx, user.id, { authMethod: 'password' })
 
   const auth = await ctx.getAuth()
   const mfaState = auth ? auth.mfaState : getMfaState(session, user, null)

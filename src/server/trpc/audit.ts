@@ -22,3 +22,12 @@ export function auditFromContext(ctx: Pick<TRPCContext, 'db' | 'clientIp' | 'use
     details: fields.details ?? {},
   }).then(() => undefined)
 }
+
+/** Records an action the signed-in user took on their own account (actor = subject = the user). */
+export function auditOwnAction(
+  ctx: Pick<TRPCContext, 'db' | 'clientIp' | 'userAgent'> & { user: { id: string; organizationId: string | null } },
+  type: AuditEventType,
+  details?: Record<string, unknown>,
+): Promise<void> {
+  return auditFromContext(ctx, type, { actorUserId: ctx.user.id, subjectUserId: ctx.user.id, organizationId: ctx.user.organizationId, details })
+}

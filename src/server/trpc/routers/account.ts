@@ -6,10 +6,10 @@ import { deleteUnusedOneTimeTokens } from '../../auth/one-time-tokens'
 import { checkPasswordPolicy } from '../../auth/password-policy'
 import { hashPassword, verifyPassword } from '../../auth/password'
 import { getAccountLockSeconds, recordAccountFailure } from '../../auth/rate-limit'
-import { invalidateUserSessions, rotateSession } from '../../auth/session'
-import { setSessionCookie } from '../../auth/session-cookie'
+import { invalidateUserSessions } from '../../auth/session'
 import { appError } from '../../errors'
-import { auditFromContext } from '../audit'
+import { auditOwnAction } from '../audit'
+import { rotateSessionAndSetCookie } from '../session-actions'
 import { createTRPCRouter, sensitiveProcedure } from '../init'
 import { passwordInputSchema } from '../inputs'
 
@@ -41,15 +41,8 @@ export const accountRouter = createTRPCRouter({
       const revoked = await invalidateUserSessions(ctx.db, ctx.user.id, { exceptSessionId: ctx.session.id })
       // A reset link mailed before the change must not undo it.
       await deleteUnusedOneTimeTokens(ctx.db, ctx.user.id, 'password_reset')
-      const { token, session } = await rotateSession(ctx.db, ctx.session, { reauthenticatedAt: ctx.now }, ctx.now)
-      setSessionCookie(ctx.cookies, ctx.env.appUrl, token, session.absoluteExpiresAt)
-      ctx.resetAuth()
-      await auditFromContext(ctx, 'password.changed', {
-        actorUserId: ctx.user.id,
-        subjectUserId: ctx.user.id,
-        organizationId: ctx.user.organizationId,
-        details: { otherSessionsRevoked: revoked },
-      })
+      await rotateSessionAndSetCookie(ctx, ctx.session, { reauthenticatedAt: ctx.now })
+      await auditOwnAction(ctx, 'password.changed', { otherSessionsRevoked: revoked })
       return { otherSessionsRevoked: revoked }
     }),
 })

@@ -3,13 +3,14 @@ import appConfig from '../../../../app.config'
 import { checkPasswordPolicy } from '../../auth/password-policy'
 import { hashPassword, verifyPassword } from '../../auth/password'
 import { enforceRateLimit, getAccountLockSeconds, recordAccountFailure } from '../../auth/rate-limit'
-import { createSession, invalidateSession, markSessionReauthenticated } from '../../auth/session'
-import { deleteSessionCookie, setSessionCookie } from '../../auth/session-cookie'
+import { invalidateSession, markSessionReauthenticated } from '../../auth/session'
+import { deleteSessionCookie } from '../../auth/session-cookie'
 import { endIncomingSession, signInWithPassword } from '../../auth/sign-in'
 import { toViewer, type Viewer } from '../../auth/viewer'
 import { appError } from '../../errors'
 import { createUser, getUserByEmail, isDuplicateKeyError } from '../../users/users'
-import { auditFromContext } from '../audit'
+import { auditFromContext, auditOwnAction } from '../audit'
+import { createSessionAndSetCookie } from '../session-actions'
 import { createTRPCRouter, protectedProcedure, publicProcedure } from '../init'
 import { reauthenticateInputSchema, signInInputSchema, signUpInputSchema } from '../inputs'
 import { authRecoveryProcedures } from './auth-recovery'
@@ -44,8 +45,7 @@ export const authRouter = createTRPCRouter({
       throw error
     }
     await endIncomingSession(ctx)
-    const { token, session } = await createSession(ctx.db, user.id, { ip: ctx.clientIp, userAgent: ctx.userAgent, authMethod: 'password' }, ctx.now)
-    setSessionCookie(ctx.cookies, ctx.env.appUrl, token, session.absoluteExpiresAt)
+    await createSessionAndSetCookie(ctx, user.id, { authMethod: 'password' })
     await auditFromContext(ctx, 'auth.sign_up', { actorUserId: user.id, subjectUserId: user.id })
     await sendEmailVerification(ctx, user)
     return { status: 'signed-in' as const }
@@ -84,12 +84,7 @@ export const authRouter = createTRPCRouter({
       throw appError('password' in input ? 'INVALID_CREDENTIALS' : 'INVALID_CODE')
     }
     await markSessionReauthenticated(ctx.db, ctx.session.id, ctx.now)
-    await auditFromContext(ctx, 'auth.reauthenticated', {
-      actorUserId: ctx.user.id,
-      subjectUserId: ctx.user.id,
-      organizationId: ctx.user.organizationId,
-      details: { factor: 'password' in input ? 'password' : 'totp' },
-    })
+    await auditOwnAction(ctx, 'auth.reauthenticated', { factor: 'password' in input ? 'password' : 'totp' })
     return { reauthenticatedAt: ctx.now.toISOString() }
   }),
 

@@ -21,10 +21,11 @@ import {
 } from '../../auth/mfa'
 import { isMfaRequiredByPolicy } from '../../auth/mfa-policy'
 import { enforceRateLimit, getAccountLockSeconds, recordAccountFailure, resetAccountFailures } from '../../auth/rate-limit'
-import { invalidateSession, invalidateUserSessions, rotateSession } from '../../auth/session'
-import { deleteSessionCookie, setSessionCookie } from '../../auth/session-cookie'
+import { invalidateSession, invalidateUserSessions } from '../../auth/session'
+import { deleteSessionCookie } from '../../auth/session-cookie'
 import { appError } from '../../errors'
-import { auditFromContext } from '../audit'
+import { auditFromContext, auditOwnAction } from '../audit'
+import { rotateSessionAndSetCookie } from '../session-actions'
 import type { TRPCContext } from '../context'
 import { createTRPCRouter, mfaEnrollmentProcedure, mfaPendingProcedure, sensitiveProcedure } from '../init'
 
@@ -95,9 +96,7 @@ async function completeMfaChallenge(ctx: ChallengeContext, factor: 'totp' | 'rec
   }
 
   // A completed sign-in is a privilege change: new token, old one dead (session fixation, OWASP ASVS 3.2.1).
-  const { token, session } = await rotateSession(ctx.db, ctx.session, { mfaSatisfiedAt: ctx.now, reauthenticatedAt: ctx.now }, ctx.now)
-  setSessionCookie(ctx.cookies, ctx.env.appUrl, token, session.absoluteExpiresAt)
-  ctx.resetAuth()
+  await rotateSessionAndSetCookie(ctx, ctx.session, { mfaSatisfiedAt: ctx.now, reauthenticatedAt: ctx.now })
   await resetAccountFailures(ctx.db, ctx.user.id)
   return outcome.details
 }
@@ -147,15 +146,8 @@ export const mfaRouter = createTRPCRouter({
     const otherSessionsRevoked = await invalidateUserSessions(ctx.db, ctx.user.id, { exceptSessionId: ctx.session.id })
     // Only mfaSatisfiedAt: a code from a factor bound moments ago proves nothing about who is
     // present (a session thief could have bound it), so it is no re-authentication.
-    const { token, session } = await rotateSession(ctx.db, ctx.session, { mfaSatisfiedAt: ctx.now }, ctx.now)
-    setSessionCookie(ctx.cookies, ctx.env.appUrl, token, session.absoluteExpiresAt)
-    ctx.resetAuth()
-    await auditFromContext(ctx, 'mfa.enrolled', {
-      actorUserId: ctx.user.id,
-      subjectUserId: ctx.user.id,
-      organizationId: ctx.user.organizationId,
-      details: { isReEnrollment, otherSessionsRevoked },
-    })
+    await rotateSessionAndSetCookie(ctx, ctx.session, { mfaSatisfiedAt: ctx.now })
+    await auditOwnAction(ctx, 'mfa.enrolled', { isReEnrollment, otherSessionsRevoked })
     return { recoveryCodes: result.recoveryCodes }
   }),
 
@@ -165,12 +157,7 @@ export const mfaRouter = createTRPCRouter({
       const result = await verifyTotpCode(ctx.db, ctx.user.id, input.code, ctx.now)
       return result.ok ? { ok: true, details: {} } : { ok: false, reason: result.reason }
     })
-    await auditFromContext(ctx, 'auth.sign_in.succeeded', {
-      actorUserId: ctx.user.id,
-      subjectUserId: ctx.user.id,
-      organizationId: ctx.user.organizationId,
-      details: { method: ctx.session.authMethod, mfa: 'totp' },
-    })
+    await auditOwnAction(ctx, 'auth.sign_in.succeeded', { method: ctx.session.authMethod, mfa: 'totp' })
     return { status: 'signed-in' as const }
   }),
 
@@ -193,7 +180,7 @@ export const mfaRouter = createTRPCRouter({
   regenerateRecoveryCodes: sensitiveProcedure.mutation(async ({ ctx }) => {
     const codes = await regenerateRecoveryCodes(ctx.db, ctx.user.id, ctx.now)
     if (!codes) throw appError('NOT_FOUND', 'Two-factor authentication is not turned on.')
-    await auditFromContext(ctx, 'mfa.recovery_codes.regenerated', { actorUserId: ctx.user.id, subjectUserId: ctx.user.id, organizationId: ctx.user.organizationId })
+    await auditOwnAction(ctx, 'mfa.recovery_codes.regenerated')
     return { recoveryCodes: codes }
   }),
 
@@ -209,15 +196,8 @@ export const mfaRouter = createTRPCRouter({
     const wasEnabled = await disableTotp(ctx.db, ctx.user.id, ctx.now)
     if (!wasEnabled) return { wasEnabled, otherSessionsRevoked: 0 }
     const otherSessionsRevoked = await invalidateUserSessions(ctx.db, ctx.user.id, { exceptSessionId: ctx.session.id })
-    const { token, session } = await rotateSession(ctx.db, ctx.session, { mfaSatisfiedAt: null }, ctx.now)
-    setSessionCookie(ctx.cookies, ctx.env.appUrl, token, session.absoluteExpiresAt)
-    ctx.resetAuth()
-    await auditFromContext(ctx, 'mfa.disabled', {
-      actorUserId: ctx.user.id,
-      subjectUserId: ctx.user.id,
-      organizationId: ctx.user.organizationId,
-      details: { otherSessionsRevoked },
-    })
+    await rotateSessionAndSetCookie(ctx, ctx.session, { mfaSatisfiedAt: null })
+    await auditOwnAction(ctx, 'mfa.disabled', { otherSessionsRevoked })
     return { wasEnabled, otherSessionsRevoked }
   }),
 })

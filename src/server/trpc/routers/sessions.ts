@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { invalidateUserSession, invalidateUserSessions, listUserSessions } from '../../auth/session'
 import { deleteSessionCookie } from '../../auth/session-cookie'
 import { appError } from '../../errors'
-import { auditFromContext } from '../audit'
+import { auditOwnAction } from '../audit'
 import { createTRPCRouter, protectedProcedure } from '../init'
 import { idInputSchema } from '../inputs'
 
@@ -33,14 +33,14 @@ export const sessionsRouter = createTRPCRouter({
       deleteSessionCookie(ctx.cookies, ctx.env.appUrl)
       ctx.resetAuth()
     }
-    await auditFromContext(ctx, 'session.revoked', { actorUserId: ctx.user.id, subjectUserId: ctx.user.id, organizationId: ctx.user.organizationId, details: { sessionId: input.id } })
+    await auditOwnAction(ctx, 'session.revoked', { sessionId: input.id })
     return { isCurrent }
   }),
 
   /** Revokes every other session of the caller ("sign out everywhere else"). */
   revokeOthers: protectedProcedure.mutation(async ({ ctx }) => {
     const revoked = await invalidateUserSessions(ctx.db, ctx.user.id, { exceptSessionId: ctx.session.id })
-    await auditFromContext(ctx, 'session.revoked_all', { actorUserId: ctx.user.id, subjectUserId: ctx.user.id, organizationId: ctx.user.organizationId, details: { count: revoked } })
+    await auditOwnAction(ctx, 'session.revoked_all', { count: revoked })
     return { revoked }
   }),
 })
