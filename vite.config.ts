@@ -4,7 +4,8 @@ import react from '@vitejs/plugin-react'
 import { defineConfig } from 'vite'
 
 export default defineConfig({
-  server: { port: Number(process.env.PORT ?? 3000), host: '127.0.0.1', strictPort: true },
+  // 'localhost' (not 127.0.0.1) so the printed URL matches APP_URL's origin, which the CSRF check compares.
+  server: { port: Number(process.env.PORT ?? 3000), host: 'localhost', strictPort: true },
   plugins: [
     tailwindcss(),
     tanstackStart({

@@ -10,6 +10,7 @@ import { createTRPCQueryUtils } from '@trpc/react-query'
 import type { ReactNode } from 'react'
 import { RouteErrorPage } from './components/route-error-page'
 import { createAuthSync, isViewerQueryKey, type AuthSync } from './lib/auth-sync'
+import { getRenderNonce } from './lib/csp-nonce'
 import { trpc } from './lib/trpc'
 import { createTrpcLinks } from './lib/trpc-links'
 import type { Viewer } from './lib/viewer'
@@ -47,6 +48,8 @@ export function getRouter() {
     scrollRestoration: true,
     defaultPreload: 'intent',
     defaultErrorComponent: RouteErrorPage,
+    // Inline scripts carry the request's CSP nonce, so production's CSP needs no 'unsafe-inline'.
+    ssr: { nonce: getRenderNonce() },
     Wrap: ({ children }: { children: ReactNode }) => (
       <trpc.Provider client={trpcClient} queryClient={queryClient}>
         {children}

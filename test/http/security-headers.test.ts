@@ -61,3 +61,31 @@ describe('authenticated responses are never cached', () => {
     expect(response.headers.get('cache-control')).toBe('no-store')
   })
 })
+
+describe('Content-Security-Policy with a per-request nonce (XSS defence)', () => {
+  async function pageWithPolicy() {
+    const response = await fetch(`${server.url}/login`, { headers: { accept: 'text/html' } })
+    const html = await response.text()
+    const policy = response.headers.get('content-security-policy') ?? ''
+    const scriptSrc = policy.split(';').map((directive) => directive.trim()).find((directive) => directive.startsWith('script-src')) ?? ''
+    return { html, scriptSrc }
+  }
+
+  it('allows inline scripts only with this response’s nonce — never with unsafe-inline', async () => {
+    const { html, scriptSrc } = await pageWithPolicy()
+    expect(scriptSrc).not.toContain("'unsafe-inline'")
+    expect(scriptSrc).not.toContain("'unsafe-eval'")
+    const nonce = scriptSrc.match(/'nonce-([A-Za-z0-9+/=]+)'/)?.[1]
+    expect(nonce).toBeDefined()
+    // Every script the page carries is stamped with that nonce, so the page still hydrates …
+    const scriptTags = html.match(/<script\b[^>]*>/g) ?? []
+    expect(scriptTags.length).toBeGreaterThan(0)
+    for (const tag of scriptTags) expect(tag).toContain(`nonce="${nonce}"`)
+  })
+
+  it('uses a fresh nonce on every response, so a nonce seen once is useless to an attacker', async () => {
+    const first = await pageWithPolicy()
+    const second = await pageWithPolicy()
+    expect(first.scriptSrc).not.toBe(second.scriptSrc)
+  })
+})

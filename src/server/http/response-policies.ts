@@ -2,6 +2,7 @@
 import { getSessionCookieName } from '../auth/session-cookie'
 import { getServerEnv } from '../env'
 import { parseCookieHeader } from './cookies'
+import { findCspNonce } from './csp-nonce'
 import { applySecurityHeaders } from './security-headers'
 
 /**
@@ -33,6 +34,6 @@ export function createSecurityHeaders(): Headers {
  * disk cache for the next person at the machine. It overrides whatever a handler chose.
  */
 export function applyResponsePolicies(request: Request, response: Response): void {
-  applySecurityHeaders(response.headers, securityHeaderOptions())
+  applySecurityHeaders(response.headers, { ...securityHeaderOptions(), nonce: findCspNonce(request) })
   if (isSessionResponse(request, response, getServerEnv().appUrl)) response.headers.set('cache-control', 'no-store')
 }

@@ -20,6 +20,13 @@ describe('Content-Security-Policy', () => {
     expect(csp.get('script-src')).not.toContain("'unsafe-eval'")
   })
 
+  it('production: inline scripts run only with the response nonce; without one, none do', () => {
+    const withNonce = directives(buildContentSecurityPolicy({ isDevelopment: false, nonce: 'abc123==' }))
+    expect(withNonce.get('script-src')).toBe("'self' 'nonce-abc123=='")
+    const withoutNonce = directives(buildContentSecurityPolicy({ isDevelopment: false }))
+    expect(withoutNonce.get('script-src')).toBe("'self'")
+  })
+
   it('development additionally allows what Vite HMR needs (eval, websockets)', () => {
     const csp = directives(buildContentSecurityPolicy({ isDevelopment: true }))
     expect(csp.get('script-src')).toContain("'unsafe-eval'")

@@ -2,18 +2,21 @@
  * Server-only: headers every response carries (OWASP ASVS 14.4). Pure, so the policy is unit-tested.
  */
 
-const policyCache = new Map<boolean, string>()
+const policyCache = new Map<string, string>()
+
+type PolicyOptions = { isDevelopment: boolean; nonce?: string }
 
 /**
- * The Content-Security-Policy. Start's SSR hydration scripts are inline, so `script-src` allows
- * 'unsafe-inline' (a per-request nonce is the planned hardening); development adds 'unsafe-eval'
- * and websocket connections for Vite's hot reload.
+ * The Content-Security-Policy. In production, scripts run only from our origin or inline with this
+ * response's nonce (the router stamps it on the hydration scripts), so injected markup cannot run
+ * script (XSS). Development allows 'unsafe-inline' and 'unsafe-eval' for Vite's hot-reload preamble.
  */
-export function buildContentSecurityPolicy(options: { isDevelopment: boolean }): string {
-  // Built once per mode: it is the same string on every response.
-  const cached = policyCache.get(options.isDevelopment)
+export function buildContentSecurityPolicy(options: PolicyOptions): string {
+  // Responses without a nonce (API, assets) share one string per mode.
+  const cacheKey = options.nonce ? null : String(options.isDevelopment)
+  const cached = cacheKey ? policyCache.get(cacheKey) : undefined
   if (cached) return cached
-  const scriptSrc = options.isDevelopment ? "'self' 'unsafe-inline' 'unsafe-eval'" : "'self' 'unsafe-inline'"
+  const scriptSrc = options.isDevelopment ? "'self' 'unsafe-inline' 'unsafe-eval'" : options.nonce ? `'self' 'nonce-${options.nonce}'` : "'self'"
   const policy = [
     "default-src 'self'",
     `script-src ${scriptSrc}`,
@@ -28,12 +31,12 @@ export function buildContentSecurityPolicy(options: { isDevelopment: boolean }):
     // Forms may post only to us; the SAML HTTP-POST binding is the IdP posting to us, unaffected.
     "form-action 'self'",
   ].join('; ')
-  policyCache.set(options.isDevelopment, policy)
+  if (cacheKey) policyCache.set(cacheKey, policy)
   return policy
 }
 
 /** Adds the baseline headers to a response's headers without overwriting what a handler chose. */
-export function applySecurityHeaders(headers: Headers, options: { isDevelopment: boolean; isHttps: boolean }): void {
+export function applySecurityHeaders(headers: Headers, options: PolicyOptions & { isHttps: boolean }): void {
   const set = (name: string, value: string) => {
     if (!headers.has(name)) headers.set(name, value)
   }

@@ -1,0 +1,25 @@
+/**
+ * Server-only: the per-request Content-Security-Policy nonce. The router stamps it on every inline
+ * script it renders (hydration data, route scripts) and the response's CSP allows exactly those:
+ * an injected `<script>` (XSS) without the nonce does not run, which `'unsafe-inline'` would allow.
+ */
+import { encodeBase64 } from '@oslojs/encoding'
+
+const noncesByRequest = new WeakMap<Request, string>()
+
+/** The request's nonce, created on first use (128 random bits). */
+export function getCspNonce(request: Request): string {
+  let nonce = noncesByRequest.get(request)
+  if (!nonce) {
+    const bytes = new Uint8Array(16)
+    crypto.getRandomValues(bytes)
+    nonce = encodeBase64(bytes)
+    noncesByRequest.set(request, nonce)
+  }
+  return nonce
+}
+
+/** The nonce if this request rendered a page (and so created one), else undefined. */
+export function findCspNonce(request: Request): string | undefined {
+  return noncesByRequest.get(request)
+}
