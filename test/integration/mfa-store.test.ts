@@ -4,7 +4,7 @@
  * oathtool (OATH Toolkit), an implementation independent of the one under test.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
+import { createHmac, hkdfSync } from 'node:crypto'
 import { eq } from 'drizzle-orm'
 import { Secret, TOTP } from 'otpauth'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -23,6 +23,16 @@ import { getDatabase, getDb } from '../../src/server/db/client'
 import { getServerEnv, resetServerEnvForTests } from '../../src/server/env'
 import { generateId } from '../../src/server/ids'
 import { createUser } from '../../src/server/users/users'
+
+
+/**
+ * What the store should hold for a code: HMAC-SHA256 under a key derived from APP_SECRET, computed
+ * here independently of the app's own code (node's HKDF and HMAC, the documented derivation).
+ */
+function expectedRecoveryCodeHash(normalizedCode: string): string {
+  const key = new Uint8Array(hkdfSync('sha256', getServerEnv().appSecret, new Uint8Array(0), 'gatehouse/secret-box/v1/recovery-code-hmac', 32))
+  return createHmac('sha256', key).update(normalizedCode).digest('hex')
+}
 
 const hasOathtool = spawnSync('oathtool', ['--version']).status === 0
 if (!hasOathtool) console.warn('NOTE: oathtool is not installed; mfa-store tests fall back to otpauth-generated codes')
@@ -181,7 +191,7 @@ describe('TOTP enrollment', () => {
 
     const stored = await recoveryRows(user.id)
     expect(stored).toHaveLength(10)
-    const expectedHashes = confirmed.recoveryCodes.map((code) => createHash('sha256').update(code.replace('-', '')).digest('hex'))
+    const expectedHashes = confirmed.recoveryCodes.map((code) => expectedRecoveryCodeHash(code.replace('-', '')))
     expect(stored.map((row) => row.codeHash).sort()).toEqual(expectedHashes.sort())
     for (const row of stored) {
       expect(row.usedAt).toBeNull()
@@ -211,7 +221,7 @@ describe('TOTP enrollment', () => {
     ])
     const stored = await recoveryRows(user.id)
     expect(stored).toHaveLength(10)
-    const winnerHashes = (winners[0] as { recoveryCodes: string[] }).recoveryCodes.map((c) => createHash('sha256').update(c.replace('-', '')).digest('hex'))
+    const winnerHashes = (winners[0] as { recoveryCodes: string[] }).recoveryCodes.map((c) => expectedRecoveryCodeHash(c.replace('-', '')))
     expect(stored.map((row) => row.codeHash).sort()).toEqual(winnerHashes.sort())
   })
 
@@ -403,7 +413,7 @@ describe('recovery codes', () => {
 
   it('concurrent use of one recovery code (forced race): requests that all read it as unused still yield one winner', async () => {
     const { user, recoveryCodes: codes } = await makeEnrolledUser(T0)
-    const hash = createHash('sha256').update(codes[0]!.replace('-', '')).digest('hex')
+    const hash = expectedRecoveryCodeHash(codes[0]!.replace('-', ''))
     const row = (await recoveryRows(user.id)).find((candidate) => candidate.codeHash === hash)
     const results = await raceThroughRowLock('recovery_codes', row!.id, 3, () =>
       [1, 2, 3].map(() => consumeRecoveryCode(db(), user.id, codes[0]!, at(T0 + 10))),

@@ -12,7 +12,7 @@
  * Nothing here counts failures or writes audit events: the caller owns the rate-limit → verify →
  * audit ladder (STYLE principle 7) and gets typed results to drive it.
  */
-import { and, count, desc, eq, isNotNull, isNull, lt, ne, or } from 'drizzle-orm'
+import { and, count, desc, eq, inArray, isNotNull, isNull, lt, ne, or } from 'drizzle-orm'
 import { recoveryCodes, totpCredentials, users } from '../../../db/schema'
 import { decryptSecret, encryptSecret, getSecretBoxKeyRing, isSealedWithOldKey } from '../crypto/secret-box'
 import type { Database } from '../db/client'
@@ -23,6 +23,14 @@ import { createTotpQrCodeSvg, createTotpUri, encodeTotpSecret, generateTotpSecre
 
 /** HKDF purpose label: TOTP secrets get a key of their own, unrelated to any other use of APP_SECRET. */
 const TOTP_SECRET_PURPOSE = 'totp-secret'
+/** HKDF purpose of the recovery-code HMAC key (a different key from the TOTP encryption key). */
+export const RECOVERY_CODE_KEY_PURPOSE = 'recovery-code-hmac'
+
+/** The recovery-code HMAC keys, current first; previous ones keep codes issued before a rotation valid. */
+function recoveryCodeKeys(): Uint8Array[] {
+  const ring = getSecretBoxKeyRing(RECOVERY_CODE_KEY_PURPOSE)
+  return [ring.current.key, ...ring.previous.map((key) => key.key)]
+}
 
 type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0]
 
@@ -146,7 +154,7 @@ export async function consumeRecoveryCode(db: Database, userId: string, code: st
   const [result] = await db
     .update(recoveryCodes)
     .set({ usedAt: now })
-    .where(and(eq(recoveryCodes.userId, userId), eq(recoveryCodes.codeHash, hashRecoveryCode(normalized)), isNull(recoveryCodes.usedAt)))
+    .where(and(eq(recoveryCodes.userId, userId), inArray(recoveryCodes.codeHash, recoveryCodeKeys().map((key) => hashRecoveryCode(normalized, key))), isNull(recoveryCodes.usedAt)))
   if (result.affectedRows === 0) return null
   return { remaining: await countUnusedRecoveryCodes(db, userId) }
 }
@@ -231,7 +239,7 @@ async function hasConfirmedFactor(tx: Transaction, userId: string): Promise<bool
 }
 
 async function replaceRecoveryCodes(tx: Transaction, userId: string, now: Date): Promise<string[]> {
-  const generated = generateRecoveryCodes()
+  const generated = generateRecoveryCodes(recoveryCodeKeys()[0]!)
   await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId))
   await tx.insert(recoveryCodes).values(
     generated.map(({ codeHash }) => ({ id: generateId(), userId, codeHash, createdAt: now, usedAt: null })),

@@ -1,16 +1,19 @@
+import { createHmac, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { generateRecoveryCodes, hashRecoveryCode, normalizeRecoveryCode, RECOVERY_CODE_ALPHABET, RECOVERY_CODE_COUNT } from './recovery-codes'
+
+const key = new Uint8Array(randomBytes(32))
 
 const displayFormat = /^[0-9a-hjkmnp-tv-z]{5}-[0-9a-hjkmnp-tv-z]{5}$/
 
 describe('recovery codes', () => {
   it('generates 10 distinct codes of ≥ 50 bits, shown as xxxxx-xxxxx, each with its hash', () => {
-    const codes = generateRecoveryCodes()
+    const codes = generateRecoveryCodes(key)
     expect(codes).toHaveLength(RECOVERY_CODE_COUNT)
     expect(new Set(codes.map(({ code }) => code)).size).toBe(RECOVERY_CODE_COUNT)
     for (const { code, codeHash } of codes) {
       expect(code).toMatch(displayFormat)
-      expect(codeHash).toBe(hashRecoveryCode(normalizeRecoveryCode(code)!))
+      expect(codeHash).toBe(hashRecoveryCode(normalizeRecoveryCode(code)!, key))
     }
     // 10 symbols from a 32-symbol alphabet: log2(32) × 10 = 50 bits.
     expect(new Set(RECOVERY_CODE_ALPHABET).size).toBe(32)
@@ -24,7 +27,7 @@ describe('recovery codes', () => {
   it('uses every symbol of the alphabet (no bias towards a subset)', () => {
     const seen = new Map<string, number>()
     for (let round = 0; round < 100; round++) {
-      for (const { code } of generateRecoveryCodes()) {
+      for (const { code } of generateRecoveryCodes(key)) {
         for (const char of code.replace('-', '')) seen.set(char, (seen.get(char) ?? 0) + 1)
       }
     }
@@ -54,10 +57,15 @@ describe('recovery codes', () => {
     expect(normalizeRecoveryCode(input)).toBeNull()
   })
 
-  it('hashes with SHA-256 (hex), equal for every spelling of one code', () => {
-    const hash = hashRecoveryCode(normalizeRecoveryCode('ABCDE-FGH12')!)
-    expect(hash).toMatch(/^[0-9a-f]{64}$/)
-    expect(hash).toBe(hashRecoveryCode(normalizeRecoveryCode('abcdefgh12')!))
-    expect(hash).not.toBe(hashRecoveryCode(normalizeRecoveryCode('abcdefgh13')!))
+  it('hashes with HMAC-SHA256 under the key (hex), equal for every spelling of one code', () => {
+    const hash = hashRecoveryCode(normalizeRecoveryCode('ABCDE-FGH12')!, key)
+    expect(hash).toBe(createHmac('sha256', key).update('abcdefgh12').digest('hex'))
+    expect(hash).toBe(hashRecoveryCode(normalizeRecoveryCode('abcdefgh12')!, key))
+    expect(hash).not.toBe(hashRecoveryCode(normalizeRecoveryCode('abcdefgh13')!, key))
+  })
+
+  it('a leaked table is useless without the key: another key gives unrelated hashes (offline brute force)', () => {
+    const otherKey = new Uint8Array(randomBytes(32))
+    expect(hashRecoveryCode('abcdefgh12', key)).not.toBe(hashRecoveryCode('abcdefgh12', otherKey))
   })
 })

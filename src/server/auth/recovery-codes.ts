@@ -2,10 +2,12 @@
  * Server-only: MFA recovery codes. Each code is 10 characters of Crockford's base32 alphabet
  * (digits plus letters without I, L, O, U): 5 bits per character, 50 random bits per code, so
  * guessing online is hopeless under the rate limits (NIST SP 800-63B §5.1.2: look-up secrets need
- * ≥ 20 bits when throttled). Shown once as `xxxxx-xxxxx`; only the SHA-256 of the normalised code
- * is stored, and a code is consumed with a conditional UPDATE in `mfa.ts`.
+ * ≥ 20 bits when throttled). Shown once as `xxxxx-xxxxx`; only an HMAC-SHA256 of the normalised
+ * code is stored, keyed from APP_SECRET: 50 bits are within reach of an offline brute force of a
+ * plain hash from a leaked table, not of a keyed one without the app's secret. A code is consumed
+ * with a conditional UPDATE in `mfa.ts`.
  */
-import { createHash } from 'node:crypto'
+import { createHmac } from 'node:crypto'
 
 export const RECOVERY_CODE_COUNT = 10
 /** Crockford base32, lower-case: 32 symbols, no two of which are easily confused. */
@@ -20,14 +22,14 @@ export type GeneratedRecoveryCode = {
   codeHash: string
 }
 
-/** A fresh set of distinct recovery codes, each with the hash to store. */
-export function generateRecoveryCodes(count = RECOVERY_CODE_COUNT): GeneratedRecoveryCode[] {
+/** A fresh set of distinct recovery codes, each with its hash under `key` to store. */
+export function generateRecoveryCodes(key: Uint8Array, count = RECOVERY_CODE_COUNT): GeneratedRecoveryCode[] {
   const normalizedCodes = new Set<string>()
   // A duplicate within one set has probability ~2^-44; the loop makes "all distinct" a fact.
   while (normalizedCodes.size < count) normalizedCodes.add(generateNormalizedRecoveryCode())
   return [...normalizedCodes].map((normalized) => ({
     code: `${normalized.slice(0, GROUP_LENGTH)}-${normalized.slice(GROUP_LENGTH)}`,
-    codeHash: hashRecoveryCode(normalized),
+    codeHash: hashRecoveryCode(normalized, key),
   }))
 }
 
@@ -52,7 +54,7 @@ export function normalizeRecoveryCode(input: string): string | null {
   return code.length === CODE_LENGTH && [...code].every((char) => RECOVERY_CODE_ALPHABET.includes(char)) ? code : null
 }
 
-/** Hex SHA-256 of a normalised code: what the database stores and looks up. */
-export function hashRecoveryCode(normalizedCode: string): string {
-  return createHash('sha256').update(normalizedCode, 'utf8').digest('hex')
+/** Hex HMAC-SHA256 of a normalised code under `key`: what the database stores and looks up. */
+export function hashRecoveryCode(normalizedCode: string, key: Uint8Array): string {
+  return createHmac('sha256', key).update(normalizedCode, 'utf8').digest('hex')
 }
