@@ -70,8 +70,8 @@ export async function startPrivateServer(dataRoot: string, port = PRIVATE_SERVER
     mkdirSync(dataDir, { recursive: true })
     const installTool = findInstallTool()
     const init = installTool
-      ? spawnSync(installTool, [`--datadir=${dataDir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...runAsRoot], { encoding: 'utf8' })
-      : spawnSync(binary, ['--initialize-insecure', `--datadir=${dataDir}`, ...runAsRoot], { encoding: 'utf8' })
+      ? spawnSync(installTool, ['--no-defaults', `--datadir=${dataDir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...runAsRoot], { encoding: 'utf8' })
+      : spawnSync(binary, ['--no-defaults', '--initialize-insecure', `--datadir=${dataDir}`, ...runAsRoot], { encoding: 'utf8' })
     if (init.status !== 0) {
       throw new DatabaseUnavailableError(`could not initialise ${dataDir}: ${(init.stderr || init.stdout).trim().split('\n').pop()}`)
     }
@@ -81,6 +81,8 @@ export async function startPrivateServer(dataRoot: string, port = PRIVATE_SERVER
   const child = spawn(
     binary,
     [
+      // The machine's my.cnf belongs to its own server (its datadir, socket, port, user): ignore it.
+      '--no-defaults',
       `--datadir=${dataDir}`,
       `--port=${port}`,
       '--bind-address=127.0.0.1',
