@@ -2,11 +2,14 @@
  * The audit log against the real database: the hash chain verifies, every kind of tampering is
  * found, appends from two app instances at once never fork the chain, and secrets never get in.
  */
+import { createHash, randomBytes } from 'node:crypto'
 import { beforeEach, describe, expect, it } from 'vitest'
 import type { RowDataPacket } from 'mysql2/promise'
 import { createDatabase, getDatabase, getDb, type Database } from '../../src/server/db/client'
-import { computeAuditEventHash, GENESIS_HASH } from '../../src/server/audit/audit-hash'
+import { computeAuditEventHash, GENESIS_HASH, serializeAuditEventForHash } from '../../src/server/audit/audit-hash'
+import { getSecretBoxKeyRing } from '../../src/server/crypto/secret-box'
 import {
+  AUDIT_CHAIN_KEY_PURPOSE,
   AuditDetailsError,
   listAuditEvents,
   recordAuditEvent,
@@ -17,6 +20,11 @@ import {
 async function sql<T extends RowDataPacket[] = RowDataPacket[]>(statement: string, params: unknown[] = []): Promise<T> {
   const [rows] = await getDatabase().pool.query<T>(statement, params)
   return rows
+}
+
+/** The app's chain key: what an insider who also holds APP_SECRET could use. */
+function chainKey(): Uint8Array {
+  return getSecretBoxKeyRing(AUDIT_CHAIN_KEY_PURPOSE).current.key
 }
 
 async function auditRows() {
@@ -97,12 +105,24 @@ describe('tampering is detected', () => {
     // The attacker rewrites event 2 consistently with its own hash; event 3 still commits to the old one.
     await sql(`UPDATE audit_events SET type = 'auth.sign_in.succeeded' WHERE id = ?`, [ids[1]])
     const forged = await getDb().query.auditEvents.findFirst({ where: (table, { eq }) => eq(table.id, ids[1]!) })
-    await sql('UPDATE audit_events SET hash = ? WHERE id = ?', [computeAuditEventHash(forged!), ids[1]])
+    await sql('UPDATE audit_events SET hash = ? WHERE id = ?', [computeAuditEventHash(forged!, chainKey()), ids[1]])
     expect(await verifyAuditChain(getDb())).toEqual({
       ok: false,
       brokenAtId: ids[2],
       reason: `previous_hash does not match the hash of event ${ids[1]} (an event was deleted, inserted or reordered)`,
     })
+  })
+
+  it('an attacker with database access but not APP_SECRET cannot re-hash an edited event (keyed chain)', async () => {
+    const ids = await recordSampleChain(3)
+    await sql(`UPDATE audit_events SET type = 'auth.sign_in.succeeded' WHERE id = ?`, [ids[2]])
+    const forged = await getDb().query.auditEvents.findFirst({ where: (table, { eq }) => eq(table.id, ids[2]!) })
+    // Their best guess: a plain SHA-256, or an HMAC under some other key.
+    const plainHash = createHash('sha256').update(serializeAuditEventForHash(forged!)).digest('hex')
+    await sql('UPDATE audit_events SET hash = ? WHERE id = ?', [plainHash, ids[2]])
+    expect(await verifyAuditChain(getDb())).toMatchObject({ ok: false, brokenAtId: ids[2] })
+    await sql('UPDATE audit_events SET hash = ? WHERE id = ?', [computeAuditEventHash(forged!, new Uint8Array(randomBytes(32))), ids[2]])
+    expect(await verifyAuditChain(getDb())).toMatchObject({ ok: false, brokenAtId: ids[2] })
   })
 
   it('deleting a middle event is detected at the event after it', async () => {

@@ -1,6 +1,8 @@
-import { createHash } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { canonicalJson, computeAuditEventHash, GENESIS_HASH, serializeAuditEventForHash, type AuditHashInput } from './audit-hash'
+
+const key = new Uint8Array(randomBytes(32))
 
 const event: AuditHashInput = {
   previousHash: GENESIS_HASH,
@@ -40,18 +42,22 @@ describe('audit event hash', () => {
     )
   })
 
-  it('is SHA-256 hex of that serialization', () => {
-    const expected = createHash('sha256').update(serializeAuditEventForHash(event)).digest('hex')
-    expect(computeAuditEventHash(event)).toBe(expected)
-    expect(computeAuditEventHash(event)).toMatch(/^[0-9a-f]{64}$/)
+  it('is HMAC-SHA256 hex of that serialization under the chain key', () => {
+    const expected = createHmac('sha256', key).update(serializeAuditEventForHash(event)).digest('hex')
+    expect(computeAuditEventHash(event, key)).toBe(expected)
+    expect(computeAuditEventHash(event, key)).toMatch(/^[0-9a-f]{64}$/)
+  })
+
+  it('depends on the key: without APP_SECRET the chain cannot be recomputed after an edit', () => {
+    expect(computeAuditEventHash(event, new Uint8Array(randomBytes(32)))).not.toBe(computeAuditEventHash(event, key))
   })
 
   it('does not depend on the key order of details', () => {
-    expect(computeAuditEventHash({ ...event, details: { attempt: 1, method: 'password' } })).toBe(computeAuditEventHash(event))
+    expect(computeAuditEventHash({ ...event, details: { attempt: 1, method: 'password' } }, key)).toBe(computeAuditEventHash(event, key))
   })
 
   it('changes when any hashed field changes, including the link to the previous event', () => {
-    const base = computeAuditEventHash(event)
+    const base = computeAuditEventHash(event, key)
     const variants: Partial<AuditHashInput>[] = [
       { previousHash: 'f'.repeat(64) },
       { createdAt: new Date('2026-11-02T09:30:00.124Z') },
@@ -63,10 +69,10 @@ describe('audit event hash', () => {
       { userAgent: null },
       { details: { method: 'password', attempt: 2 } },
     ]
-    for (const variant of variants) expect(computeAuditEventHash({ ...event, ...variant })).not.toBe(base)
+    for (const variant of variants) expect(computeAuditEventHash({ ...event, ...variant }, key)).not.toBe(base)
   })
 
   it('keeps null and empty string apart (no ambiguous encoding)', () => {
-    expect(computeAuditEventHash({ ...event, ip: '' })).not.toBe(computeAuditEventHash({ ...event, ip: null }))
+    expect(computeAuditEventHash({ ...event, ip: '' }, key)).not.toBe(computeAuditEventHash({ ...event, ip: null }, key))
   })
 })

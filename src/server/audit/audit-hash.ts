@@ -1,13 +1,15 @@
 /**
- * Server-only, pure: the audit log's hash chain. Each event's hash is SHA-256 over a canonical
- * serialization of the previous event's hash and this event's content, so editing, deleting,
- * inserting or reordering a row changes a hash that a later row (or the row itself) commits to.
+ * Server-only, pure: the audit log's hash chain. Each event's hash is an HMAC-SHA256 (keyed from
+ * APP_SECRET) over a canonical serialization of the previous event's hash and this event's
+ * content, so editing, deleting, inserting or reordering a row changes a hash that a later row (or
+ * the row itself) commits to — and someone with write access to the database but not the app's
+ * secret cannot recompute the chain after an edit (an unkeyed hash could simply be recomputed).
  *
  * The row id is deliberately not hashed: ids come from AUTO_INCREMENT after the hash is computed,
  * and a gap left by a rolled-back insert must not look like tampering. Order is carried by
  * `previous_hash` instead.
  */
-import { createHash } from 'node:crypto'
+import { createHmac } from 'node:crypto'
 
 /** `previous_hash` of the first event: there is nothing before it. */
 export const GENESIS_HASH = '0'.repeat(64)
@@ -77,7 +79,7 @@ export function serializeAuditEventForHash(input: AuditHashInput): string {
   ])
 }
 
-/** SHA-256 (lower-case hex) of the event's canonical serialization, chained to `previousHash`. */
-export function computeAuditEventHash(input: AuditHashInput): string {
-  return createHash('sha256').update(serializeAuditEventForHash(input), 'utf8').digest('hex')
+/** HMAC-SHA256 under `key` (lower-case hex) of the event's canonical serialization, chained to `previousHash`. */
+export function computeAuditEventHash(input: AuditHashInput, key: Uint8Array): string {
+  return createHmac('sha256', key).update(serializeAuditEventForHash(input), 'utf8').digest('hex')
 }

@@ -33,7 +33,22 @@ import { now } from '../clock'
 import type { Database } from '../db/client'
 import { prepareAuditDetails, toWellFormedText } from './audit-details'
 import { isAuditEventType, type AuditEventType } from './audit-event-types'
-import { computeAuditEventHash, GENESIS_HASH } from './audit-hash'
+import { getSecretBoxKeyRing } from '../crypto/secret-box'
+import { computeAuditEventHash, GENESIS_HASH, type AuditHashInput } from './audit-hash'
+
+/** HKDF purpose of the chain's HMAC key (its own key, not shared with any other use of APP_SECRET). */
+export const AUDIT_CHAIN_KEY_PURPOSE = 'audit-chain-hmac'
+
+/** The chain keys, current first; previous secrets keep events written before a rotation verifiable. */
+function auditChainKeys(): Uint8Array[] {
+  const ring = getSecretBoxKeyRing(AUDIT_CHAIN_KEY_PURPOSE)
+  return [ring.current.key, ...ring.previous.map((key) => key.key)]
+}
+
+/** True when the row's hash is the HMAC of its content under any configured key. */
+function hasValidHash(row: AuditHashInput & { hash: string }, keys: Uint8Array[]): boolean {
+  return keys.some((key) => computeAuditEventHash(row, key) === row.hash)
+}
 
 export { AUDIT_EVENT_TYPES, type AuditEventType } from './audit-event-types'
 export { AuditDetailsError } from './audit-details'
@@ -142,7 +157,7 @@ export async function recordAuditEvent(db: Database, event: AuditEventInput): Pr
     const previousHash = head?.hash ?? GENESIS_HASH
     // Taken under the lock, so timestamps follow chain order on one clock (instances may differ slightly).
     const createdAt = now()
-    const hash = computeAuditEventHash({ ...content, previousHash, createdAt })
+    const hash = computeAuditEventHash({ ...content, previousHash, createdAt }, auditChainKeys()[0]!)
     const [inserted] = await lockedDb.insert(auditEvents).values({ ...content, createdAt, previousHash, hash }).$returningId()
     return { id: inserted!.id, hash }
   })
@@ -159,6 +174,7 @@ export type AuditChainVerification =
  */
 export async function verifyAuditChain(db: Database, options: { pageSize?: number } = {}): Promise<AuditChainVerification> {
   const pageSize = options.pageSize ?? VERIFY_PAGE_SIZE
+  const keys = auditChainKeys()
   let expectedPreviousHash = GENESIS_HASH
   let previousId: number | null = null
   let count = 0
@@ -170,8 +186,8 @@ export async function verifyAuditChain(db: Database, options: { pageSize?: numbe
       .orderBy(asc(auditEvents.id))
       .limit(pageSize)
     for (const row of page) {
-      if (computeAuditEventHash(row) !== row.hash) {
-        return { ok: false, brokenAtId: row.id, reason: "hash does not match the event's content (the event was altered)" }
+      if (!hasValidHash(row, keys)) {
+        return { ok: false, brokenAtId: row.id, reason: "hash does not match the event's content (the event was altered, or APP_SECRET changed without APP_SECRET_PREVIOUS)" }
       }
       if (row.previousHash !== expectedPreviousHash) {
         const reason =
