@@ -6,8 +6,8 @@
  */
 import { createIsomorphicFn } from '@tanstack/react-start'
 import { getRequest } from '@tanstack/react-start/server'
-import { getCspNonce } from '../server/http/csp-nonce'
+import { getCspNonceForRender } from '../server/http/csp-nonce'
 
 export const getRenderNonce = createIsomorphicFn()
-  .server((): string | undefined => getCspNonce(getRequest()))
+  .server((): string | undefined => getCspNonceForRender(getRequest()))
   .client((): string | undefined => document.querySelector<HTMLMetaElement>('meta[property="csp-nonce"]')?.content || undefined)

@@ -19,6 +19,17 @@ export function getCspNonce(request: Request): string {
   return nonce
 }
 
+/**
+ * The nonce for a request that may render a page; undefined for API and server-function requests
+ * (`/api/*`, `/_serverFn/*`), which render no scripts — so the hot API path skips the work.
+ */
+export function getCspNonceForRender(request: Request): string | undefined {
+  const url = request.url
+  const pathStart = url.indexOf('/', url.indexOf('//') + 2)
+  if (url.startsWith('/api/', pathStart) || url.startsWith('/_serverFn/', pathStart)) return undefined
+  return getCspNonce(request)
+}
+
 /** The nonce if this request rendered a page (and so created one), else undefined. */
 export function findCspNonce(request: Request): string | undefined {
   return noncesByRequest.get(request)
