@@ -71,6 +71,18 @@ describe('roles and re-authentication in a real browser', () => {
     // The member's tab learns it the moment it asks the server anything.
     await memberPage.goto(`${server.url}/settings/security`)
     expect(memberPage.url()).toBe(`${server.url}/login?redirect=%2Fsettings%2Fsecurity`)
+
+    // Disabling the member (the admin signed in moments ago, so no re-auth prompt) shows in the row.
+    await page.getByRole('button', { name: `Disable ${member.name}` }).click()
+    await page.getByText(`${member.name} is disabled;`, { exact: false }).waitFor()
+    await page.getByRole('button', { name: `Enable ${member.name}` }).click()
+    await page.getByText(`${member.name} can sign in again.`).waitFor()
+    // Both changes are in the organization's audit log, attributed to the admin.
+    const auditLog = page.getByTestId('audit-log')
+    await auditLog.getByText('User disabled').waitFor()
+    await auditLog.getByText('User enabled').waitFor()
+    expect(await auditLog.textContent()).toContain(`(by ${admin.name})`)
+    await page.screenshot({ path: '/tmp/gatehouse-admin-audit.png', fullPage: true })
     expect(errors).toEqual([])
     await context.close()
     await memberContext.close()

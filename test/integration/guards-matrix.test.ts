@@ -64,6 +64,8 @@ const PROCEDURES: Record<string, ProcedureExpectation> = {
   'admin.users.list': { access: 'admin' },
   'admin.users.revokeSessions': { access: 'admin', input: { userId: DUMMY_ID } },
   'admin.users.resetMfa': { access: 'adminSensitive', input: { userId: DUMMY_ID } },
+  'admin.users.setRole': { access: 'adminSensitive', input: { userId: DUMMY_ID, role: 'member' } },
+  'admin.users.setDisabled': { access: 'adminSensitive', input: { userId: DUMMY_ID, isDisabled: true } },
   'admin.audit.list': { access: 'admin', input: {} },
 
   'organization.getMfaPolicy': { access: 'admin' },

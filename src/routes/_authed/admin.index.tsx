@@ -1,5 +1,7 @@
 import { createFileRoute } from '@tanstack/react-router'
 import { toast } from 'sonner'
+import { AuditLogCard } from '../../components/admin/audit-log-card'
+import { DisableMemberButton, MemberRoleSelect } from '../../components/admin/member-actions'
 import { LocalTime } from '../../components/local-time'
 import { MfaPolicyCard } from '../../components/mfa/mfa-policy-card'
 import { ResetMfaButton } from '../../components/mfa/reset-mfa-button'
@@ -10,6 +12,7 @@ import { Button } from '../../components/ui/button'
 import { Card } from '../../components/ui/card'
 import { Spinner } from '../../components/ui/spinner'
 import { describeRole } from '../../lib/auth-labels'
+import { roleRank } from '../../lib/roles'
 import { describeFormError } from '../../lib/form-errors'
 import { trpc, type RouterOutputs } from '../../lib/trpc'
 import { useSignedInViewer } from '../../lib/use-viewer'
@@ -26,6 +29,7 @@ function AdminUsersPage() {
   const viewer = useSignedInViewer()
   const users = trpc.admin.users.list.useQuery()
   const revokeSessions = trpc.admin.users.revokeSessions.useMutation()
+  const canManageRole = (role: string) => roleRank(role) <= roleRank(viewer.user.role)
 
   async function revokeFor(user: OrganizationUser) {
     try {
@@ -74,7 +78,11 @@ function AdminUsersPage() {
                         <div className="text-slate-500">{user.email}</div>
                       </td>
                       <td className="px-3 py-3">
-                        <Badge tone="accent">{describeRole(user.role)}</Badge>
+                        {user.id === viewer.user.id || !canManageRole(user.role) ? (
+                          <Badge tone="accent">{describeRole(user.role)}</Badge>
+                        ) : (
+                          <MemberRoleSelect user={user} viewerRole={viewer.user.role} isSelf={false} />
+                        )}
                       </td>
                       <td className="px-3 py-3">
                         <div className="flex flex-wrap gap-1">
@@ -87,6 +95,7 @@ function AdminUsersPage() {
                       </td>
                       <td className="flex flex-wrap justify-end gap-2 px-5 py-3 text-right sm:px-6">
                         <ResetMfaButton user={user} />
+                        <DisableMemberButton user={user} viewerRole={viewer.user.role} isSelf={user.id === viewer.user.id} />
                         <Button variant="danger" onClick={() => revokeFor(user)} disabled={revokeSessions.isPending} aria-label={`Sign out every session of ${user.name}`}>
                           Revoke sessions
                         </Button>
@@ -106,6 +115,7 @@ function AdminUsersPage() {
         )}
       </Card>
       <MfaPolicyCard />
+      <AuditLogCard peopleById={new Map((users.data ?? []).map((user) => [user.id, user.name]))} />
     </div>
   )
 }

@@ -3,6 +3,7 @@
  * organization (an admin of org A can neither see nor touch org B — BOLA / OWASP API1).
  */
 import { and, asc, eq } from 'drizzle-orm'
+import appConfig from '../../../../app.config'
 import { z } from 'zod'
 import { users } from '../../../../db/schema'
 import { listAuditEvents } from '../../audit/audit-log'
@@ -87,6 +88,49 @@ export const adminRouter = createTRPCRouter({
         const sessionsRevoked = await invalidateUserSessions(ctx.db, member.id)
         await auditFromContext(ctx, 'mfa.reset_by_admin', { actorUserId: ctx.user.id, subjectUserId: member.id, organizationId: ctx.user.organizationId, details: { sessionsRevoked } })
         return { wasEnabled, sessionsRevoked }
+      }),
+
+    /**
+     * Changes a member's role (sensitive: recent re-auth). No one changes their own role, touches
+     * someone above them, or grants more than they hold (vertical privilege escalation). The role is
+     * read from the database on every request, so the change applies to the member's next call.
+     */
+    setRole: adminProcedure
+      .use(requireRecentReauth)
+      .input(z.strictObject({ userId: idInputSchema, role: z.enum(appConfig.roles) }))
+      .mutation(async ({ ctx, input }) => {
+        const member = await requireOrganizationMember(ctx, ctx.user.organizationId, input.userId)
+        if (member.id === ctx.user.id) throw appError('FORBIDDEN', 'You cannot change your own role.')
+        if (roleRank(member.role) > roleRank(ctx.user.role) || roleRank(input.role) > roleRank(ctx.user.role)) {
+          throw appError('FORBIDDEN', 'You can only assign roles up to your own.')
+        }
+        if (member.role === input.role) return { role: member.role }
+        await ctx.db.update(users).set({ role: input.role, updatedAt: ctx.now }).where(eq(users.id, member.id))
+        await auditFromContext(ctx, 'user.role_changed', { actorUserId: ctx.user.id, subjectUserId: member.id, organizationId: ctx.user.organizationId, details: { from: member.role, to: input.role } })
+        return { role: input.role }
+      }),
+
+    /**
+     * Disables (or re-enables) a member. Disabling revokes every session at once, and sign-in,
+     * session validation and password reset all refuse a disabled account.
+     */
+    setDisabled: adminProcedure
+      .use(requireRecentReauth)
+      .input(z.strictObject({ userId: idInputSchema, isDisabled: z.boolean() }))
+      .mutation(async ({ ctx, input }) => {
+        const member = await requireOrganizationMember(ctx, ctx.user.organizationId, input.userId)
+        if (member.id === ctx.user.id) throw appError('FORBIDDEN', 'You cannot disable your own account.')
+        if (roleRank(member.role) > roleRank(ctx.user.role)) throw appError('FORBIDDEN', 'Only someone with the same or a higher role can do this.')
+        if ((member.disabledAt !== null) === input.isDisabled) return { isDisabled: input.isDisabled, sessionsRevoked: 0 }
+        await ctx.db.update(users).set({ disabledAt: input.isDisabled ? ctx.now : null, updatedAt: ctx.now }).where(eq(users.id, member.id))
+        const sessionsRevoked = input.isDisabled ? await invalidateUserSessions(ctx.db, member.id) : 0
+        await auditFromContext(ctx, input.isDisabled ? 'user.disabled' : 'user.enabled', {
+          actorUserId: ctx.user.id,
+          subjectUserId: member.id,
+          organizationId: ctx.user.organizationId,
+          details: { sessionsRevoked },
+        })
+        return { isDisabled: input.isDisabled, sessionsRevoked }
       }),
   }),
   audit: createTRPCRouter({
