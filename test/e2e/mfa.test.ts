@@ -161,9 +161,16 @@ describe('TOTP MFA in a real browser', () => {
     await expect.poll(() => page.getByTestId('recovery-codes-remaining').textContent()).toBe('10 left')
     mark('regenerate with re-auth', since)
 
+    // Turning MFA off asks for confirmation first (the re-auth above is still fresh).
+    await page.getByRole('button', { name: 'Turn off' }).click()
+    const confirmation = page.getByRole('dialog', { name: 'Turn off two-factor authentication?' })
+    await confirmation.getByRole('button', { name: 'Turn off' }).click()
+    await expect.poll(() => confirmation.count()).toBe(0)
+    await page.getByText('Two-factor authentication is off.').first().waitFor()
+
     const [audit] = await database.db.execute(sql`SELECT type FROM audit_events WHERE subject_user_id = ${user.id} ORDER BY id`)
     expect((audit as unknown as Array<{ type: string }>).map((row) => row.type)).toEqual(
-      expect.arrayContaining(['mfa.enrolled', 'auth.sign_in.succeeded', 'mfa.recovery_code.used', 'auth.reauthenticated', 'mfa.recovery_codes.regenerated']),
+      expect.arrayContaining(['mfa.enrolled', 'auth.sign_in.succeeded', 'mfa.recovery_code.used', 'auth.reauthenticated', 'mfa.recovery_codes.regenerated', 'mfa.disabled']),
     )
     expect(errors).toEqual([])
     console.info(`[mfa e2e] timings (ms): ${JSON.stringify(timings)}`)

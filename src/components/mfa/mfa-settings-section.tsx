@@ -3,7 +3,6 @@
  * authenticator), regenerating recovery codes and turning MFA off. The last two are sensitive
  * procedures: `withReauth` opens the re-auth dialog on REAUTH_REQUIRED and retries.
  */
-import * as Dialog from '@radix-ui/react-dialog'
 import { useState } from 'react'
 import { toast } from 'sonner'
 import { describeFormError } from '../../lib/form-errors'
@@ -14,6 +13,7 @@ import { useReauth } from '../reauth-provider'
 import { Alert } from '../ui/alert'
 import { Badge } from '../ui/badge'
 import { Button } from '../ui/button'
+import { ConfirmActionDialog } from '../ui/confirm-dialog'
 import { Card } from '../ui/card'
 import { Spinner } from '../ui/spinner'
 import { RecoveryCodesPanel } from './recovery-codes-panel'
@@ -125,54 +125,25 @@ export function MfaSettingsSection() {
 function DisableMfaButton({ onDisabled }: { onDisabled: () => void }) {
   const { withReauth } = useReauth()
   const disable = trpc.mfa.disable.useMutation()
-  const [isOpen, setIsOpen] = useState(false)
-  const [message, setMessage] = useState<string | null>(null)
 
   async function confirmDisable() {
-    setMessage(null)
-    try {
-      const { otherSessionsRevoked } = await withReauth(() => disable.mutateAsync())
-      setIsOpen(false)
-      toast.success(
-        otherSessionsRevoked > 0
-          ? `Two-factor authentication is off. ${otherSessionsRevoked === 1 ? '1 other session was' : `${otherSessionsRevoked} other sessions were`} signed out.`
-          : 'Two-factor authentication is off.',
-      )
-      onDisabled()
-    } catch (error) {
-      setMessage(describeFormError(error).message)
-    }
+    const { otherSessionsRevoked } = await withReauth(() => disable.mutateAsync())
+    toast.success(
+      otherSessionsRevoked > 0
+        ? `Two-factor authentication is off. ${otherSessionsRevoked === 1 ? '1 other session was' : `${otherSessionsRevoked} other sessions were`} signed out.`
+        : 'Two-factor authentication is off.',
+    )
+    onDisabled()
   }
 
   return (
-    <Dialog.Root
-      open={isOpen}
-      onOpenChange={(open) => {
-        setIsOpen(open)
-        setMessage(null)
-      }}
-    >
-      <Dialog.Trigger asChild>
-        <Button variant="danger">Turn off</Button>
-      </Dialog.Trigger>
-      <Dialog.Portal>
-        <Dialog.Overlay className="fixed inset-0 z-40 bg-slate-900/40" />
-        <Dialog.Content className="fixed left-1/2 top-1/2 z-40 w-[calc(100%-2rem)] max-w-sm -translate-x-1/2 -translate-y-1/2 rounded-xl bg-white p-6 shadow-xl focus:outline-none">
-          <Dialog.Title className="text-lg font-semibold text-slate-900">Turn off two-factor authentication?</Dialog.Title>
-          <Dialog.Description className="mt-1 text-sm text-slate-600">
-            Your password alone will open your account again. Your authenticator and recovery codes stop working, and your other sessions are signed out.
-          </Dialog.Description>
-          <Alert className="mt-4">{message}</Alert>
-          <div className="mt-6 flex justify-end gap-2">
-            <Dialog.Close asChild>
-              <Button variant="secondary">Cancel</Button>
-            </Dialog.Close>
-            <Button variant="danger" onClick={confirmDisable} isLoading={disable.isPending}>
-              Turn off
-            </Button>
-          </div>
-        </Dialog.Content>
-      </Dialog.Portal>
-    </Dialog.Root>
+    <ConfirmActionDialog
+      trigger={<Button variant="danger">Turn off</Button>}
+      title="Turn off two-factor authentication?"
+      description="Your password alone will open your account again. Your authenticator and recovery codes stop working, and your other sessions are signed out."
+      confirmLabel="Turn off"
+      isPending={disable.isPending}
+      onConfirm={confirmDisable}
+    />
   )
 }
