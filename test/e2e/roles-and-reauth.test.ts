@@ -63,6 +63,8 @@ describe('roles and re-authentication in a real browser', () => {
     await page.getByRole('link', { name: 'Admin', exact: true }).click()
     await page.waitForURL(`${server.url}/admin`)
     await expect.poll(() => page.getByTestId('admin-user-row').count()).toBe(2)
+    // The overview comes from a role-guarded server function, rendered during SSR and on navigation.
+    expect(await page.getByTestId('organization-summary').textContent()).toMatch(/2 people, 0 with two-factor authentication, \d+ signed-in devices/)
     await page.screenshot({ path: '/tmp/gatehouse-admin.png', fullPage: true })
     await page.getByRole('button', { name: `Sign out every session of ${member.name}` }).click()
     // The member signed in in the test above too: every one of those sessions ends.

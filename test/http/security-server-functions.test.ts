@@ -19,19 +19,28 @@ import {
 
 let server: RunningAppServer
 let dashboardSummaryId: string
+let organizationSummaryId: string
 
 beforeAll(async () => {
   dashboardSummaryId = findBuiltServerFnId('getDashboardSummary')
+  organizationSummaryId = findBuiltServerFnId('getOrganizationSummary')
   server = await startSecurityTestServer(inject('runId'), 'serverfns')
   await createPasswordUser(server.databaseUrl, { email: 'member@acme.test', organizationName: 'Acme' })
   await createPasswordUser(server.databaseUrl, { email: 'solo@nowhere.test' })
   await createPasswordUser(server.databaseUrl, { email: 'mfa@mfa.test' })
   await createPasswordUser(server.databaseUrl, { email: 'unenrolled@strict.test', organizationName: 'Strict' })
+  await createPasswordUser(server.databaseUrl, { email: 'boss@summary.test', role: 'admin', organizationName: 'Summary' })
+  await createPasswordUser(server.databaseUrl, { email: 'staff@summary.test', role: 'member' })
+  await createPasswordUser(server.databaseUrl, { email: 'enrolled@summary.test', role: 'member' })
   await withConnection(server.databaseUrl, async (connection) => {
     // A user with a second factor (only its existence matters to the guard) and an organization
     // whose policy requires one.
     await connection.query("UPDATE users SET mfa_enabled_at = UTC_TIMESTAMP() WHERE email = 'mfa@mfa.test'")
     await connection.query("UPDATE organizations SET mfa_policy = 'required' WHERE name = 'Strict'")
+    await connection.query(
+      "UPDATE users SET organization_id = (SELECT id FROM organizations WHERE name = 'Summary') WHERE email IN ('staff@summary.test', 'enrolled@summary.test')",
+    )
+    await connection.query("UPDATE users SET mfa_enabled_at = UTC_TIMESTAMP() WHERE email = 'enrolled@summary.test'")
   })
 })
 afterAll(async () => {
@@ -86,5 +95,30 @@ describe('getDashboardSummary guard (requireSessionMiddleware)', () => {
     const cookie = await signInOverHttp(server, 'solo@nowhere.test')
     const reply = await callServerFn(server, dashboardSummaryId, { cookie })
     expect(reply.body.result).toEqual({ activeSessionCount: 1, organizationName: null })
+  })
+})
+
+describe('getOrganizationSummary guard (requireRoleMiddleware)', () => {
+  it('an anonymous call is refused with UNAUTHENTICATED before the handler', async () => {
+    const reply = await callServerFn(server, organizationSummaryId)
+    expect(reply.status).toBe(401)
+    expect(reply.body.error).toMatchObject({ appCode: 'UNAUTHENTICATED' })
+    expect(reply.text).not.toContain('memberCount')
+  })
+
+  it('a member of the organization is refused with FORBIDDEN (403): the role is checked on the server, not only in the UI', async () => {
+    const cookie = await signInOverHttp(server, 'staff@summary.test')
+    const reply = await callServerFn(server, organizationSummaryId, { cookie })
+    expect(reply.status).toBe(403)
+    expect(reply.body.error).toMatchObject({ appCode: 'FORBIDDEN', httpStatus: 403 })
+    expect(reply.text).not.toContain('memberCount')
+  })
+
+  it("an admin gets their own organization's numbers, and nobody else's", async () => {
+    const cookie = await signInOverHttp(server, 'boss@summary.test')
+    const reply = await callServerFn(server, organizationSummaryId, { cookie })
+    expect(reply.status).toBe(200)
+    // boss, staff and enrolled (who has MFA); live sessions: boss's and staff's from the test above.
+    expect(reply.body.result).toEqual({ memberCount: 3, mfaEnabledCount: 1, activeSessionCount: 2 })
   })
 })

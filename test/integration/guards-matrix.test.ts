@@ -13,7 +13,7 @@ import type { AppErrorCode } from '../../src/lib/app-errors'
 import type { Role } from '../../src/lib/roles'
 import { appRouter } from '../../src/server/trpc/root'
 import { callerWithResponse } from '../support/caller'
-import { createTestOrganization, createTestUser, nextTestIp, signedInCaller, sql } from '../support/auth-fixtures'
+import { createTestOrganization, createTestUser, nextTestIp, signedInCaller, sql, tableChecksums } from '../support/auth-fixtures'
 import { catchTrpcError } from '../support/trpc-errors'
 import appConfig from '../../app.config'
 
@@ -194,13 +194,28 @@ describe('the expectation table covers the router exactly', () => {
   })
 })
 
+describe('the nothing-written check can fail', () => {
+  it('a single-column update changes the table fingerprint', async () => {
+    const caller = await callerAs('member')
+    const before = await tableChecksums()
+    await caller.auth.me()
+    expect(await tableChecksums()).toEqual(before)
+    await sql('UPDATE sessions SET mfa_failed_attempts = mfa_failed_attempts + 1 ORDER BY created_at DESC LIMIT 1')
+    expect(await tableChecksums()).not.toEqual(before)
+  })
+})
+
 describe.each(routerPaths)('%s', (path) => {
   it.each(PERSONAS)('as %s', async (persona) => {
     const expectation = PROCEDURES[path]
     if (!expectation) throw new Error(`${path} has no row in PROCEDURES`)
     const expected = expectation.handlerAnswers?.[persona] ?? GUARD_OUTCOMES[expectation.access][persona]
     const caller = await callerAs(persona)
-    expect(await observe(callByPath(caller, path, expectation.input))).toBe(expected)
+    const before = await tableChecksums()
+    const outcome = await observe(callByPath(caller, path, expectation.input))
+    expect(outcome).toBe(expected)
+    // A refusal by a guard writes nothing: no row inserted, updated or deleted anywhere.
+    if (outcome !== 'passes') expect(await tableChecksums()).toEqual(before)
   })
 })
 

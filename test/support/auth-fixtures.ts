@@ -173,6 +173,17 @@ export async function countRows(): Promise<RowCounts> {
   return Object.fromEntries(COUNTED_TABLES.map((table) => [table, Number(row![table])])) as RowCounts
 }
 
+const GUARDED_TABLES = ['users', 'sessions', 'organizations', 'totp_credentials', 'recovery_codes', 'one_time_tokens', 'rate_limit_buckets', 'audit_events', 'mail_outbox']
+
+/**
+ * A fingerprint of every table a request could change (`CHECKSUM TABLE`, on MySQL and MariaDB
+ * alike): equal before and after means nothing was inserted, updated or deleted.
+ */
+export async function tableChecksums(): Promise<Record<string, string>> {
+  const rows = await sql(`CHECKSUM TABLE ${GUARDED_TABLES.map((table) => `\`${table}\``).join(', ')}`)
+  return Object.fromEntries(rows.map((row) => [String(row.Table).split('.').pop(), String(row.Checksum)]))
+}
+
 /** The user row as stored now. */
 export async function readUser(userId: string): Promise<User | null> {
   const [row] = await getDb().select().from(users).where(eq(users.id, userId)).limit(1)

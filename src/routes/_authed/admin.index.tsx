@@ -1,6 +1,7 @@
 import { createFileRoute } from '@tanstack/react-router'
 import { toast } from 'sonner'
 import { AuditLogCard } from '../../components/admin/audit-log-card'
+import { getOrganizationSummary } from '../../functions/admin'
 import { DisableMemberButton, MemberRoleSelect } from '../../components/admin/member-actions'
 import { LocalTime } from '../../components/local-time'
 import { MfaPolicyCard } from '../../components/mfa/mfa-policy-card'
@@ -18,7 +19,10 @@ import { trpc, type RouterOutputs } from '../../lib/trpc'
 import { useSignedInViewer } from '../../lib/use-viewer'
 
 export const Route = createFileRoute('/_authed/admin/')({
-  loader: ({ context }) => context.trpcUtils.admin.users.list.ensureData(),
+  loader: async ({ context }) => {
+    const [, summary] = await Promise.all([context.trpcUtils.admin.users.list.ensureData(), getOrganizationSummary()])
+    return summary
+  },
   head: () => ({ meta: [{ title: 'Admin · Gatehouse' }] }),
   component: AdminUsersPage,
 })
@@ -27,6 +31,7 @@ type OrganizationUser = RouterOutputs['admin']['users']['list'][number]
 
 function AdminUsersPage() {
   const viewer = useSignedInViewer()
+  const summary = Route.useLoaderData()
   const users = trpc.admin.users.list.useQuery()
   const revokeSessions = trpc.admin.users.revokeSessions.useMutation()
   const canManageRole = (role: string) => roleRank(role) <= roleRank(viewer.user.role)
@@ -43,7 +48,19 @@ function AdminUsersPage() {
 
   return (
     <div className="flex flex-col gap-6">
-      <PageHeader title="Admin console" description={viewer.user.organization ? `People in ${viewer.user.organization.name}.` : 'You are not part of an organization.'} />
+      <PageHeader
+        title="Admin console"
+        description={
+          viewer.user.organization ? (
+            <span data-testid="organization-summary">
+              {viewer.user.organization.name}: {summary.memberCount} {summary.memberCount === 1 ? 'person' : 'people'}, {summary.mfaEnabledCount} with two-factor
+              authentication, {summary.activeSessionCount} signed-in {summary.activeSessionCount === 1 ? 'device' : 'devices'}.
+            </span>
+          ) : (
+            'You are not part of an organization.'
+          )
+        }
+      />
       <Card title="Users" description="Signing out a user ends every session they have, on every device.">
         {users.data ? (
           users.data.length === 0 ? (

@@ -27,6 +27,16 @@ export function isMfaRequiredByPolicy(organization: SessionOrganization | null, 
   return false
 }
 
+/**
+ * Why a session in this state may not use an endpoint that needs a full sign-in, or null when it
+ * may. The one rule behind `protectedProcedure` and the server-function guard alike.
+ */
+export function getFullSignInRefusal(mfaState: MfaState): 'MFA_REQUIRED' | 'MFA_ENROLLMENT_REQUIRED' | null {
+  if (mfaState === 'pending') return 'MFA_REQUIRED'
+  if (mfaState === 'enrollment_required') return 'MFA_ENROLLMENT_REQUIRED'
+  return null
+}
+
 /** The session's MFA state, from data already loaded with the session (no extra query). */
 export function getMfaState(session: Pick<Session, 'mfaSatisfiedAt'>, user: Pick<User, 'mfaEnabledAt' | 'role'>, organization: SessionOrganization | null): MfaState {
   if (session.mfaSatisfiedAt) return 'satisfied'

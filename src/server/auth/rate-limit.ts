@@ -84,6 +84,19 @@ export async function getAccountLockSeconds(db: Database, userId: string, now: D
   return Math.max(1, Math.ceil((row.windowStartedAt.getTime() + policy.windowSeconds * 1000 - now.getTime()) / 1000))
 }
 
+/**
+ * Refuses with ACCOUNT_LOCKED (429 + `Retry-After`) while the account is locked. Every check of a
+ * password or code runs it first, so no entry point (sign-in, step-up, MFA challenge, password
+ * change) is a guessing oracle that the lockout does not cover (NIST 800-63B §5.2.2).
+ */
+export async function enforceAccountNotLocked(ctx: RateLimitContext, subject: string): Promise<void> {
+  const lockSeconds = await getAccountLockSeconds(ctx.db, subject, ctx.now)
+  if (lockSeconds > 0) {
+    ctx.responseHeaders.set('retry-after', String(lockSeconds))
+    throw appError('ACCOUNT_LOCKED')
+  }
+}
+
 /** Counts a failed password or MFA code against the account; returns true when this failure locks it. */
 export async function recordAccountFailure(db: Database, userId: string, now: Date): Promise<boolean> {
   const decision = await consumeRateLimit(db, LOCKOUT_BUCKET, lockoutPolicy(), userId, now)

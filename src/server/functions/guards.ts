@@ -10,6 +10,7 @@
  */
 import { getRequest, setResponseHeader } from '@tanstack/react-start/server'
 import { satisfiesRole, type RoleRequirement } from '../../lib/roles'
+import { getFullSignInRefusal } from '../auth/mfa-policy'
 import { createTRPCContext, type AuthState, type TRPCContext } from '../trpc/context'
 import { createServerFnCatalogError } from './server-fn-errors'
 import { createStartCookieJar } from './start-cookie-jar'
@@ -39,8 +40,8 @@ export async function requireServerFnSession(): Promise<ServerFnSession> {
   const auth = await requestContext.getAuth()
   if (!auth) throw createServerFnCatalogError('UNAUTHENTICATED')
   // A session that has only proven the password reaches nothing but the MFA endpoints.
-  if (auth.mfaState === 'pending') throw createServerFnCatalogError('MFA_REQUIRED')
-  if (auth.mfaState === 'enrollment_required') throw createServerFnCatalogError('MFA_ENROLLMENT_REQUIRED')
+  const refusal = getFullSignInRefusal(auth.mfaState)
+  if (refusal) throw createServerFnCatalogError(refusal)
   return { requestContext, auth, user: auth.user, session: auth.session, organization: auth.organization }
 }
 

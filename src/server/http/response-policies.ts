@@ -1,7 +1,6 @@
 /** Server-only: the per-response policies of `src/start.ts`, kept here so the client never loads them. */
 import { getSessionCookieName } from '../auth/session-cookie'
 import { getServerEnv } from '../env'
-import { parseCookieHeader } from './cookies'
 import { findCspNonce } from './csp-nonce'
 import { applySecurityHeaders } from './security-headers'
 
@@ -11,7 +10,10 @@ import { applySecurityHeaders } from './security-headers'
  */
 export function isSessionResponse(request: Request, response: Response, appUrl: URL): boolean {
   const cookieName = getSessionCookieName(appUrl)
-  if (parseCookieHeader(request.headers.get('cookie')).has(cookieName)) return true
+  // A name match is enough here (runs on every response; the context already parsed the header):
+  // a false positive only adds `no-store`, which is always safe.
+  const cookieHeader = request.headers.get('cookie')
+  if (cookieHeader && (cookieHeader.startsWith(`${cookieName}=`) || cookieHeader.includes(` ${cookieName}=`) || cookieHeader.includes(`;${cookieName}=`))) return true
   return response.headers.getSetCookie().some((cookie) => cookie.startsWith(`${cookieName}=`))
 }
 

@@ -11,6 +11,7 @@ import { ZodError } from 'zod'
 import appConfig from '../../../app.config'
 import type { RoleRequirement } from '../../lib/roles'
 import { satisfiesRole } from '../../lib/roles'
+import { getFullSignInRefusal } from '../auth/mfa-policy'
 import { AppError, appError } from '../errors'
 import type { TRPCContext } from './context'
 
@@ -40,7 +41,6 @@ const t = initTRPC.context<TRPCContext>().create({
 
 export const createTRPCRouter = t.router
 export const createCallerFactory = t.createCallerFactory
-export const mergeRouters = t.mergeRouters
 
 /** Anyone may call it. */
 export const publicProcedure = t.procedure
@@ -72,8 +72,8 @@ export const mfaEnrollmentProcedure = sessionProcedure.use(({ ctx, next }) => {
 
 /** A fully authenticated session: MFA satisfied, or not required by policy. */
 export const protectedProcedure = sessionProcedure.use(({ ctx, next }) => {
-  if (ctx.auth.mfaState === 'pending') throw appError('MFA_REQUIRED')
-  if (ctx.auth.mfaState === 'enrollment_required') throw appError('MFA_ENROLLMENT_REQUIRED')
+  const refusal = getFullSignInRefusal(ctx.auth.mfaState)
+  if (refusal) throw appError(refusal)
   return next()
 })
 

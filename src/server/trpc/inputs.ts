@@ -18,8 +18,15 @@ export const signUpInputSchema = z.strictObject({
 
 export const idInputSchema = z.string().regex(/^[a-z2-7]{26}$/, 'Invalid id')
 
+/** Six ASCII digits; spaces are dropped first because apps display codes as "123 456". */
+export const totpCodeInputSchema = z
+  .string()
+  .max(32)
+  .transform((value) => value.replace(/\s/g, ''))
+  .pipe(z.string().regex(/^[0-9]{6}$/, 'Enter the 6-digit code'))
+
+/** A recovery code as typed (normalised by `recovery-codes.ts`); bounded so nothing large is hashed. */
+export const recoveryCodeInputSchema = z.string().trim().min(1, 'Enter a recovery code').max(64, 'That is not a recovery code')
+
 /** Re-authentication proves presence with the password or (for MFA users) a TOTP code. */
-export const reauthenticateInputSchema = z.union([
-  z.strictObject({ password: passwordInputSchema }),
-  z.strictObject({ code: z.string().trim().regex(/^\d{6}$/, 'Enter the 6-digit code') }),
-])
+export const reauthenticateInputSchema = z.union([z.strictObject({ password: passwordInputSchema }), z.strictObject({ code: totpCodeInputSchema })])

@@ -5,7 +5,7 @@ import { users } from '../../../../db/schema'
 import { deleteUnusedOneTimeTokens } from '../../auth/one-time-tokens'
 import { checkPasswordPolicy } from '../../auth/password-policy'
 import { hashPassword, verifyPassword } from '../../auth/password'
-import { getAccountLockSeconds, recordAccountFailure } from '../../auth/rate-limit'
+import { enforceAccountNotLocked, recordAccountFailure } from '../../auth/rate-limit'
 import { invalidateUserSessions } from '../../auth/session'
 import { appError } from '../../errors'
 import { auditOwnAction } from '../audit'
@@ -25,11 +25,7 @@ export const accountRouter = createTRPCRouter({
       if (!ctx.user.passwordHash) throw appError('FORBIDDEN', 'This account signs in with single sign-on and has no password.')
       // The current-password check is a password oracle like sign-in: the same lockout bounds it,
       // or a stolen session could guess for the whole re-auth window (NIST 800-63B §5.2.2).
-      const lockSeconds = await getAccountLockSeconds(ctx.db, ctx.user.id, ctx.now)
-      if (lockSeconds > 0) {
-        ctx.responseHeaders.set('retry-after', String(lockSeconds))
-        throw appError('ACCOUNT_LOCKED')
-      }
+      await enforceAccountNotLocked(ctx, ctx.user.id)
       if (!(await verifyPassword(ctx.user.passwordHash, input.currentPassword))) {
         await recordAccountFailure(ctx.db, ctx.user.id, ctx.now)
         throw appError('INVALID_CREDENTIALS', 'Your current password is incorrect.')

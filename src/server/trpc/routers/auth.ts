@@ -2,7 +2,7 @@
 import appConfig from '../../../../app.config'
 import { checkPasswordPolicy } from '../../auth/password-policy'
 import { hashPassword, verifyPassword } from '../../auth/password'
-import { enforceRateLimit, getAccountLockSeconds, recordAccountFailure } from '../../auth/rate-limit'
+import { enforceAccountNotLocked, enforceRateLimit, recordAccountFailure } from '../../auth/rate-limit'
 import { invalidateSession, markSessionReauthenticated } from '../../auth/session'
 import { deleteSessionCookie } from '../../auth/session-cookie'
 import { endIncomingSession, signInWithPassword } from '../../auth/sign-in'
@@ -70,11 +70,7 @@ export const authRouter = createTRPCRouter({
    */
   reauthenticate: protectedProcedure.input(reauthenticateInputSchema).mutation(async ({ ctx, input }) => {
     await enforceRateLimit(ctx, 'signInPerIp', ctx.clientIp)
-    const lockSeconds = await getAccountLockSeconds(ctx.db, ctx.user.id, ctx.now)
-    if (lockSeconds > 0) {
-      ctx.responseHeaders.set('retry-after', String(lockSeconds))
-      throw appError('ACCOUNT_LOCKED')
-    }
+    await enforceAccountNotLocked(ctx, ctx.user.id)
     const isValid =
       'password' in input
         ? ctx.user.passwordHash !== null && (await verifyPassword(ctx.user.passwordHash, input.password))

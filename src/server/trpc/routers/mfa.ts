@@ -20,7 +20,7 @@ import {
   verifyTotpCode,
 } from '../../auth/mfa'
 import { isMfaRequiredByPolicy } from '../../auth/mfa-policy'
-import { enforceRateLimit, getAccountLockSeconds, recordAccountFailure, resetAccountFailures } from '../../auth/rate-limit'
+import { enforceAccountNotLocked, enforceRateLimit, recordAccountFailure, resetAccountFailures } from '../../auth/rate-limit'
 import { invalidateSession, invalidateUserSessions } from '../../auth/session'
 import { deleteSessionCookie } from '../../auth/session-cookie'
 import { appError } from '../../errors'
@@ -28,16 +28,7 @@ import { auditFromContext, auditOwnAction } from '../audit'
 import { rotateSessionAndSetCookie } from '../session-actions'
 import type { TRPCContext } from '../context'
 import { createTRPCRouter, mfaEnrollmentProcedure, mfaPendingProcedure, sensitiveProcedure } from '../init'
-
-/** Six ASCII digits; spaces are dropped first because apps display codes as "123 456". */
-export const totpCodeInputSchema = z
-  .string()
-  .max(32)
-  .transform((value) => value.replace(/\s/g, ''))
-  .pipe(z.string().regex(/^[0-9]{6}$/, 'Enter the 6-digit code'))
-
-/** A recovery code as typed (normalised by `recovery-codes.ts`); bounded so nothing large is hashed. */
-export const recoveryCodeInputSchema = z.string().trim().min(1, 'Enter a recovery code').max(64, 'That is not a recovery code')
+import { recoveryCodeInputSchema, totpCodeInputSchema } from '../inputs'
 
 type ChallengeContext = TRPCContext & { session: Session; user: User }
 
@@ -71,11 +62,7 @@ async function completeMfaChallenge(ctx: ChallengeContext, factor: 'totp' | 'rec
   const auditFields = { actorUserId: ctx.user.id, subjectUserId: ctx.user.id, organizationId: ctx.user.organizationId }
   await enforceRateLimit(ctx, 'mfaPerIp', ctx.clientIp)
 
-  const lockSeconds = await getAccountLockSeconds(ctx.db, ctx.user.id, ctx.now)
-  if (lockSeconds > 0) {
-    ctx.responseHeaders.set('retry-after', String(lockSeconds))
-    throw appError('ACCOUNT_LOCKED')
-  }
+  await enforceAccountNotLocked(ctx, ctx.user.id)
 
   const { isAllowed, attempt } = await reserveChallengeAttempt(ctx)
   if (!isAllowed) {
