@@ -85,6 +85,9 @@ export function roleProcedure(requirement: RoleRequirement) {
   })
 }
 
+/** The organization admin console's guard: at least `admin`, scoped by the caller's own organization. */
+export const adminProcedure = roleProcedure('admin')
+
 /**
  * Demands a re-authentication no older than `reauthWindowSeconds` (NIST 800-63B §4.2.3 for
  * sensitive actions): a stolen, long-lived session alone cannot change the password or MFA.

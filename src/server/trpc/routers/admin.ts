@@ -11,12 +11,15 @@ import { disableTotp } from '../../auth/mfa'
 import { invalidateUserSessions } from '../../auth/session'
 import { appError } from '../../errors'
 import { auditFromContext } from '../audit'
-import { roleRank } from '../../../lib/roles'
-import { createTRPCRouter, requireRecentReauth, roleProcedure } from '../init'
+import { getMemberActionRefusal, getRoleChangeRefusal, type MemberActionRefusal } from '../../../lib/member-permissions'
+import { adminProcedure, createTRPCRouter, requireRecentReauth } from '../init'
 import { idInputSchema } from '../inputs'
 import type { TRPCContext } from '../context'
 
-const adminProcedure = roleProcedure('admin')
+/** Throws FORBIDDEN with the policy's own sentence when the rule says no. */
+function enforceMemberPolicy(refusal: MemberActionRefusal | null): void {
+  if (refusal) throw appError('FORBIDDEN', refusal.message)
+}
 
 /** The member of the admin's organization with this id, or a NOT_FOUND (never FORBIDDEN: no existence oracle). */
 async function requireOrganizationMember(ctx: Pick<TRPCContext, 'db'>, organizationId: string | null, userId: string) {
@@ -64,7 +67,7 @@ export const adminRouter = createTRPCRouter({
     revokeSessions: adminProcedure.input(z.strictObject({ userId: idInputSchema })).mutation(async ({ ctx, input }) => {
       const member = await requireOrganizationMember(ctx, ctx.user.organizationId, input.userId)
       // An admin must not be able to lock an owner out of their own sessions (vertical privilege abuse).
-      if (roleRank(member.role) > roleRank(ctx.user.role)) throw appError('FORBIDDEN', "Only someone with the same or a higher role can revoke this user's sessions.")
+      enforceMemberPolicy(getMemberActionRefusal(ctx.user, member, 'revokeSessions'))
       const revoked = await invalidateUserSessions(ctx.db, member.id, member.id === ctx.user.id ? { exceptSessionId: ctx.session.id } : {})
       await auditFromContext(ctx, 'session.revoked_all', { actorUserId: ctx.user.id, subjectUserId: member.id, organizationId: ctx.user.organizationId, details: { count: revoked, byAdmin: true } })
       return { revoked }
@@ -81,8 +84,7 @@ export const adminRouter = createTRPCRouter({
       .input(z.strictObject({ userId: idInputSchema }))
       .mutation(async ({ ctx, input }) => {
         const member = await requireOrganizationMember(ctx, ctx.user.organizationId, input.userId)
-        if (member.id === ctx.user.id) throw appError('FORBIDDEN', 'Change your own two-factor authentication in your security settings.')
-        if (roleRank(member.role) > roleRank(ctx.user.role)) throw appError('FORBIDDEN', 'Only someone with the same or a higher role can reset this user\'s two-factor authentication.')
+        enforceMemberPolicy(getMemberActionRefusal(ctx.user, member, 'resetMfa'))
         const wasEnabled = await disableTotp(ctx.db, member.id, ctx.now)
         if (!wasEnabled) return { wasEnabled, sessionsRevoked: 0 }
         const sessionsRevoked = await invalidateUserSessions(ctx.db, member.id)
@@ -100,10 +102,7 @@ export const adminRouter = createTRPCRouter({
       .input(z.strictObject({ userId: idInputSchema, role: z.enum(appConfig.roles) }))
       .mutation(async ({ ctx, input }) => {
         const member = await requireOrganizationMember(ctx, ctx.user.organizationId, input.userId)
-        if (member.id === ctx.user.id) throw appError('FORBIDDEN', 'You cannot change your own role.')
-        if (roleRank(member.role) > roleRank(ctx.user.role) || roleRank(input.role) > roleRank(ctx.user.role)) {
-          throw appError('FORBIDDEN', 'You can only assign roles up to your own.')
-        }
+        enforceMemberPolicy(getRoleChangeRefusal(ctx.user, member, input.role))
         if (member.role === input.role) return { role: member.role }
         await ctx.db.update(users).set({ role: input.role, updatedAt: ctx.now }).where(eq(users.id, member.id))
         await auditFromContext(ctx, 'user.role_changed', { actorUserId: ctx.user.id, subjectUserId: member.id, organizationId: ctx.user.organizationId, details: { from: member.role, to: input.role } })
@@ -119,8 +118,7 @@ export const adminRouter = createTRPCRouter({
       .input(z.strictObject({ userId: idInputSchema, isDisabled: z.boolean() }))
       .mutation(async ({ ctx, input }) => {
         const member = await requireOrganizationMember(ctx, ctx.user.organizationId, input.userId)
-        if (member.id === ctx.user.id) throw appError('FORBIDDEN', 'You cannot disable your own account.')
-        if (roleRank(member.role) > roleRank(ctx.user.role)) throw appError('FORBIDDEN', 'Only someone with the same or a higher role can do this.')
+        enforceMemberPolicy(getMemberActionRefusal(ctx.user, member, 'setDisabled'))
         if ((member.disabledAt !== null) === input.isDisabled) return { isDisabled: input.isDisabled, sessionsRevoked: 0 }
         await ctx.db.update(users).set({ disabledAt: input.isDisabled ? ctx.now : null, updatedAt: ctx.now }).where(eq(users.id, member.id))
         const sessionsRevoked = input.isDisabled ? await invalidateUserSessions(ctx.db, member.id) : 0

@@ -11,7 +11,7 @@ import type { Role } from '../../../lib/roles'
 import { getMfaState, type MfaPolicy } from '../../auth/mfa-policy'
 import { appError } from '../../errors'
 import { auditFromContext } from '../audit'
-import { createTRPCRouter, requireRecentReauth, roleProcedure } from '../init'
+import { adminProcedure, createTRPCRouter, requireRecentReauth } from '../init'
 
 const MFA_POLICIES = ['optional', 'required', 'required_for_role'] as const satisfies readonly MfaPolicy[]
 
@@ -25,8 +25,6 @@ const mfaPolicyInputSchema = z
       ctx.addIssue({ code: 'custom', path: ['minRole'], message: 'Choose the lowest role that must use two-factor authentication' })
     }
   })
-
-const adminProcedure = roleProcedure('admin')
 
 export const organizationRouter = createTRPCRouter({
   /** The organization's MFA policy. */

@@ -1,0 +1,57 @@
+/**
+ * Client-safe: who may act on which member of their organization. The admin router enforces these
+ * rules and the console asks the same functions, so it never offers a control the server refuses
+ * (vertical privilege escalation: no one acts on, or grants, a role above their own).
+ */
+import appConfig from '../../app.config'
+import { roleRank, type Role } from './roles'
+
+/** The actions an admin takes on a member from the console. */
+export type MemberAction = 'revokeSessions' | 'resetMfa' | 'setRole' | 'setDisabled'
+
+type Person = { id: string; role: string }
+
+/** Why an action is refused, as the person sees it (also the FORBIDDEN message the server sends). */
+export type MemberActionRefusal = { reason: 'self' | 'higher_role'; message: string }
+
+const SELF_MESSAGES: Record<Exclude<MemberAction, 'revokeSessions'>, string> = {
+  resetMfa: 'Change your own two-factor authentication in your security settings.',
+  setRole: 'You cannot change your own role.',
+  setDisabled: 'You cannot disable your own account.',
+}
+
+const HIGHER_ROLE_MESSAGES: Record<MemberAction, string> = {
+  revokeSessions: "Only someone with the same or a higher role can revoke this user's sessions.",
+  resetMfa: "Only someone with the same or a higher role can reset this user's two-factor authentication.",
+  setRole: 'You can only assign roles up to your own.',
+  setDisabled: 'Only someone with the same or a higher role can do this.',
+}
+
+/**
+ * Null when `actor` may take `action` on `member`, else why not. Revoking one's own sessions is
+ * allowed (the caller's current session is kept); every other action on oneself goes through the
+ * account's own settings, where the organization's policy applies.
+ */
+export function getMemberActionRefusal(actor: Person, member: Person, action: MemberAction): MemberActionRefusal | null {
+  if (action !== 'revokeSessions' && actor.id === member.id) return { reason: 'self', message: SELF_MESSAGES[action] }
+  if (roleRank(member.role) > roleRank(actor.role)) return { reason: 'higher_role', message: HIGHER_ROLE_MESSAGES[action] }
+  return null
+}
+
+/** True when `actor` may take `action` on `member`. */
+export function canActOnMember(actor: Person, member: Person, action: MemberAction): boolean {
+  return getMemberActionRefusal(actor, member, action) === null
+}
+
+/** The roles `actorRole` may hand out: every role up to its own. */
+export function getAssignableRoles(actorRole: string): Role[] {
+  return appConfig.roles.filter((role) => roleRank(role) <= roleRank(actorRole))
+}
+
+/** Null when `actor` may give `member` the role `role`, else why not. */
+export function getRoleChangeRefusal(actor: Person, member: Person, role: string): MemberActionRefusal | null {
+  const refusal = getMemberActionRefusal(actor, member, 'setRole')
+  if (refusal) return refusal
+  if (roleRank(role) > roleRank(actor.role)) return { reason: 'higher_role', message: HIGHER_ROLE_MESSAGES.setRole }
+  return null
+}
