@@ -30,5 +30,6 @@ export default defineConfig({
     passwordResetPerAccount: { limit: 3, windowSeconds: 60 * 60 },
     mfaPerIp: { limit: 30, windowSeconds: 60 * 5 },
     ssoStartPerIp: { limit: 30, windowSeconds: 60 * 5 },
+    verificationResendPerAccount: { limit: 3, windowSeconds: 60 * 60 },
   },
 })

@@ -13,11 +13,6 @@ import { toNodeHandler } from 'srvx/node'
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)))
 const clientDir = join(root, 'dist/client')
 const DRAIN_TIMEOUT_MS = 10_000
-/**
- * Request bodies are read whole into memory by tRPC and Start, so an unbounded body is a memory
- * exhaustion attack. 1 MiB covers a full tRPC batch and a SAML response with room to spare.
- */
-const MAX_BODY_BYTES = 1024 * 1024
 
 const CONTENT_TYPES = {
   '.js': 'text/javascript; charset=utf-8',
@@ -66,18 +61,7 @@ async function main() {
       stream.pipe(res)
       return
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      const declaredLength = Number(req.headers['content-length'] ?? NaN)
-      if (req.headers['transfer-encoding'] && !req.headers['content-length']) {
-        // A body without a declared length could be endless; browsers always declare it.
-        res.writeHead(411, { 'content-type': 'text/plain', connection: 'close' }).end('Length Required')
-        return
-      }
-      if (declaredLength > MAX_BODY_BYTES) {
-        res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' }).end('Payload Too Large')
-        return
-      }
-    }
+    // Body limits, methods, CSRF and security headers: the app's request pipeline (src/server/request-pipeline.ts).
     // A client that disconnects mid-response makes the handler reject (ECONNRESET / aborted).
     // Unhandled, that rejection would exit the process and drop every other user's request.
     Promise.resolve(appHandler(req, res)).catch((error) => {

@@ -24,7 +24,6 @@ import { Route as LoginMfaRouteImport } from './routes/login.mfa'
 import { Route as MfaEnrollRouteImport } from './routes/mfa.enroll'
 import { Route as AuthedAdminIndexRouteImport } from './routes/_authed/admin.index'
 import { Route as AuthedSettingsSecurityRouteImport } from './routes/_authed/settings.security'
-import { Route as ApiTrpcSplatRouteImport } from './routes/api/trpc.$'
 
 const IndexRoute = IndexRouteImport.update({
   id: '/',
@@ -100,11 +99,6 @@ const AuthedSettingsSecurityRoute = AuthedSettingsSecurityRouteImport.update({
   path: '/settings/security',
   getParentRoute: () => AuthedRoute,
 } as any)
-const ApiTrpcSplatRoute = ApiTrpcSplatRouteImport.update({
-  id: '/api/trpc/$',
-  path: '/api/trpc/$',
-  getParentRoute: () => rootRouteImport,
-} as any)
 
 export interface FileRoutesByFullPath {
   '/': typeof IndexRoute
@@ -120,7 +114,6 @@ export interface FileRoutesByFullPath {
   '/mfa/enroll': typeof MfaEnrollRoute
   '/login/': typeof LoginIndexRoute
   '/settings/security': typeof AuthedSettingsSecurityRoute
-  '/api/trpc/$': typeof ApiTrpcSplatRoute
   '/admin/': typeof AuthedAdminIndexRoute
 }
 export interface FileRoutesByTo {
@@ -136,7 +129,6 @@ export interface FileRoutesByTo {
   '/mfa/enroll': typeof MfaEnrollRoute
   '/login': typeof LoginIndexRoute
   '/settings/security': typeof AuthedSettingsSecurityRoute
-  '/api/trpc/$': typeof ApiTrpcSplatRoute
   '/admin': typeof AuthedAdminIndexRoute
 }
 export interface FileRoutesById {
@@ -155,7 +147,6 @@ export interface FileRoutesById {
   '/mfa/enroll': typeof MfaEnrollRoute
   '/login/': typeof LoginIndexRoute
   '/_authed/settings/security': typeof AuthedSettingsSecurityRoute
-  '/api/trpc/$': typeof ApiTrpcSplatRoute
   '/_authed/admin/': typeof AuthedAdminIndexRoute
 }
 export interface FileRouteTypes {
@@ -174,7 +165,6 @@ export interface FileRouteTypes {
     | '/mfa/enroll'
     | '/login/'
     | '/settings/security'
-    | '/api/trpc/$'
     | '/admin/'
   fileRoutesByTo: FileRoutesByTo
   to:
@@ -190,7 +180,6 @@ export interface FileRouteTypes {
     | '/mfa/enroll'
     | '/login'
     | '/settings/security'
-    | '/api/trpc/$'
     | '/admin'
   id:
     | '__root__'
@@ -208,7 +197,6 @@ export interface FileRouteTypes {
     | '/mfa/enroll'
     | '/login/'
     | '/_authed/settings/security'
-    | '/api/trpc/$'
     | '/_authed/admin/'
   fileRoutesById: FileRoutesById
 }
@@ -224,7 +212,6 @@ export interface RootRouteChildren {
   LoginMfaRoute: typeof LoginMfaRoute
   MfaEnrollRoute: typeof MfaEnrollRoute
   LoginIndexRoute: typeof LoginIndexRoute
-  ApiTrpcSplatRoute: typeof ApiTrpcSplatRoute
 }
 
 declare module '@tanstack/react-router' {
@@ -334,13 +321,6 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof AuthedSettingsSecurityRouteImport
       parentRoute: typeof AuthedRoute
     }
-    '/api/trpc/$': {
-      id: '/api/trpc/$'
-      path: '/api/trpc/$'
-      fullPath: '/api/trpc/$'
-      preLoaderRoute: typeof ApiTrpcSplatRouteImport
-      parentRoute: typeof rootRouteImport
-    }
   }
 }
 
@@ -383,7 +363,6 @@ const rootRouteChildren: RootRouteChildren = {
   LoginMfaRoute: LoginMfaRoute,
   MfaEnrollRoute: MfaEnrollRoute,
   LoginIndexRoute: LoginIndexRoute,
-  ApiTrpcSplatRoute: ApiTrpcSplatRoute,
 }
 export const routeTree = rootRouteImport
   ._addFileChildren(rootRouteChildren)

@@ -1,29 +1,21 @@
 /**
- * Start instance: request middleware that runs for every request (pages, server routes, server
- * functions) before any handler, and function middleware that wraps every server function.
+ * Start instance: request middleware for requests Start serves and function middleware that wraps
+ * every server function. The request policies themselves (body limit, methods, CSRF, security
+ * headers) run earlier, once, in `src/server/request-pipeline.ts`.
  *
  * Each `.server()` body runs only on the server; Start's compiler strips them (and so the
  * `src/server/` imports they use) from the client bundle, which also loads this file.
  */
 import { createMiddleware, createStart } from '@tanstack/react-start'
-import { serverFnAppErrorAdapter } from './functions/server-fn-error'
-import { requireSameOriginServerFnRequest } from './server/functions/server-fn-csrf'
-import { prepareServerFnFailure } from './server/functions/server-fn-errors'
-import { applyResponsePolicies } from './server/http/response-policies'
-
-/** Security headers everywhere; `Cache-Control: no-store` on everything that belongs to a session. */
-const responsePoliciesMiddleware = createMiddleware().server(async ({ request, next }) => {
-  const result = await next()
-  applyResponsePolicies(request, result.response)
-  return result
-})
+import { serverFnAppErrorAdapter } from './functions/app-error-transport'
+import { prepareServerFnFailure, refuseServerFnCallMarkedByPipeline } from './server/server-fn/error-policy'
 
 /**
- * CSRF for server functions (SPEC §7), before Start parses the payload or resolves the function.
- * `/api/trpc` enforces the same origin rule in its own handler (src/server/trpc/http-handler.ts).
+ * A server-function call the pipeline refused (CSRF) is answered here, in Start's wire format,
+ * before Start parses a payload or resolves the function, so the client reads `CSRF_REJECTED`.
  */
-const serverFnCsrfMiddleware = createMiddleware().server(({ request, handlerType, next }) => {
-  if (handlerType === 'serverFn') requireSameOriginServerFnRequest(request)
+const refusedServerFnMiddleware = createMiddleware().server(({ request, handlerType, next }) => {
+  if (handlerType === 'serverFn') refuseServerFnCallMarkedByPipeline(request)
   return next()
 })
 
@@ -37,7 +29,7 @@ const serverFnErrorPolicyMiddleware = createMiddleware({ type: 'function' }).ser
 })
 
 export const startInstance = createStart(() => ({
-  requestMiddleware: [responsePoliciesMiddleware, serverFnCsrfMiddleware],
+  requestMiddleware: [refusedServerFnMiddleware],
   functionMiddleware: [serverFnErrorPolicyMiddleware],
   serializationAdapters: [serverFnAppErrorAdapter],
 }))

@@ -1,5 +1,10 @@
 import { mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core'
+import type { Role } from '../../src/lib/roles'
 import { idColumn, timestamp } from './columns'
+
+/** Who must use a second factor: nobody by force, everyone, or roles at or above `mfa_required_min_role`. */
+export const MFA_POLICIES = ['optional', 'required', 'required_for_role'] as const
+export type MfaPolicy = (typeof MFA_POLICIES)[number]
 
 /** A tenant: owns users, verified domains, SSO connections and its MFA policy. */
 export const organizations = mysqlTable(
@@ -9,9 +14,9 @@ export const organizations = mysqlTable(
     name: varchar('name', { length: 120 }).notNull(),
     /** URL-safe handle, unique; used by the CLI and admin URLs. */
     slug: varchar('slug', { length: 64 }).notNull(),
-    /** 'optional' | 'required' | 'required_for_role' (then `mfa_required_min_role` applies). */
-    mfaPolicy: varchar('mfa_policy', { length: 24 }).notNull().default('optional'),
-    mfaRequiredMinRole: varchar('mfa_required_min_role', { length: 32 }),
+    /** With `required_for_role`, `mfa_required_min_role` names the lowest role that must use MFA. */
+    mfaPolicy: varchar('mfa_policy', { length: 24 }).$type<MfaPolicy>().notNull().default('optional'),
+    mfaRequiredMinRole: varchar('mfa_required_min_role', { length: 32 }).$type<Role>(),
     createdAt: timestamp('created_at').notNull(),
   },
   (table) => [

@@ -2,6 +2,10 @@ import { index, int, mysqlTable, varchar } from 'drizzle-orm/mysql-core'
 import { caseSensitiveVarchar, idColumn, timestamp } from './columns'
 import { users } from './users'
 
+/** How a session's user proved who they are. */
+export const AUTH_METHODS = ['password', 'oidc', 'saml'] as const
+export type AuthMethod = (typeof AUTH_METHODS)[number]
+
 /**
  * Server-side sessions after Lucia's design (ADR 001). The cookie carries `<id>.<secret>`;
  * this row holds the id and only the SHA-256 of the secret, so a leaked table grants nothing.
@@ -23,8 +27,7 @@ export const sessions = mysqlTable(
     lastSeenAt: timestamp('last_seen_at').notNull(),
     ip: varchar('ip', { length: 45 }),
     userAgent: varchar('user_agent', { length: 512 }),
-    /** 'password' | 'oidc' | 'saml'. */
-    authMethod: varchar('auth_method', { length: 16 }).notNull(),
+    authMethod: varchar('auth_method', { length: 16 }).$type<AuthMethod>().notNull(),
     ssoConnectionId: idColumn('sso_connection_id'),
     /** Null while a second factor is still owed ("MFA pending") or was never needed. */
     mfaSatisfiedAt: timestamp('mfa_satisfied_at'),

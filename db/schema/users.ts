@@ -1,4 +1,5 @@
 import { index, mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core'
+import type { Role } from '../../src/lib/roles'
 import { idColumn, timestamp } from './columns'
 import { organizations } from './organizations'
 
@@ -14,7 +15,7 @@ export const users = mysqlTable(
     /** argon2id PHC string; null for SSO-only users. */
     passwordHash: varchar('password_hash', { length: 255 }),
     /** One of `app.config.ts` roles, read from here on every request. */
-    role: varchar('role', { length: 32 }).notNull(),
+    role: varchar('role', { length: 32 }).$type<Role>().notNull(),
     disabledAt: timestamp('disabled_at'),
     /** Set while the user has a confirmed TOTP factor; read with the session so MFA state costs no extra query. */
     mfaEnabledAt: timestamp('mfa_enabled_at'),

@@ -66,6 +66,8 @@ export const appConfigSchema = z
       passwordResetPerAccount: rateLimitPolicySchema,
       mfaPerIp: rateLimitPolicySchema,
       ssoStartPerIp: rateLimitPolicySchema,
+      /** "Send the verification link again": each call mails, so it is bounded like a reset request (mail bombing). */
+      verificationResendPerAccount: rateLimitPolicySchema,
     }),
   })
   .superRefine((config, ctx) => {

@@ -3,7 +3,7 @@
  * (Start's compiler keeps only an RPC stub of each handler in the client bundle).
  */
 import { createServerFn } from '@tanstack/react-start'
-import { loadOrganizationSummary } from '../server/functions/organization-summary'
+import { loadOrganizationSummary } from '../server/server-fn/organization-summary'
 import { requireRoleMiddleware } from './middleware'
 
 /** Member, MFA and live-session counts of the admin's own organization; FORBIDDEN below admin. */

@@ -4,7 +4,7 @@
  * `src/server/` import below is used only on the server.
  */
 import { createServerFn } from '@tanstack/react-start'
-import { loadDashboardSummary } from '../server/functions/dashboard-summary'
+import { loadDashboardSummary } from '../server/server-fn/dashboard-summary'
 import { requireSessionMiddleware } from './middleware'
 
 /** The viewer's live session count and organization name; refused without a fully authenticated session. */

@@ -9,7 +9,7 @@
  */
 import { createMiddleware } from '@tanstack/react-start'
 import type { RoleRequirement } from '../lib/roles'
-import { forwardResponseHeaders, requireServerFnRole, requireServerFnSession } from '../server/functions/guards'
+import { forwardResponseHeaders, requireServerFnRole, requireServerFnSession } from '../server/server-fn/guards'
 
 /**
  * Refuses (UNAUTHENTICATED / MFA_REQUIRED / MFA_ENROLLMENT_REQUIRED) unless the call carries a

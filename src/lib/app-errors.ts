@@ -15,6 +15,8 @@ export const APP_ERROR_CODES = [
   'REAUTH_REQUIRED',
   /** Generic sign-in failure; never says whether the email exists. */
   'INVALID_CREDENTIALS',
+  /** The password was right but an administrator disabled the account (told only after a correct password). */
+  'ACCOUNT_DISABLED',
   'INVALID_CODE',
   'PASSWORD_POLICY',
   'EMAIL_TAKEN',

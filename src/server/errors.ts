@@ -13,6 +13,7 @@ const TRPC_CODE_BY_APP_CODE: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   FORBIDDEN: 'FORBIDDEN',
   REAUTH_REQUIRED: 'FORBIDDEN',
   INVALID_CREDENTIALS: 'UNAUTHORIZED',
+  ACCOUNT_DISABLED: 'FORBIDDEN',
   INVALID_CODE: 'BAD_REQUEST',
   PASSWORD_POLICY: 'BAD_REQUEST',
   EMAIL_TAKEN: 'CONFLICT',
@@ -31,6 +32,7 @@ const DEFAULT_MESSAGES: Record<AppErrorCode, string> = {
   FORBIDDEN: 'You do not have access to this.',
   REAUTH_REQUIRED: 'Confirm it is you to continue.',
   INVALID_CREDENTIALS: 'Email or password is incorrect.',
+  ACCOUNT_DISABLED: 'This account has been disabled. Ask an administrator of your organization to enable it again.',
   INVALID_CODE: 'That code is not valid.',
   PASSWORD_POLICY: 'Choose a different password.',
   EMAIL_TAKEN: 'An account with this email already exists.',
@@ -59,7 +61,7 @@ export function appError(appCode: AppErrorCode, message?: string): TRPCError {
   return new TRPCError({ code: TRPC_CODE_BY_APP_CODE[appCode], message: cause.message, cause })
 }
 
-/** The HTTP status a tRPC code maps to, for non-tRPC routes that speak the same catalog. */
+/** The tRPC error code an application code maps to (its HTTP status follows from it), for routes that speak the same catalog. */
 export function trpcCodeFor(appCode: AppErrorCode): TRPC_ERROR_CODE_KEY {
   return TRPC_CODE_BY_APP_CODE[appCode]
 }

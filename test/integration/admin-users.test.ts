@@ -69,7 +69,7 @@ describe('admin.users.setRole', () => {
 })
 
 describe('admin.users.setDisabled', () => {
-  it('disabling revokes every session at once and refuses sign-in with the generic answer; enabling restores sign-in', async () => {
+  it('disabling revokes every session at once and refuses sign-in (ACCOUNT_DISABLED to the password holder); enabling restores sign-in', async () => {
     const { user: member, password } = await createTestUser({ role: 'member', organizationId: orgA.id, password: TEST_PASSWORD })
     const live = await signedInCaller(member)
     const { caller } = await signedInCaller(adminA)
@@ -77,7 +77,7 @@ describe('admin.users.setDisabled', () => {
     expect(await caller.admin.users.setDisabled({ userId: member.id, isDisabled: true })).toEqual({ isDisabled: true, sessionsRevoked: 1 })
     expect(await live.caller.auth.me()).toBeNull()
     expect(await sql('SELECT id FROM sessions WHERE user_id = ?', [member.id])).toHaveLength(0)
-    await expectAppError(callerFor().auth.signIn({ email: member.email, password }), 'INVALID_CREDENTIALS')
+    await expectAppError(callerFor().auth.signIn({ email: member.email, password }), 'ACCOUNT_DISABLED')
 
     expect(await caller.admin.users.setDisabled({ userId: member.id, isDisabled: false })).toEqual({ isDisabled: false, sessionsRevoked: 0 })
     await expect(callerFor().auth.signIn({ email: member.email, password })).resolves.toEqual({ status: 'signed-in' })

@@ -240,13 +240,22 @@ describe('user enumeration: unknown email and wrong password look the same', () 
     expect(ratio).toBeLessThan(3)
   })
 
-  it('a disabled account is refused with the same generic error, even with the right password', async () => {
+  it('a disabled account answers the generic error to a wrong password, so only the password holder learns it is disabled', async () => {
+    const { user } = await createTestUser({ isDisabled: true })
+    const before = await countRows()
+    const caught = await expectAppError(anonymousCaller().caller.auth.signIn({ email: user.email, password: 'not the right password' }), 'INVALID_CREDENTIALS')
+    expect(caught.message).toBe('Email or password is incorrect.')
+    // The failure counts toward the lockout and is audited; nothing else is written.
+    expect(await countRows()).toEqual({ ...before, audit_events: before.audit_events + 1 })
+    expect(await sql('SELECT id FROM sessions WHERE user_id = ?', [user.id])).toHaveLength(0)
+  })
+
+  it('a disabled account with the right password is told it is disabled, and gets no session', async () => {
     const { user, password } = await createTestUser({ isDisabled: true })
     const before = await countRows()
-    const caught = await expectAppError(anonymousCaller().caller.auth.signIn({ email: user.email, password }), 'INVALID_CREDENTIALS')
-    expect(caught.message).toBe('Email or password is incorrect.')
-    const after = await countRows()
-    expect(after).toEqual({ ...before, audit_events: before.audit_events + 1 })
+    const caught = await expectAppError(anonymousCaller().caller.auth.signIn({ email: user.email, password }), 'ACCOUNT_DISABLED')
+    expect(caught.message).toMatch(/disabled/)
+    expect(await countRows()).toEqual({ ...before, audit_events: before.audit_events + 1 })
     expect(await sql('SELECT id FROM sessions WHERE user_id = ?', [user.id])).toHaveLength(0)
   })
 

@@ -8,7 +8,6 @@ import appConfig from '../../app.config'
 import type { User } from '../../db/schema'
 import { hashPassword } from '../../src/server/auth/password'
 import { EMAIL_VERIFICATION_TOKEN_TTL_SECONDS } from '../../src/server/auth/one-time-tokens'
-import { VERIFICATION_RESEND_POLICY } from '../../src/server/auth/email-verification'
 import { advanceClockForTests, resetClockForTests } from '../../src/server/clock'
 import { getDb } from '../../src/server/db/client'
 import { createUser } from '../../src/server/users/users'
@@ -153,7 +152,7 @@ describe('resendVerificationEmail', () => {
 
   it('mail bombing: resends are rate-limited per account (RATE_LIMITED + Retry-After), and nothing more is sent', async () => {
     const user = await createUnverifiedUser()
-    for (let i = 0; i < VERIFICATION_RESEND_POLICY.limit; i++) await mailVerificationLink(user)
+    for (let i = 0; i < appConfig.rateLimits.verificationResendPerAccount.limit; i++) await mailVerificationLink(user)
     const session = await signedInCaller(user, { ip: nextTestIp() })
     const before = await countRows()
     await expectAppError(session.caller.auth.resendVerificationEmail(), 'RATE_LIMITED')

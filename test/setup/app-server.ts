@@ -35,8 +35,16 @@ export async function getFreePort(): Promise<number> {
 }
 
 /** Spawns the production server; `databaseUrl` lets two instances share one database. */
-export async function startAppServer(options: { runId: string; name: string; databaseUrl?: string; env?: Record<string, string> }): Promise<RunningAppServer> {
-  if (!existsSync(resolve(PROJECT_ROOT, 'dist/server/server.js'))) {
+export async function startAppServer(options: {
+  runId: string
+  name: string
+  databaseUrl?: string
+  env?: Record<string, string>
+  /** Another built copy of the project (tests that change the source and build it). */
+  projectRoot?: string
+}): Promise<RunningAppServer> {
+  const projectRoot = options.projectRoot ?? PROJECT_ROOT
+  if (!existsSync(resolve(projectRoot, 'dist/server/server.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first (npm test does it for you)')
   }
   const databaseUrl = options.databaseUrl ?? (await createMigratedTestDatabase(options.runId, options.name))
@@ -44,7 +52,7 @@ export async function startAppServer(options: { runId: string; name: string; dat
   const url = `http://127.0.0.1:${port}`
   let output = ''
   const child: ChildProcess = spawn(process.execPath, ['scripts/start.mjs'], {
-    cwd: PROJECT_ROOT,
+    cwd: projectRoot,
     env: {
       ...process.env,
       NODE_ENV: 'production',

@@ -3,7 +3,7 @@
  * and a jar that records what the procedure set.
  */
 import { createHeaderCookieJar } from '../../src/server/http/cookies'
-import { createTRPCContext } from '../../src/server/trpc/context'
+import { createRequestContext } from '../../src/server/request-context'
 import { createCaller } from '../../src/server/trpc/root'
 
 export type CallerOptions = {
@@ -24,7 +24,7 @@ export function callerWithResponse(options: CallerOptions = {}) {
   const request = new Request('http://localhost:3000/api/trpc', { headers })
   if (options.ip) Object.defineProperty(request, 'ip', { value: options.ip })
   const responseHeaders = new Headers()
-  const caller = createCaller(() => createTRPCContext({ request, cookies: createHeaderCookieJar(request, responseHeaders), responseHeaders }))
+  const caller = createCaller(() => createRequestContext({ request, cookies: createHeaderCookieJar(request, responseHeaders), responseHeaders }))
   return { caller, responseHeaders }
 }
 

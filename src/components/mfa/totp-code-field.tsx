@@ -2,6 +2,7 @@
  * The 6-digit authenticator code input: numeric keypad on phones, and `one-time-code` so browsers
  * and password managers can offer the code. Spaces are allowed ("123 456" as apps display it).
  */
+import { normalizeTotpCode } from '../../lib/input-formats'
 import { TextField, type TextFieldProps } from '../ui/text-field'
 
 /** Keeps digits and single spaces only, at most "123 456". */
@@ -9,9 +10,9 @@ export function cleanTotpInput(value: string): string {
   return value.replace(/[^0-9 ]/g, '').slice(0, 7)
 }
 
-/** Digits only, for the server (which also strips spaces). */
+/** Digits only, for the server (which normalises the same way). */
 export function toTotpCode(value: string): string {
-  return value.replace(/\s/g, '')
+  return normalizeTotpCode(value)
 }
 
 export function TotpCodeField({ label = 'Authentication code', ...props }: Omit<TextFieldProps, 'label'> & { label?: string }) {

@@ -10,22 +10,14 @@ import { users, type User } from '../../../db/schema'
 import { appError } from '../errors'
 import { buildTokenLink, emailVerificationMail } from '../mail/account-mail'
 import { sendMailInBackground } from '../mail/send-mail'
-import type { TRPCContext } from '../trpc/context'
-import { auditFromContext } from '../trpc/audit'
+import type { RequestContext } from '../request-context'
 import { consumeOneTimeToken, EMAIL_VERIFICATION_TOKEN_TTL_SECONDS, getUsableOneTimeToken, issueOneTimeToken } from './one-time-tokens'
-import { consumeRateLimit, type RateLimitPolicy } from './rate-limit'
 
 /** The app page that reads the token and calls `auth.verifyEmail`. */
 export const VERIFY_EMAIL_PATH = '/verify-email'
 
-/**
- * "Send the link again" budget per account: each call sends a mail, so it is bounded like the
- * reset request (mail bombing a mailbox, OWASP ASVS 2.5.x). Could move to `app.config.ts` rateLimits.
- */
-export const VERIFICATION_RESEND_POLICY: RateLimitPolicy = { limit: 3, windowSeconds: 60 * 60 }
-
 /** Issues a verification token for the user's current email and mails the link. */
-export async function sendEmailVerification(ctx: TRPCContext, user: Pick<User, 'id' | 'email' | 'name'>): Promise<void> {
+export async function sendEmailVerification(ctx: RequestContext, user: Pick<User, 'id' | 'email' | 'name'>): Promise<void> {
   // `user.name` is deliberately left out of the mail (see account-mail.ts: content spoofing).
   const token = await issueOneTimeToken(ctx.db, { userId: user.id, purpose: 'email_verification', email: user.email }, ctx.now)
   const link = buildTokenLink(ctx.env.appUrl, VERIFY_EMAIL_PATH, token)
@@ -33,7 +25,7 @@ export async function sendEmailVerification(ctx: TRPCContext, user: Pick<User, '
 }
 
 /** Marks the email verified with a link's token; INVALID_TOKEN for a bad, used, expired or outdated link. */
-export async function verifyEmailWithToken(ctx: TRPCContext, token: string): Promise<{ status: 'verified' }> {
+export async function verifyEmailWithToken(ctx: RequestContext, token: string): Promise<{ status: 'verified' }> {
   const usable = await getUsableOneTimeToken(ctx.db, token, 'email_verification', ctx.now)
   if (!usable || usable.user.email !== usable.email) throw appError('INVALID_TOKEN')
   const { user } = usable
@@ -48,7 +40,7 @@ export async function verifyEmailWithToken(ctx: TRPCContext, token: string): Pro
     if (updated.affectedRows !== 1) throw appError('INVALID_TOKEN')
   })
 
-  await auditFromContext(ctx, 'email.verified', {
+  await ctx.audit('email.verified', {
     actorUserId: user.id,
     subjectUserId: user.id,
     organizationId: user.organizationId,
@@ -59,15 +51,11 @@ export async function verifyEmailWithToken(ctx: TRPCContext, token: string): Pro
 
 /** Sends a fresh verification link to a signed-in user whose email is not verified yet (rate-limited per account). */
 export async function resendEmailVerification(
-  ctx: TRPCContext,
+  ctx: RequestContext,
   user: Pick<User, 'id' | 'email' | 'name' | 'emailVerifiedAt'>,
 ): Promise<{ status: 'sent' | 'already-verified' }> {
   if (user.emailVerifiedAt) return { status: 'already-verified' }
-  const decision = await consumeRateLimit(ctx.db, 'verificationResendPerAccount', VERIFICATION_RESEND_POLICY, user.id, ctx.now)
-  if (!decision.isAllowed) {
-    ctx.responseHeaders.set('retry-after', String(decision.retryAfterSeconds))
-    throw appError('RATE_LIMITED')
-  }
+  await ctx.enforceRateLimit('verificationResendPerAccount', user.id)
   await sendEmailVerification(ctx, user)
   return { status: 'sent' }
 }

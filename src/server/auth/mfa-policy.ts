@@ -3,11 +3,11 @@
  * guard, so no path (password, OIDC, SAML) can skip the organization's policy.
  */
 import appConfig from '../../../app.config'
-import { satisfiesRole, type Role } from '../../lib/roles'
-import type { Session, User } from '../../../db/schema'
+import { satisfiesRole } from '../../lib/roles'
+import type { MfaPolicy, Session, User } from '../../../db/schema'
 import type { SessionOrganization } from './session'
 
-export type MfaPolicy = 'optional' | 'required' | 'required_for_role'
+export type { MfaPolicy }
 
 /**
  * - `satisfied`: a second factor was proven in this session (or trusted from the IdP).
@@ -19,10 +19,10 @@ export type MfaState = 'satisfied' | 'not_required' | 'pending' | 'enrollment_re
 
 /** True when the organization's policy demands MFA of a user with this role. */
 export function isMfaRequiredByPolicy(organization: SessionOrganization | null, role: string): boolean {
-  const policy = (organization?.mfaPolicy ?? appConfig.mfa.defaultPolicy) as MfaPolicy
+  const policy: MfaPolicy = organization?.mfaPolicy ?? appConfig.mfa.defaultPolicy
   if (policy === 'required') return true
   if (policy === 'required_for_role' && organization?.mfaRequiredMinRole) {
-    return satisfiesRole(role, organization.mfaRequiredMinRole as Role)
+    return satisfiesRole(role, organization.mfaRequiredMinRole)
   }
   return false
 }

@@ -13,13 +13,11 @@ import { users, type User } from '../../../db/schema'
 import { appError } from '../errors'
 import { buildTokenLink, passwordResetMail } from '../mail/account-mail'
 import { sendMailInBackground } from '../mail/send-mail'
-import type { TRPCContext } from '../trpc/context'
-import { auditFromContext } from '../trpc/audit'
+import type { RequestContext } from '../request-context'
 import { getUserByEmail } from '../users/users'
 import { consumeOneTimeToken, getUsableOneTimeToken, issueOneTimeToken, PASSWORD_RESET_TOKEN_TTL_SECONDS } from './one-time-tokens'
 import { hashPassword } from './password'
 import { checkPasswordPolicy } from './password-policy'
-import { enforceRateLimit } from './rate-limit'
 import { invalidateUserSessions } from './session'
 import { accountSubject } from './sign-in'
 
@@ -59,17 +57,17 @@ function getResetRefusalReason(user: User): 'no_password' | 'disabled' | null {
  * in the background, so a slow relay cannot stretch the real-account path past the floor.
  * Rate-limited answers are not padded: they are the same for every email anyway.
  */
-export async function requestPasswordReset(ctx: TRPCContext, email: string): Promise<PasswordResetRequestResult> {
-  await enforceRateLimit(ctx, 'passwordResetPerIp', ctx.clientIp)
+export async function requestPasswordReset(ctx: RequestContext, email: string): Promise<PasswordResetRequestResult> {
+  await ctx.enforceRateLimit('passwordResetPerIp', ctx.clientIp)
   // Keyed by the email hash, not the user id, so unknown emails exhaust their budget the same way.
-  await enforceRateLimit(ctx, 'passwordResetPerAccount', accountSubject(email))
+  await ctx.enforceRateLimit('passwordResetPerAccount', accountSubject(email))
   const startedAtMs = performance.now()
   await issuePasswordResetIfEligible(ctx, email)
   await waitUntilElapsed(startedAtMs, PASSWORD_RESET_REQUEST_MIN_RESPONSE_MS)
   return { status: 'sent' }
 }
 
-async function issuePasswordResetIfEligible(ctx: TRPCContext, email: string): Promise<void> {
+async function issuePasswordResetIfEligible(ctx: RequestContext, email: string): Promise<void> {
   const user = await getUserByEmail(ctx.db, email)
   if (!user) return
   const refusalReason = getResetRefusalReason(user)
@@ -78,7 +76,7 @@ async function issuePasswordResetIfEligible(ctx: TRPCContext, email: string): Pr
     const link = buildTokenLink(ctx.env.appUrl, RESET_PASSWORD_PATH, token)
     await sendMailInBackground(ctx.db, passwordResetMail({ appName: appConfig.appName, to: user.email, link, ttlSeconds: PASSWORD_RESET_TOKEN_TTL_SECONDS }))
   }
-  await auditFromContext(ctx, 'password.reset_requested', {
+  await ctx.audit('password.reset_requested', {
     subjectUserId: user.id,
     organizationId: user.organizationId,
     details: refusalReason ? { isLinkSent: false, reason: refusalReason } : { isLinkSent: true },
@@ -90,7 +88,7 @@ async function issuePasswordResetIfEligible(ctx: TRPCContext, email: string): Pr
  * policy → hash (off the event loop, outside any transaction) → in one transaction consume the
  * token, set the hash and revoke every session. A refused password leaves the link usable.
  */
-export async function resetPasswordWithToken(ctx: TRPCContext, input: { token: string; password: string }): Promise<{ status: 'password-reset' }> {
+export async function resetPasswordWithToken(ctx: RequestContext, input: { token: string; password: string }): Promise<{ status: 'password-reset' }> {
   const usable = await getUsableOneTimeToken(ctx.db, input.token, 'password_reset', ctx.now)
   const user = usable?.user
   // The link proves control of the mailbox it was sent to; once the account's email is another,
@@ -114,7 +112,7 @@ export async function resetPasswordWithToken(ctx: TRPCContext, input: { token: s
     return invalidateUserSessions(tx, user.id)
   })
 
-  await auditFromContext(ctx, 'password.reset_completed', {
+  await ctx.audit('password.reset_completed', {
     actorUserId: user.id,
     subjectUserId: user.id,
     organizationId: user.organizationId,

@@ -52,16 +52,30 @@ async function secondsUntilWindowEnds(db: Database, key: string, policy: RateLim
 
 type RateLimitContext = { db: Database; now: Date; responseHeaders: Headers }
 
+/** "in 40 seconds", "in 15 minutes", "in 2 hours": a lockout says when it ends, not just "later". */
+export function describeWait(seconds: number): string {
+  if (seconds < 90) return `in ${seconds} ${seconds === 1 ? 'second' : 'seconds'}`
+  const minutes = Math.ceil(seconds / 60)
+  if (minutes < 90) return `in ${minutes} minutes`
+  return `in ${Math.ceil(minutes / 60)} hours`
+}
+
+/**
+ * The 429 of a spent budget or a locked account: `Retry-After` for programs, and a sentence saying
+ * when for people. The wait is the same for every subject of a policy, so it reveals nothing.
+ */
+export function throttledError(ctx: Pick<RateLimitContext, 'responseHeaders'>, code: 'RATE_LIMITED' | 'ACCOUNT_LOCKED', retryAfterSeconds: number) {
+  ctx.responseHeaders.set('retry-after', String(retryAfterSeconds))
+  return appError(code, `Too many attempts. Try again ${describeWait(retryAfterSeconds)}.`)
+}
+
 /**
  * Consumes one attempt of a configured policy; over the limit, sets `Retry-After` and throws
  * RATE_LIMITED (HTTP 429). Each call of a tRPC batch comes through here, so batching buys nothing.
  */
 export async function enforceRateLimit(ctx: RateLimitContext, policyName: RateLimitPolicyName, subject: string): Promise<void> {
   const decision = await consumeRateLimit(ctx.db, policyName, appConfig.rateLimits[policyName], subject, ctx.now)
-  if (!decision.isAllowed) {
-    ctx.responseHeaders.set('retry-after', String(decision.retryAfterSeconds))
-    throw appError('RATE_LIMITED')
-  }
+  if (!decision.isAllowed) throw throttledError(ctx, 'RATE_LIMITED', decision.retryAfterSeconds)
 }
 
 const LOCKOUT_BUCKET = 'lockout:user'
@@ -91,10 +105,7 @@ export async function getAccountLockSeconds(db: Database, userId: string, now: D
  */
 export async function enforceAccountNotLocked(ctx: RateLimitContext, subject: string): Promise<void> {
   const lockSeconds = await getAccountLockSeconds(ctx.db, subject, ctx.now)
-  if (lockSeconds > 0) {
-    ctx.responseHeaders.set('retry-after', String(lockSeconds))
-    throw appError('ACCOUNT_LOCKED')
-  }
+  if (lockSeconds > 0) throw throttledError(ctx, 'ACCOUNT_LOCKED', lockSeconds)
 }
 
 /** Counts a failed password or MFA code against the account; returns true when this failure locks it. */

@@ -6,7 +6,8 @@
  * The bench's floor server sends this exact statement too.
  */
 import type mysql from 'mysql2/promise'
-import type { Organization, Session, User } from '../../../db/schema'
+import type { AuthMethod, MfaPolicy, Organization, Session, User } from '../../../db/schema'
+import type { Role } from '../../lib/roles'
 
 export type SessionOrganization = Pick<Organization, 'id' | 'name' | 'slug' | 'mfaPolicy' | 'mfaRequiredMinRole'>
 
@@ -43,7 +44,7 @@ export function mapSessionLookupRow(row: Cell[]): SessionLookupRow {
     lastSeenAt: date(6),
     ip: optionalText(7),
     userAgent: optionalText(8),
-    authMethod: text(9),
+    authMethod: text(9) as AuthMethod,
     ssoConnectionId: optionalText(10),
     mfaSatisfiedAt: optionalDate(11),
     mfaFailedAttempts: Number(row[12]),
@@ -56,14 +57,14 @@ export function mapSessionLookupRow(row: Cell[]): SessionLookupRow {
     emailVerifiedAt: optionalDate(16),
     name: text(17),
     passwordHash: optionalText(18),
-    role: text(19),
+    role: text(19) as Role,
     disabledAt: optionalDate(20),
     mfaEnabledAt: optionalDate(21),
     createdAt: date(22),
     updatedAt: date(23),
   }
   const organization: SessionOrganization | null =
-    row[24] === null ? null : { id: text(24), name: text(25), slug: text(26), mfaPolicy: text(27), mfaRequiredMinRole: optionalText(28) }
+    row[24] === null ? null : { id: text(24), name: text(25), slug: text(26), mfaPolicy: text(27) as MfaPolicy, mfaRequiredMinRole: optionalText(28) as Role | null }
   return { session, user, organization }
 }
 

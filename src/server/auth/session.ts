@@ -8,19 +8,19 @@
 import { sha256 } from '@oslojs/crypto/sha2'
 import { constantTimeEqual } from '@oslojs/crypto/subtle'
 import { decodeHex, encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding'
-import { and, eq, lt, ne, or } from 'drizzle-orm'
+import { and, desc, eq, gt, lt, ne, or, sql, type SQL } from 'drizzle-orm'
 import appConfig from '../../../app.config'
-import { sessions, type Session, type User } from '../../../db/schema'
+import { sessions, type AuthMethod, type Session, type User } from '../../../db/schema'
+import { ID_PATTERN } from '../../lib/input-formats'
 import type { Database, PooledDatabase } from '../db/client'
 import { appError } from '../errors'
 import { generateId } from '../ids'
 import { lookupSession, type SessionOrganization } from './session-lookup'
 
-const SESSION_ID_PATTERN = /^[a-z2-7]{26}$/
 const SESSION_SECRET_PATTERN = /^[a-z2-7]{32}$/
 const SESSION_SECRET_BYTES = 20
 
-export type AuthMethod = 'password' | 'oidc' | 'saml'
+export type { AuthMethod }
 
 /** What a new session records about how and where it was created. */
 export type SessionMetadata = {
@@ -66,7 +66,7 @@ export function parseSessionToken(token: string): { id: string; secret: string }
   if (separator < 0) return null
   const id = token.slice(0, separator)
   const secret = token.slice(separator + 1)
-  if (!SESSION_ID_PATTERN.test(id) || !SESSION_SECRET_PATTERN.test(secret)) return null
+  if (!ID_PATTERN.test(id) || !SESSION_SECRET_PATTERN.test(secret)) return null
   return { id, secret }
 }
 
@@ -110,7 +110,7 @@ export async function validateSessionToken(db: PooledDatabase, token: string, no
   if (!constantTimeEqual(presented, decodeHex(row.session.secretHash))) return null
 
   const { session, user } = row
-  if (now >= session.expiresAt || now >= session.absoluteExpiresAt || user.disabledAt) {
+  if (!isSessionLive(session, now) || user.disabledAt) {
     await db.delete(sessions).where(eq(sessions.id, session.id))
     return null
   }
@@ -125,6 +125,19 @@ export async function validateSessionToken(db: PooledDatabase, token: string, no
   return { session, user, organization: row.organization }
 }
 
+/** What a rotation may change on a session; everything else is inherited. */
+export type SessionChanges = Partial<Pick<Session, 'mfaSatisfiedAt' | 'reauthenticatedAt' | 'ip' | 'userAgent'>>
+
+/** True while neither the idle expiry nor the absolute lifetime has passed. */
+export function isSessionLive(session: Pick<Session, 'expiresAt' | 'absoluteExpiresAt'>, now: Date): boolean {
+  return now < session.expiresAt && now < session.absoluteExpiresAt
+}
+
+/** The SQL twin of `isSessionLive`, for queries that count or list live sessions. */
+export function liveSessionCondition(now: Date): SQL {
+  return and(gt(sessions.expiresAt, now), gt(sessions.absoluteExpiresAt, now))!
+}
+
 /**
  * Replaces a session with a new token carrying the same history plus `changes` (MFA completion,
  * privilege change): the old token stops working at once (session fixation defence, OWASP ASVS 3.2.1).
@@ -133,7 +146,7 @@ export async function validateSessionToken(db: PooledDatabase, token: string, no
 export async function rotateSession(
   db: Database,
   previous: Session,
-  changes: Partial<Pick<Session, 'mfaSatisfiedAt' | 'reauthenticatedAt' | 'ip' | 'userAgent'>>,
+  changes: SessionChanges,
   now: Date,
 ): Promise<{ token: string; session: Session }> {
   const secret = generateSecret()
@@ -159,6 +172,20 @@ export async function rotateSession(
 /** Records a fresh proof of presence on the session (step-up re-authentication). */
 export async function markSessionReauthenticated(db: Database, sessionId: string, now: Date): Promise<void> {
   await db.update(sessions).set({ reauthenticatedAt: now }).where(eq(sessions.id, sessionId))
+}
+
+/**
+ * Takes one attempt from a pending session's MFA challenge budget: a single conditional UPDATE,
+ * so concurrent guesses cannot overdraw it (a read-then-increment would let a burst of N parallel
+ * requests all pass the check). False when the budget is spent or the session is gone. A success
+ * rotates the session and the new row starts at 0, so what the column keeps counting is failures.
+ */
+export async function reserveMfaChallengeAttempt(db: Database, sessionId: string, maxAttempts: number): Promise<boolean> {
+  const [result] = await db
+    .update(sessions)
+    .set({ mfaFailedAttempts: sql`${sessions.mfaFailedAttempts} + 1` })
+    .where(and(eq(sessions.id, sessionId), lt(sessions.mfaFailedAttempts, maxAttempts)))
+  return result.affectedRows === 1
 }
 
 /** Deletes one session; true when it existed. */
@@ -197,10 +224,9 @@ export async function listUserSessions(db: Database, userId: string, now: Date) 
       mfaSatisfiedAt: sessions.mfaSatisfiedAt,
     })
     .from(sessions)
-    .where(eq(sessions.userId, userId))
+    .where(and(eq(sessions.userId, userId), liveSessionCondition(now)))
+    .orderBy(desc(sessions.createdAt))
   return rows
-    .filter((row) => row.expiresAt > now && row.absoluteExpiresAt > now)
-    .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
 }
 
 /** Deletes every expired session (idle or absolute); run on a schedule by every instance. */

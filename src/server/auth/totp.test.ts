@@ -47,6 +47,16 @@ describe('TOTP against RFC 6238 Appendix B (SHA-1)', () => {
   })
 })
 
+/**
+ * In CI the independent check must run: a machine without oathtool would otherwise pass it silently.
+ * Locally a missing tool only skips it (with the note above).
+ */
+describe.runIf(process.env.CI && !hasOathtool)('TOTP against oathtool in CI', () => {
+  it('needs the oathtool command (install it: apt-get install -y oathtool; .ci/run does)', () => {
+    expect.fail('oathtool is not installed, so the independent TOTP check cannot run: apt-get install -y oathtool')
+  })
+})
+
 describe.skipIf(!hasOathtool)(`TOTP against oathtool${hasOathtool ? '' : ' (SKIPPED: oathtool not installed)'}`, () => {
   it('accepts codes oathtool computes from the base32 key we show the user', () => {
     const secret = generateTotpSecret()

@@ -1,5 +1,5 @@
 /** Server-only: what `auth.me` returns — the signed-in user as the client may see it. */
-import type { AuthState } from '../trpc/context'
+import type { AuthState } from './auth-state'
 
 /** A JSON-safe view of the session; times are ISO strings. */
 export type Viewer =

@@ -10,7 +10,9 @@
  * cross-site request sends at least one of them on a POST.
  *
  * Pure functions over headers, so both sides of every exemption are unit-tested (csrf.test.ts).
+ * `decideRequestCsrf` is the one rule the request pipeline applies to every request.
  */
+import type { ApiRoute } from './api-routes'
 
 export type CsrfRefusalReason =
   /** `Sec-Fetch-Site` is present and is not `same-origin` (cross-site, same-site sibling, or `none`). */
@@ -61,6 +63,31 @@ export function checkTrpcRequest(request: { method: string; headers: Headers }, 
   if (!originDecision.isAllowed) return originDecision
   if (getMediaType(request.headers.get('content-type')) !== 'application/json') return { isAllowed: false, reason: 'non-json-body' }
   return ALLOWED
+}
+
+/** Methods that never change state on any route (RFC 9110 §9.2.1 safe methods). */
+const SAFE_METHODS_ON_ANY_ROUTE = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/**
+ * The CSRF decision for any request, made once by the request pipeline before a handler runs:
+ * - a server-function call must come from our origin whatever its method (it is an RPC: a GET
+ *   server function still runs code with the caller's session);
+ * - safe methods pass;
+ * - a state-changing request to a listed API route follows the route's stance (`api-routes.ts`);
+ * - a state-changing request to anything else (a page, a new route) needs our origin: the default
+ *   is refusal, so a route added tomorrow is protected without its author remembering.
+ */
+export function decideRequestCsrf(request: { method: string; headers: Headers }, target: { isServerFnCall: boolean; apiRoute: ApiRoute | null }, appOrigin: string): CsrfDecision {
+  if (target.isServerFnCall) return checkRequestOrigin(request.headers, appOrigin)
+  if (SAFE_METHODS_ON_ANY_ROUTE.has(request.method.toUpperCase())) return ALLOWED
+  switch (target.apiRoute?.csrf) {
+    case 'exempt':
+      return ALLOWED
+    case 'same-origin-json':
+      return checkTrpcRequest(request, appOrigin)
+    default:
+      return checkRequestOrigin(request.headers, appOrigin)
+  }
 }
 
 /**

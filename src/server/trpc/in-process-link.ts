@@ -4,8 +4,8 @@
  */
 import { getRequest } from '@tanstack/react-start/server'
 import { unstable_localLink, type TRPCLink } from '@trpc/client'
-import { createStartCookieJar } from '../functions/start-cookie-jar'
-import { createTRPCContext } from './context'
+import { createStartCookieJar } from '../http/start-cookie-jar'
+import { createRequestContext } from '../request-context'
 import { appRouter, type AppRouter } from './root'
 
 /** A terminating link that calls `appRouter` directly for the current SSR request. */
@@ -14,7 +14,7 @@ export function createInProcessLink(): TRPCLink<AppRouter> {
     router: appRouter,
     createContext: async () => {
       const request = getRequest()
-      return createTRPCContext({ request, cookies: createStartCookieJar(request), responseHeaders: new Headers() })
+      return createRequestContext({ request, cookies: createStartCookieJar(request), responseHeaders: new Headers() })
     },
   })
 }

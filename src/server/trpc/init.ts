@@ -8,16 +8,19 @@
  */
 import { initTRPC } from '@trpc/server'
 import { ZodError } from 'zod'
-import appConfig from '../../../app.config'
 import type { RoleRequirement } from '../../lib/roles'
 import { satisfiesRole } from '../../lib/roles'
 import { getFullSignInRefusal } from '../auth/mfa-policy'
+import { requireRecentReauthentication } from '../auth/reauthentication'
 import { AppError, appError } from '../errors'
-import type { TRPCContext } from './context'
+import type { RequestContext } from '../request-context'
+
+/** tRPC's context is the transport-neutral request context (`src/server/request-context.ts`). */
+export type TRPCContext = RequestContext
 
 const isProduction = process.env.NODE_ENV === 'production'
 
-const t = initTRPC.context<TRPCContext>().create({
+const t = initTRPC.context<RequestContext>().create({
   isDev: !isProduction,
   errorFormatter({ shape, error }) {
     const appCode = error.cause instanceof AppError ? error.cause.appCode : null
@@ -88,17 +91,14 @@ export function roleProcedure(requirement: RoleRequirement) {
 /** The organization admin console's guard: at least `admin`, scoped by the caller's own organization. */
 export const adminProcedure = roleProcedure('admin')
 
-/**
- * Demands a re-authentication no older than `reauthWindowSeconds` (NIST 800-63B §4.2.3 for
- * sensitive actions): a stolen, long-lived session alone cannot change the password or MFA.
- */
-export const requireRecentReauth = t.middleware(async ({ ctx, next }) => {
-  const auth = await ctx.getAuth()
-  if (!auth) throw appError('UNAUTHENTICATED')
-  const ageMs = ctx.now.getTime() - auth.session.reauthenticatedAt.getTime()
-  if (ageMs > appConfig.session.reauthWindowSeconds * 1000) throw appError('REAUTH_REQUIRED')
+/** A fully authenticated session that re-authenticated recently (the rule lives in `auth/reauthentication.ts`). */
+export const sensitiveProcedure = protectedProcedure.use(({ ctx, next }) => {
+  requireRecentReauthentication(ctx.session, ctx.now)
   return next()
 })
 
-/** A fully authenticated session that re-authenticated recently. */
-export const sensitiveProcedure = protectedProcedure.use(requireRecentReauth)
+/** An admin whose session re-authenticated recently: role changes, MFA resets, policy changes. */
+export const adminSensitiveProcedure = adminProcedure.use(({ ctx, next }) => {
+  requireRecentReauthentication(ctx.session, ctx.now)
+  return next()
+})

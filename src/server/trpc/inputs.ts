@@ -1,6 +1,7 @@
 /** Server-only: input schemas shared by routers. Strict objects, bounded sizes (SPEC §7). */
 import { z } from 'zod'
 import appConfig from '../../../app.config'
+import { ID_PATTERN, normalizeTotpCode, TOTP_CODE_PATTERN } from '../../lib/input-formats'
 import { emailSchema } from '../users/email'
 
 /** A password as typed; bounded before hashing so a megabyte "password" costs nothing (NIST 800-63B). */
@@ -16,14 +17,10 @@ export const signUpInputSchema = z.strictObject({
   name: z.string().trim().min(1, 'Enter your name').max(120),
 })
 
-export const idInputSchema = z.string().regex(/^[a-z2-7]{26}$/, 'Invalid id')
+export const idInputSchema = z.string().regex(ID_PATTERN, 'Invalid id')
 
-/** Six ASCII digits; spaces are dropped first because apps display codes as "123 456". */
-export const totpCodeInputSchema = z
-  .string()
-  .max(32)
-  .transform((value) => value.replace(/\s/g, ''))
-  .pipe(z.string().regex(/^[0-9]{6}$/, 'Enter the 6-digit code'))
+/** Six ASCII digits; whitespace is dropped first because apps display codes as "123 456". */
+export const totpCodeInputSchema = z.string().max(32).transform(normalizeTotpCode).pipe(z.string().regex(TOTP_CODE_PATTERN, 'Enter the 6-digit code'))
 
 /** A recovery code as typed (normalised by `recovery-codes.ts`); bounded so nothing large is hashed. */
 export const recoveryCodeInputSchema = z.string().trim().min(1, 'Enter a recovery code').max(64, 'That is not a recovery code')

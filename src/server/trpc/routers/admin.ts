@@ -10,11 +10,10 @@ import { listAuditEvents } from '../../audit/audit-log'
 import { disableTotp } from '../../auth/mfa'
 import { invalidateUserSessions } from '../../auth/session'
 import { appError } from '../../errors'
-import { auditFromContext } from '../audit'
 import { getMemberActionRefusal, getRoleChangeRefusal, type MemberActionRefusal } from '../../../lib/member-permissions'
-import { adminProcedure, createTRPCRouter, requireRecentReauth } from '../init'
+import { adminProcedure, adminSensitiveProcedure, createTRPCRouter } from '../init'
 import { idInputSchema } from '../inputs'
-import type { TRPCContext } from '../context'
+import type { TRPCContext } from '../init'
 
 /** Throws FORBIDDEN with the policy's own sentence when the rule says no. */
 function enforceMemberPolicy(refusal: MemberActionRefusal | null): void {
@@ -69,7 +68,7 @@ export const adminRouter = createTRPCRouter({
       // An admin must not be able to lock an owner out of their own sessions (vertical privilege abuse).
       enforceMemberPolicy(getMemberActionRefusal(ctx.user, member, 'revokeSessions'))
       const revoked = await invalidateUserSessions(ctx.db, member.id, member.id === ctx.user.id ? { exceptSessionId: ctx.session.id } : {})
-      await auditFromContext(ctx, 'session.revoked_all', { actorUserId: ctx.user.id, subjectUserId: member.id, organizationId: ctx.user.organizationId, details: { count: revoked, byAdmin: true } })
+      await ctx.audit('session.revoked_all', { actorUserId: ctx.user.id, subjectUserId: member.id, organizationId: ctx.user.organizationId, details: { count: revoked, byAdmin: true } })
       return { revoked }
     }),
 
@@ -79,8 +78,7 @@ export const adminRouter = createTRPCRouter({
      * policy requires MFA). Re-authentication required. Not on oneself (that is `mfa.disable`, which
      * honours the policy) and not on a higher role: an admin cannot weaken an owner's account.
      */
-    resetMfa: adminProcedure
-      .use(requireRecentReauth)
+    resetMfa: adminSensitiveProcedure
       .input(z.strictObject({ userId: idInputSchema }))
       .mutation(async ({ ctx, input }) => {
         const member = await requireOrganizationMember(ctx, ctx.user.organizationId, input.userId)
@@ -88,7 +86,7 @@ export const adminRouter = createTRPCRouter({
         const wasEnabled = await disableTotp(ctx.db, member.id, ctx.now)
         if (!wasEnabled) return { wasEnabled, sessionsRevoked: 0 }
         const sessionsRevoked = await invalidateUserSessions(ctx.db, member.id)
-        await auditFromContext(ctx, 'mfa.reset_by_admin', { actorUserId: ctx.user.id, subjectUserId: member.id, organizationId: ctx.user.organizationId, details: { sessionsRevoked } })
+        await ctx.audit('mfa.reset_by_admin', { actorUserId: ctx.user.id, subjectUserId: member.id, organizationId: ctx.user.organizationId, details: { sessionsRevoked } })
         return { wasEnabled, sessionsRevoked }
       }),
 
@@ -97,15 +95,14 @@ export const adminRouter = createTRPCRouter({
      * someone above them, or grants more than they hold (vertical privilege escalation). The role is
      * read from the database on every request, so the change applies to the member's next call.
      */
-    setRole: adminProcedure
-      .use(requireRecentReauth)
+    setRole: adminSensitiveProcedure
       .input(z.strictObject({ userId: idInputSchema, role: z.enum(appConfig.roles) }))
       .mutation(async ({ ctx, input }) => {
         const member = await requireOrganizationMember(ctx, ctx.user.organizationId, input.userId)
         enforceMemberPolicy(getRoleChangeRefusal(ctx.user, member, input.role))
         if (member.role === input.role) return { role: member.role }
         await ctx.db.update(users).set({ role: input.role, updatedAt: ctx.now }).where(eq(users.id, member.id))
-        await auditFromContext(ctx, 'user.role_changed', { actorUserId: ctx.user.id, subjectUserId: member.id, organizationId: ctx.user.organizationId, details: { from: member.role, to: input.role } })
+        await ctx.audit('user.role_changed', { actorUserId: ctx.user.id, subjectUserId: member.id, organizationId: ctx.user.organizationId, details: { from: member.role, to: input.role } })
         return { role: input.role }
       }),
 
@@ -113,8 +110,7 @@ export const adminRouter = createTRPCRouter({
      * Disables (or re-enables) a member. Disabling revokes every session at once, and sign-in,
      * session validation and password reset all refuse a disabled account.
      */
-    setDisabled: adminProcedure
-      .use(requireRecentReauth)
+    setDisabled: adminSensitiveProcedure
       .input(z.strictObject({ userId: idInputSchema, isDisabled: z.boolean() }))
       .mutation(async ({ ctx, input }) => {
         const member = await requireOrganizationMember(ctx, ctx.user.organizationId, input.userId)
@@ -122,7 +118,7 @@ export const adminRouter = createTRPCRouter({
         if ((member.disabledAt !== null) === input.isDisabled) return { isDisabled: input.isDisabled, sessionsRevoked: 0 }
         await ctx.db.update(users).set({ disabledAt: input.isDisabled ? ctx.now : null, updatedAt: ctx.now }).where(eq(users.id, member.id))
         const sessionsRevoked = input.isDisabled ? await invalidateUserSessions(ctx.db, member.id) : 0
-        await auditFromContext(ctx, input.isDisabled ? 'user.disabled' : 'user.enabled', {
+        await ctx.audit(input.isDisabled ? 'user.disabled' : 'user.enabled', {
           actorUserId: ctx.user.id,
           subjectUserId: member.id,
           organizationId: ctx.user.organizationId,

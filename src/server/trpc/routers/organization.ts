@@ -6,16 +6,12 @@
 import { eq } from 'drizzle-orm'
 import { z } from 'zod'
 import appConfig from '../../../../app.config'
-import { organizations } from '../../../../db/schema'
-import type { Role } from '../../../lib/roles'
-import { getMfaState, type MfaPolicy } from '../../auth/mfa-policy'
+import { MFA_POLICIES, organizations } from '../../../../db/schema'
+import { getMfaState } from '../../auth/mfa-policy'
 import { appError } from '../../errors'
-import { auditFromContext } from '../audit'
-import { adminProcedure, createTRPCRouter, requireRecentReauth } from '../init'
+import { adminProcedure, adminSensitiveProcedure, createTRPCRouter } from '../init'
 
-const MFA_POLICIES = ['optional', 'required', 'required_for_role'] as const satisfies readonly MfaPolicy[]
-
-const roleSchema = z.enum(appConfig.roles as [Role, ...Role[]])
+const roleSchema = z.enum(appConfig.roles)
 
 /** `minRole` is meaningful (and then required) only for `required_for_role`. */
 const mfaPolicyInputSchema = z
@@ -30,7 +26,7 @@ export const organizationRouter = createTRPCRouter({
   /** The organization's MFA policy. */
   getMfaPolicy: adminProcedure.query(({ ctx }) => {
     if (!ctx.organization) throw appError('NOT_FOUND')
-    return { policy: ctx.organization.mfaPolicy as MfaPolicy, minRole: (ctx.organization.mfaRequiredMinRole as Role | null) ?? null }
+    return { policy: ctx.organization.mfaPolicy, minRole: ctx.organization.mfaRequiredMinRole ?? null }
   }),
 
   /**
@@ -39,8 +35,7 @@ export const organizationRouter = createTRPCRouter({
    * enrollment by the guards. An admin who would themselves be forced into enrollment must turn
    * MFA on first, so the change cannot strand them halfway through the console.
    */
-  setMfaPolicy: adminProcedure
-    .use(requireRecentReauth)
+  setMfaPolicy: adminSensitiveProcedure
     .input(mfaPolicyInputSchema)
     .mutation(async ({ ctx, input }) => {
       const organization = ctx.organization
@@ -51,7 +46,7 @@ export const organizationRouter = createTRPCRouter({
         throw appError('FORBIDDEN', 'Turn on two-factor authentication for your own account before requiring it.')
       }
       await ctx.db.update(organizations).set({ mfaPolicy: input.policy, mfaRequiredMinRole: minRole }).where(eq(organizations.id, organization.id))
-      await auditFromContext(ctx, 'organization.mfa_policy_changed', {
+      await ctx.audit('organization.mfa_policy_changed', {
         actorUserId: ctx.user.id,
         organizationId: organization.id,
         details: {

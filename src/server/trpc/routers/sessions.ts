@@ -1,9 +1,9 @@
 /** Server-only: the user's own sessions (list, revoke one, revoke all others). */
 import { z } from 'zod'
+import { auditOwnAction } from '../../audit/request-audit'
 import { invalidateUserSession, invalidateUserSessions, listUserSessions } from '../../auth/session'
 import { deleteSessionCookie } from '../../auth/session-cookie'
 import { appError } from '../../errors'
-import { auditOwnAction } from '../audit'
 import { createTRPCRouter, protectedProcedure } from '../init'
 import { idInputSchema } from '../inputs'
 
@@ -33,14 +33,14 @@ export const sessionsRouter = createTRPCRouter({
       deleteSessionCookie(ctx.cookies, ctx.env.appUrl)
       ctx.resetAuth()
     }
-    await auditOwnAction(ctx, 'session.revoked', { sessionId: input.id })
+    await auditOwnAction(ctx, ctx.user, 'session.revoked', { sessionId: input.id })
     return { isCurrent }
   }),
 
   /** Revokes every other session of the caller ("sign out everywhere else"). */
   revokeOthers: protectedProcedure.mutation(async ({ ctx }) => {
     const revoked = await invalidateUserSessions(ctx.db, ctx.user.id, { exceptSessionId: ctx.session.id })
-    await auditOwnAction(ctx, 'session.revoked_all', { count: revoked })
+    await auditOwnAction(ctx, ctx.user, 'session.revoked_all', { count: revoked })
     return { revoked }
   }),
 })

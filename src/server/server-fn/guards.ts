@@ -11,24 +11,25 @@
 import { getRequest, setResponseHeader } from '@tanstack/react-start/server'
 import { satisfiesRole, type RoleRequirement } from '../../lib/roles'
 import { getFullSignInRefusal } from '../auth/mfa-policy'
-import { createTRPCContext, type AuthState, type TRPCContext } from '../trpc/context'
-import { createServerFnCatalogError } from './server-fn-errors'
-import { createStartCookieJar } from './start-cookie-jar'
+import type { AuthState } from '../auth/auth-state'
+import { createStartCookieJar } from '../http/start-cookie-jar'
+import { createRequestContext, type RequestContext } from '../request-context'
+import { createServerFnCatalogError } from './error-policy'
 
 /** What a guarded server function's handler receives as `context`. */
 export type ServerFnSession = {
   /** The same context a tRPC procedure gets (db, now, clientIp, env, cookies, responseHeaders). */
-  requestContext: TRPCContext
+  requestContext: RequestContext
   auth: AuthState
   user: AuthState['user']
   session: AuthState['session']
   organization: AuthState['organization']
 }
 
-/** The tRPC context for the current Start request (a server-function call or an SSR render). */
-export function createServerFnRequestContext(): Promise<TRPCContext> {
+/** The request context of the current Start request (a server-function call or an SSR render). */
+export function createServerFnRequestContext(): RequestContext {
   const request = getRequest()
-  return createTRPCContext({ request, cookies: createStartCookieJar(request), responseHeaders: new Headers() })
+  return createRequestContext({ request, cookies: createStartCookieJar(request), responseHeaders: new Headers() })
 }
 
 /**
@@ -36,7 +37,7 @@ export function createServerFnRequestContext(): Promise<TRPCContext> {
  * not required. Throws UNAUTHENTICATED, MFA_REQUIRED or MFA_ENROLLMENT_REQUIRED otherwise.
  */
 export async function requireServerFnSession(): Promise<ServerFnSession> {
-  const requestContext = await createServerFnRequestContext()
+  const requestContext = createServerFnRequestContext()
   const auth = await requestContext.getAuth()
   if (!auth) throw createServerFnCatalogError('UNAUTHENTICATED')
   // A session that has only proven the password reaches nothing but the MFA endpoints.
@@ -51,6 +52,6 @@ export function requireServerFnRole(session: ServerFnSession, requirement: RoleR
 }
 
 /** Copies headers the request context collected (e.g. `Retry-After`) onto the Start response. */
-export function forwardResponseHeaders(requestContext: TRPCContext): void {
+export function forwardResponseHeaders(requestContext: RequestContext): void {
   for (const [name, value] of requestContext.responseHeaders) setResponseHeader(name, value)
 }

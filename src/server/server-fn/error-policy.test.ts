@@ -1,10 +1,10 @@
 import { redirect } from '@tanstack/react-router'
 import { describe, expect, it } from 'vitest'
-import { createServerFnAppError, isServerFnAppError, serverFnAppErrorAdapter } from '../../functions/server-fn-error'
+import { createServerFnAppError, isServerFnAppError, serverFnAppErrorAdapter } from '../../functions/app-error-transport'
 import { getAppErrorCode } from '../../lib/app-errors'
 import { appError } from '../errors'
 import { requireServerFnRole, type ServerFnSession } from './guards'
-import { createServerFnCatalogError, isServerFnHttpRequest, toClientSafeServerFnError } from './server-fn-errors'
+import { createServerFnCatalogError, isServerFnHttpRequest, toClientSafeServerFnError } from './error-policy'
 
 describe('createServerFnCatalogError', () => {
   it.each([

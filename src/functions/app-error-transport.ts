@@ -1,5 +1,5 @@
 /**
- * Client-safe: how application errors cross the server-function boundary.
+ * Runs on both sides (server serialises, browser deserialises): how application errors cross the server-function boundary.
  *
  * Start serialises a thrown `Error` as its message only, so a guard's `UNAUTHENTICATED` would
  * arrive as an anonymous error. This adapter (registered in `src/start.ts`) carries the catalog

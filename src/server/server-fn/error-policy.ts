@@ -11,20 +11,19 @@ import { isNotFound, isRedirect } from '@tanstack/react-router'
 import { getRequest, setResponseStatus } from '@tanstack/react-start/server'
 import { TRPCError } from '@trpc/server'
 import { getHTTPStatusCodeFromError } from '@trpc/server/http'
-import { createServerFnAppError, isServerFnAppError, type ServerFnAppError } from '../../functions/server-fn-error'
+import { createServerFnAppError, isServerFnAppError, type ServerFnAppError } from '../../functions/app-error-transport'
 import type { AppErrorCode } from '../../lib/app-errors'
 import { AppError, appError } from '../errors'
+import { CSRF_REFUSED_HEADER, isServerFnPath } from '../http/server-fn-requests'
+import { createSecurityHeaders } from '../http/response-policies'
 
 const IS_PRODUCTION = process.env.NODE_ENV === 'production'
-
-/** Start's server-function path prefix (replaced at build time; `/_serverFn/` is Start's default). */
-const SERVER_FN_BASE = process.env.TSS_SERVER_FN_BASE ?? '/_serverFn/'
 
 const GENERIC_MESSAGE = 'Something went wrong.'
 
 /** True when `request` is a browser's call to a server function, not an SSR render calling one in-process. */
 export function isServerFnHttpRequest(request: Request): boolean {
-  return new URL(request.url).pathname.startsWith(SERVER_FN_BASE)
+  return isServerFnPath(new URL(request.url).pathname)
 }
 
 function fromTrpcAppError(error: TRPCError, appCode: AppErrorCode): ServerFnAppError {
@@ -34,6 +33,17 @@ function fromTrpcAppError(error: TRPCError, appCode: AppErrorCode): ServerFnAppE
 /** The catalog's error for `appCode` (same message and HTTP status as the tRPC error), shaped for server functions. */
 export function createServerFnCatalogError(appCode: AppErrorCode): ServerFnAppError {
   return fromTrpcAppError(appError(appCode), appCode)
+}
+
+/**
+ * Throws CSRF_REJECTED (403) for a call the request pipeline refused. Start builds the response from
+ * this error outside any response policy, so the error brings the baseline headers along.
+ */
+export function refuseServerFnCallMarkedByPipeline(request: Request): void {
+  if (!request.headers.has(CSRF_REFUSED_HEADER)) return
+  const headers = createSecurityHeaders()
+  headers.set('cache-control', 'no-store')
+  throw Object.assign(createServerFnCatalogError('CSRF_REJECTED'), { headers })
 }
 
 /**

@@ -1,6 +1,7 @@
 /** Server-only: the admin console's overview numbers, for the role-guarded `getOrganizationSummary` server function. */
-import { and, count, eq, gt, isNotNull } from 'drizzle-orm'
+import { and, count, eq, isNotNull } from 'drizzle-orm'
 import { sessions, users } from '../../../db/schema'
+import { liveSessionCondition } from '../auth/session'
 import type { ServerFnSession } from './guards'
 
 export type OrganizationSummary = {
@@ -23,7 +24,7 @@ export async function loadOrganizationSummary({ requestContext, organization }: 
       .select({ value: count() })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
-      .where(and(inOrganization, gt(sessions.expiresAt, now), gt(sessions.absoluteExpiresAt, now))),
+      .where(and(inOrganization, liveSessionCondition(now))),
   ])
   return { memberCount: members?.value ?? 0, mfaEnabledCount: enrolled?.value ?? 0, activeSessionCount: live?.value ?? 0 }
 }

@@ -1,6 +1,7 @@
 /** Server-only: the numbers on the dashboard, for the guarded `getDashboardSummary` server function. */
-import { and, count, eq, gt } from 'drizzle-orm'
+import { and, count, eq } from 'drizzle-orm'
 import { sessions } from '../../../db/schema'
+import { liveSessionCondition } from '../auth/session'
 import type { ServerFnSession } from './guards'
 
 export type DashboardSummary = {
@@ -16,6 +17,6 @@ export async function loadDashboardSummary({ requestContext, user, organization 
   const [row] = await db
     .select({ activeSessionCount: count() })
     .from(sessions)
-    .where(and(eq(sessions.userId, user.id), gt(sessions.expiresAt, now), gt(sessions.absoluteExpiresAt, now)))
+    .where(and(eq(sessions.userId, user.id), liveSessionCondition(now)))
   return { activeSessionCount: row?.activeSessionCount ?? 0, organizationName: organization?.name ?? null }
 }

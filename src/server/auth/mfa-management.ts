@@ -1,0 +1,80 @@
+/**
+ * Server-only: a signed-in user managing their own TOTP factor — enrollment, recovery codes and
+ * turning it off (SPEC §5). The factor store (`mfa.ts`) makes codes single-use; these flows own the
+ * session consequences: which sessions survive a change and which token the caller keeps.
+ */
+import type { Session, User } from '../../../db/schema'
+import { auditOwnAction } from '../audit/request-audit'
+import { appError } from '../errors'
+import type { RequestContext } from '../request-context'
+import type { AuthState } from './auth-state'
+import { beginTotpEnrollment, confirmTotpEnrollment, disableTotp, regenerateRecoveryCodes, type TotpEnrollment } from './mfa'
+import { isMfaRequiredByPolicy } from './mfa-policy'
+import { requireRecentReauthentication } from './reauthentication'
+import { invalidateUserSessions } from './session'
+import { rotateSessionAndSetCookie } from './session-actions'
+
+type SignedIn = { user: User; session: Session }
+
+/**
+ * Starts enrollment: a fresh server-generated secret, shown once as key, URI and QR code.
+ * Binding a factor is a sensitive change: a session thief who binds their own authenticator owns
+ * the account's second factor and, through the revocation at confirmation, locks the owner out.
+ * So it needs a recent re-authentication (NIST 800-63B §6.1.2.1: authenticate before binding
+ * another authenticator). Forced enrollment is the exception: that session can do nothing else,
+ * not even re-authenticate, and was created by a sign-in moments ago.
+ */
+export async function startTotpEnrollment(ctx: RequestContext, auth: AuthState): Promise<TotpEnrollment> {
+  if (auth.mfaState !== 'enrollment_required') requireRecentReauthentication(auth.session, ctx.now)
+  return beginTotpEnrollment(ctx.db, auth.user, ctx.now)
+}
+
+/**
+ * Activates the pending factor with one code from it and returns the recovery codes, once.
+ * The current session becomes MFA-satisfied (otherwise the new `mfa_enabled_at` would make it
+ * "pending") under a new token, and every other session is revoked: on re-enrollment because the
+ * old factor may be in the wrong hands, on first enrollment because those sessions never proved
+ * the factor the account now demands.
+ */
+export async function finishTotpEnrollment(ctx: RequestContext, auth: SignedIn, code: string): Promise<{ recoveryCodes: string[] }> {
+  const { user, session } = auth
+  await ctx.enforceRateLimit('mfaPerIp', ctx.clientIp)
+  const result = await confirmTotpEnrollment(ctx.db, user.id, code, ctx.now)
+  if (!result.ok) {
+    if (result.reason === 'no-pending-enrollment') throw appError('NOT_FOUND', 'No setup is in progress. Start again.')
+    throw appError('INVALID_CODE', 'That code does not match. Check the key and your device clock, then try the current code.')
+  }
+  const isReEnrollment = user.mfaEnabledAt !== null
+  const otherSessionsRevoked = await invalidateUserSessions(ctx.db, user.id, { exceptSessionId: session.id })
+  // Only mfaSatisfiedAt: a code from a factor bound moments ago proves nothing about who is
+  // present (a session thief could have bound it), so it is no re-authentication.
+  await rotateSessionAndSetCookie(ctx, session, { mfaSatisfiedAt: ctx.now })
+  await auditOwnAction(ctx, user, 'mfa.enrolled', { isReEnrollment, otherSessionsRevoked })
+  return { recoveryCodes: result.recoveryCodes }
+}
+
+/** Replaces the whole set of recovery codes (the old ones stop working); shown once. */
+export async function replaceRecoveryCodes(ctx: RequestContext, auth: SignedIn): Promise<{ recoveryCodes: string[] }> {
+  const codes = await regenerateRecoveryCodes(ctx.db, auth.user.id, ctx.now)
+  if (!codes) throw appError('NOT_FOUND', 'Two-factor authentication is not turned on.')
+  await auditOwnAction(ctx, auth.user, 'mfa.recovery_codes.regenerated')
+  return { recoveryCodes: codes }
+}
+
+/**
+ * Turns MFA off, unless the organization's policy requires it of this user. Other sessions are
+ * revoked and this one gets a new token without the MFA stamp, so should the policy later demand
+ * MFA, this session is sent to enrollment rather than counted as satisfied.
+ */
+export async function turnOffTotp(ctx: RequestContext, auth: AuthState): Promise<{ wasEnabled: boolean; otherSessionsRevoked: number }> {
+  const { user, session, organization } = auth
+  if (isMfaRequiredByPolicy(organization, user.role)) {
+    throw appError('FORBIDDEN', 'Your organization requires two-factor authentication, so it cannot be turned off.')
+  }
+  const wasEnabled = await disableTotp(ctx.db, user.id, ctx.now)
+  if (!wasEnabled) return { wasEnabled, otherSessionsRevoked: 0 }
+  const otherSessionsRevoked = await invalidateUserSessions(ctx.db, user.id, { exceptSessionId: session.id })
+  await rotateSessionAndSetCookie(ctx, session, { mfaSatisfiedAt: null })
+  await auditOwnAction(ctx, user, 'mfa.disabled', { otherSessionsRevoked })
+  return { wasEnabled, otherSessionsRevoked }
+}

@@ -1,0 +1,62 @@
+/**
+ * Server-only: step-up re-authentication (SPEC §3; NIST 800-63B-4 §2.2.3 re-authentication before
+ * sensitive actions). A session that proved presence recently may change the password, the second
+ * factor, roles or SSO settings; an older one gets REAUTH_REQUIRED and the client's re-auth dialog.
+ * The recency rule is written here once, for the tRPC guard, server functions and the MFA flows.
+ */
+import appConfig from '../../../app.config'
+import type { Session, User } from '../../../db/schema'
+import { auditOwnAction } from '../audit/request-audit'
+import { appError } from '../errors'
+import type { RequestContext } from '../request-context'
+import { verifyTotpCode } from './mfa'
+import { verifyPassword } from './password'
+import { enforceAccountNotLocked, recordAccountFailure } from './rate-limit'
+import { markSessionReauthenticated } from './session'
+
+/** What a re-authentication may prove: the password, or (for users with MFA) a TOTP code. */
+export type ReauthenticationProof = { password: string } | { code: string }
+
+/** True when the session proved presence within `session.reauthWindowSeconds`. */
+export function isRecentlyReauthenticated(session: Pick<Session, 'reauthenticatedAt'>, now: Date): boolean {
+  return now.getTime() - session.reauthenticatedAt.getTime() <= appConfig.session.reauthWindowSeconds * 1000
+}
+
+/**
+ * Throws REAUTH_REQUIRED unless the session re-authenticated recently: a stolen, long-lived session
+ * alone cannot change the password, the second factor or anyone's role.
+ */
+export function requireRecentReauthentication(session: Pick<Session, 'reauthenticatedAt'>, now: Date): void {
+  if (!isRecentlyReauthenticated(session, now)) throw appError('REAUTH_REQUIRED')
+}
+
+/**
+ * True when `code` is a valid, not-yet-used TOTP code of the user's confirmed factor. The code's
+ * time step is spent like at sign-in (RFC 6238 §5.2), so a code shoulder-surfed or replayed from
+ * the sign-in challenge cannot also be used to step up.
+ */
+async function verifyReauthenticationCode(ctx: RequestContext, user: Pick<User, 'id' | 'mfaEnabledAt'>, code: string): Promise<boolean> {
+  if (!user.mfaEnabledAt) return false
+  return (await verifyTotpCode(ctx.db, user.id, code, ctx.now)).ok
+}
+
+/**
+ * The step-up ladder: rate limit → lockout → verify → count the failure, or stamp the session →
+ * audit. Failures count toward the account lockout like sign-in failures (NIST 800-63B §5.2.2).
+ */
+export async function reauthenticate(ctx: RequestContext, auth: { user: User; session: Session }, proof: ReauthenticationProof): Promise<{ reauthenticatedAt: string }> {
+  const { user, session } = auth
+  await ctx.enforceRateLimit('signInPerIp', ctx.clientIp)
+  await enforceAccountNotLocked(ctx, user.id)
+  const isValid =
+    'password' in proof
+      ? user.passwordHash !== null && (await verifyPassword(user.passwordHash, proof.password))
+      : await verifyReauthenticationCode(ctx, user, proof.code)
+  if (!isValid) {
+    await recordAccountFailure(ctx.db, user.id, ctx.now)
+    throw appError('password' in proof ? 'INVALID_CREDENTIALS' : 'INVALID_CODE')
+  }
+  await markSessionReauthenticated(ctx.db, session.id, ctx.now)
+  await auditOwnAction(ctx, user, 'auth.reauthenticated', { factor: 'password' in proof ? 'password' : 'totp' })
+  return { reauthenticatedAt: ctx.now.toISOString() }
+}

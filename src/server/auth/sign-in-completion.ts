@@ -1,0 +1,64 @@
+/**
+ * Server-only: the one way every sign-in ends — password, sign-up, the MFA challenge, and SSO.
+ * Whatever proved the user's identity, the same steps follow in the same order, so no path can
+ * keep an old token alive, skip the organization's MFA policy, or forget the audit trail.
+ */
+import type { User } from '../../../db/schema'
+import type { AuditEventType } from '../audit/audit-event-types'
+import { appError } from '../errors'
+import type { RequestContext } from '../request-context'
+import { resetAccountFailures } from './rate-limit'
+import type { AuthMethod } from './session'
+import { createSessionAndSetCookie, endIncomingSession, rotateSessionAndSetCookie } from './session-actions'
+
+/** What every sign-in answers: where the user stands once the session exists. */
+export type SignInResult = { status: 'signed-in' } | { status: 'mfa-required' } | { status: 'mfa-enrollment-required' }
+
+export type SignInCompletion = {
+  authMethod: AuthMethod
+  ssoConnectionId?: string | null
+  /** Set when this sign-in proved a second factor (the MFA challenge, or an IdP's MFA the organization trusts). */
+  mfaSatisfiedAt?: Date | null
+  /** The audit event of a completed sign-in: `auth.sign_in.succeeded` unless the path names its own. */
+  auditType?: AuditEventType
+  auditDetails?: Record<string, unknown>
+}
+
+/**
+ * Gives `user` a session from this request and says what remains to do:
+ * 1. the session the browser arrived with ends — except a second factor completing the same
+ *    sign-in, which continues that session under a new token (session fixation, OWASP ASVS 3.2.1;
+ *    a concurrently revoked challenge session is not resurrected);
+ * 2. the new session's cookie is set;
+ * 3. the MFA state comes from the organization's policy (`getMfaState`), the same as every guard;
+ * 4. only a fully signed-in user gets the failure count reset and the success audited: a password
+ *    alone is not a sign-in while a factor is owed.
+ */
+export async function completeSignIn(ctx: RequestContext, user: Pick<User, 'id' | 'organizationId'>, completion: SignInCompletion): Promise<SignInResult> {
+  const incoming = await ctx.getAuth()
+  const isSecondStepOfSameSignIn = incoming !== null && incoming.mfaState === 'pending' && incoming.user.id === user.id && completion.mfaSatisfiedAt != null
+  if (isSecondStepOfSameSignIn) {
+    await rotateSessionAndSetCookie(ctx, incoming.session, { mfaSatisfiedAt: completion.mfaSatisfiedAt, reauthenticatedAt: ctx.now })
+  } else {
+    await endIncomingSession(ctx)
+    await createSessionAndSetCookie(ctx, user.id, {
+      authMethod: completion.authMethod,
+      ssoConnectionId: completion.ssoConnectionId ?? null,
+      mfaSatisfiedAt: completion.mfaSatisfiedAt ?? null,
+    })
+  }
+
+  const auth = await ctx.getAuth()
+  // The user was disabled (or the session revoked) between the check and now: nothing is granted.
+  if (!auth) throw appError('UNAUTHENTICATED')
+  if (auth.mfaState === 'pending') return { status: 'mfa-required' }
+
+  await resetAccountFailures(ctx.db, user.id)
+  await ctx.audit(completion.auditType ?? 'auth.sign_in.succeeded', {
+    actorUserId: user.id,
+    subjectUserId: user.id,
+    organizationId: user.organizationId,
+    details: completion.auditDetails ?? { method: completion.authMethod },
+  })
+  return auth.mfaState === 'enrollment_required' ? { status: 'mfa-enrollment-required' } : { status: 'signed-in' }
+}
