@@ -59,7 +59,7 @@ export async function seedViewerSession(handle: DatabaseHandle): Promise<{ token
   })
   // The app's own session module writes the row (id, SHA-256 of the secret, lifetimes, metadata),
   // so the cookie format can never drift from what `auth.me` validates.
-  const { token } = await createSession(db, user.id, { ip: '127.0.0.1', userAgent: 'gatehouse-bench', authMethod: 'password' }, new Date())
+  const { token } = await createSession(db, user.id, { ip: '127.0.0.1', userAgent: 'gatehouse-bench', authMethod: 'password', reauthenticatedWith: 'password' }, new Date())
   return { token, userId: user.id }
 }
 

@@ -8,15 +8,17 @@
  */
 import { createMiddleware, createStart } from '@tanstack/react-start'
 import { serverFnAppErrorAdapter } from './functions/app-error-transport'
-import { prepareServerFnFailure, refuseServerFnCallMarkedByPipeline } from './server/server-fn/error-policy'
+import { answerUnknownServerFnAsNotFound, prepareServerFnFailure, refuseServerFnCallMarkedByPipeline } from './server/server-fn/error-policy'
 
 /**
- * A server-function call the pipeline refused (CSRF) is answered here, in Start's wire format,
- * before Start parses a payload or resolves the function, so the client reads `CSRF_REJECTED`.
+ * Server-function calls, answered in Start's wire format so the client reads the catalog code:
+ * a call the pipeline refused (CSRF) stops here, before Start parses a payload or resolves the
+ * function; a call to an unknown id answers NOT_FOUND (404) instead of a 500.
  */
-const refusedServerFnMiddleware = createMiddleware().server(({ request, handlerType, next }) => {
-  if (handlerType === 'serverFn') refuseServerFnCallMarkedByPipeline(request)
-  return next()
+const serverFnRequestMiddleware = createMiddleware().server(({ request, handlerType, next }) => {
+  if (handlerType !== 'serverFn') return next()
+  refuseServerFnCallMarkedByPipeline(request)
+  return answerUnknownServerFnAsNotFound(() => next())
 })
 
 /** Every server function's failure leaves as a catalog error or a generic one: never SQL or a stack. */
@@ -29,7 +31,7 @@ const serverFnErrorPolicyMiddleware = createMiddleware({ type: 'function' }).ser
 })
 
 export const startInstance = createStart(() => ({
-  requestMiddleware: [refusedServerFnMiddleware],
+  requestMiddleware: [serverFnRequestMiddleware],
   functionMiddleware: [serverFnErrorPolicyMiddleware],
   serializationAdapters: [serverFnAppErrorAdapter],
 }))

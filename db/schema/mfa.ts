@@ -31,7 +31,7 @@ export const totpCredentials = mysqlTable(
   ],
 )
 
-/** Single-use recovery codes; only their SHA-256 is stored (the codes carry ≥ 50 random bits). */
+/** Single-use recovery codes; only an HMAC of each, keyed from APP_SECRET, is stored (`auth/mfa.ts`). */
 export const recoveryCodes = mysqlTable(
   'recovery_codes',
   {

@@ -6,7 +6,7 @@ import { idColumn, timestamp } from './columns'
 export const MFA_POLICIES = ['optional', 'required', 'required_for_role'] as const
 export type MfaPolicy = (typeof MFA_POLICIES)[number]
 
-/** A tenant: owns users, verified domains, SSO connections and its MFA policy. */
+/** A tenant: owns its users and its MFA policy (SSO domains and connections will hang off it). */
 export const organizations = mysqlTable(
   'organizations',
   {

@@ -3,7 +3,8 @@ import { caseSensitiveVarchar, timestamp } from './columns'
 
 /**
  * Fixed-window counters shared by every instance (rate limits and per-account lockout). One row
- * per bucket key, e.g. `sign-in:ip:203.0.113.7`; updated with one atomic upsert per attempt.
+ * per bucket key, `<policy>:<subject>` (e.g. `signInPerIp:203.0.113.7`, `lockout:user:<user id>`);
+ * updated with one atomic upsert per attempt.
  */
 export const rateLimitBuckets = mysqlTable(
   'rate_limit_buckets',

@@ -6,6 +6,10 @@ import { users } from './users'
 export const AUTH_METHODS = ['password', 'oidc', 'saml'] as const
 export type AuthMethod = (typeof AUTH_METHODS)[number]
 
+/** What the latest proof of presence on a session was: removing a second factor needs the second factor. */
+export const REAUTH_FACTORS = ['password', 'totp', 'recovery_code', 'idp'] as const
+export type ReauthFactor = (typeof REAUTH_FACTORS)[number]
+
 /**
  * Server-side sessions after Lucia's design (ADR 001). The cookie carries `<id>.<secret>`;
  * this row holds the id and only the SHA-256 of the secret, so a leaked table grants nothing.
@@ -35,6 +39,8 @@ export const sessions = mysqlTable(
     mfaFailedAttempts: int('mfa_failed_attempts').notNull().default(0),
     /** Latest proof of presence (sign-in or step-up); sensitive procedures compare against it. */
     reauthenticatedAt: timestamp('reauthenticated_at').notNull(),
+    /** What that proof was; NIST 800-63B-4: removing an authenticator needs the factor being removed. */
+    reauthenticatedWith: varchar('reauthenticated_with', { length: 16 }).$type<ReauthFactor>().notNull().default('password'),
   },
   (table) => [
     // "List my sessions", "revoke all of a user's sessions".

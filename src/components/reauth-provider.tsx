@@ -1,7 +1,9 @@
 /**
  * Step-up re-authentication for sensitive actions (SPEC §3). Wrap a call in `withReauth`: when the
  * server answers REAUTH_REQUIRED, a dialog asks for the password (or an authenticator code for MFA
- * users), `auth.reauthenticate` stamps the session, and the original call is retried once.
+ * users), `auth.reauthenticate` stamps the session, and the original call is retried once. When the
+ * action removes a second factor (REAUTH_SECOND_FACTOR_REQUIRED) the dialog asks for the code only,
+ * and says why.
  *
  *   const { withReauth } = useReauth()
  *   await withReauth(() => changePassword.mutateAsync(input))
@@ -17,7 +19,7 @@ import { Button } from './ui/button'
 import { TextField } from './ui/text-field'
 
 type ReauthContextValue = {
-  /** Runs `call`; on REAUTH_REQUIRED asks the user to confirm it is them and runs it once more. */
+  /** Runs `call`; on REAUTH_REQUIRED (or its second-factor variant) asks the user to confirm it is them and runs it once more. */
   withReauth: <T>(call: () => Promise<T>) => Promise<T>
 }
 
@@ -32,26 +34,31 @@ export function useReauth(): ReauthContextValue {
 
 type PendingReauth = { promise: Promise<boolean>; resolve: (isConfirmed: boolean) => void }
 
+/** What the dialog must ask for: any factor, or the second factor because one is being removed. */
+type ReauthDemand = 'any' | 'second-factor'
+
+const REAUTH_DEMANDS: Partial<Record<string, ReauthDemand>> = { REAUTH_REQUIRED: 'any', REAUTH_SECOND_FACTOR_REQUIRED: 'second-factor' }
+
 /** Holds the one re-auth dialog of the page; concurrent requests share one prompt. */
 export function ReauthProvider({ children }: { children: ReactNode }) {
-  const [isOpen, setIsOpen] = useState(false)
+  const [demand, setDemand] = useState<ReauthDemand | null>(null)
   const pendingRef = useRef<PendingReauth | null>(null)
 
-  const requestReauth = useCallback((): Promise<boolean> => {
+  const requestReauth = useCallback((nextDemand: ReauthDemand): Promise<boolean> => {
     if (pendingRef.current) return pendingRef.current.promise
     let resolve: (isConfirmed: boolean) => void = () => {}
     const promise = new Promise<boolean>((done) => {
       resolve = done
     })
     pendingRef.current = { promise, resolve }
-    setIsOpen(true)
+    setDemand(nextDemand)
     return promise
   }, [])
 
   const finish = useCallback((isConfirmed: boolean) => {
     const pending = pendingRef.current
     pendingRef.current = null
-    setIsOpen(false)
+    setDemand(null)
     pending?.resolve(isConfirmed)
   }, [])
 
@@ -60,9 +67,10 @@ export function ReauthProvider({ children }: { children: ReactNode }) {
       try {
         return await call()
       } catch (error) {
-        if (getAppErrorCode(error) !== 'REAUTH_REQUIRED') throw error
-        // Cancelled: the caller sees the original REAUTH_REQUIRED ("Confirm it is you to continue.").
-        if (!(await requestReauth())) throw error
+        const demand = REAUTH_DEMANDS[getAppErrorCode(error) ?? '']
+        if (!demand) throw error
+        // Cancelled: the caller sees the original error ("Confirm it is you to continue.").
+        if (!(await requestReauth(demand))) throw error
         return call()
       }
     },
@@ -73,17 +81,20 @@ export function ReauthProvider({ children }: { children: ReactNode }) {
   return (
     <ReauthContext.Provider value={value}>
       {children}
-      <ReauthDialog isOpen={isOpen} onFinish={finish} />
+      <ReauthDialog demand={demand} onFinish={finish} />
     </ReauthContext.Provider>
   )
 }
 
 type Factor = 'password' | 'code'
 
-function ReauthDialog({ isOpen, onFinish }: { isOpen: boolean; onFinish: (isConfirmed: boolean) => void }) {
+function ReauthDialog({ demand, onFinish }: { demand: ReauthDemand | null; onFinish: (isConfirmed: boolean) => void }) {
   const viewer = useViewer()
+  const isOpen = demand !== null
+  const isCodeRequired = demand === 'second-factor'
   const canUseCode = viewer !== null && 'user' in viewer && viewer.user.isMfaEnabled
-  const [factor, setFactor] = useState<Factor>('password')
+  const [chosenFactor, setFactor] = useState<Factor>('password')
+  const factor: Factor = isCodeRequired ? 'code' : chosenFactor
   const [secret, setSecret] = useState('')
   const [formError, setFormError] = useState<FormError>(NO_FORM_ERROR)
   const reauthenticate = trpc.auth.reauthenticate.useMutation()
@@ -130,12 +141,14 @@ function ReauthDialog({ isOpen, onFinish }: { isOpen: boolean; onFinish: (isConf
         <Dialog.Content className="fixed left-1/2 top-1/2 z-50 w-[calc(100%-2rem)] max-w-sm -translate-x-1/2 -translate-y-1/2 rounded-xl bg-white p-6 shadow-xl focus:outline-none">
           <Dialog.Title className="text-lg font-semibold text-slate-900">Confirm it’s you</Dialog.Title>
           <Dialog.Description className="mt-1 text-sm text-slate-600">
-            {factor === 'password'
-              ? 'For your security, enter your password to continue.'
-              : 'For your security, enter the 6-digit code from your authenticator app.'}
+            {isCodeRequired
+              ? 'This change removes or replaces your second factor, so it needs the second factor itself: enter the 6-digit code from your authenticator app.'
+              : factor === 'password'
+                ? 'For your security, enter your password to continue.'
+                : 'For your security, enter the 6-digit code from your authenticator app.'}
           </Dialog.Description>
 
-          {canUseCode && (
+          {canUseCode && !isCodeRequired && (
             <div className="mt-4 grid grid-cols-2 gap-1 rounded-lg bg-slate-100 p-1" role="group" aria-label="Confirm with">
               {(['password', 'code'] as const).map((option) => (
                 <button

@@ -13,6 +13,8 @@ export const APP_ERROR_CODES = [
   'FORBIDDEN',
   /** A sensitive action needs a fresh re-authentication (password or TOTP). */
   'REAUTH_REQUIRED',
+  /** Removing or replacing a second factor needs a fresh re-authentication with that factor (a code). */
+  'REAUTH_SECOND_FACTOR_REQUIRED',
   /** Generic sign-in failure; never says whether the email exists. */
   'INVALID_CREDENTIALS',
   /** The password was right but an administrator disabled the account (told only after a correct password). */

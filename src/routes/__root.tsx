@@ -23,7 +23,7 @@ export type RouterContext = {
 
 export const Route = createRootRouteWithContext<RouterContext>()({
   // The viewer, loaded before anything renders. During SSR this runs in-process with the request's
-  // own cookie (src/lib/trpc-links.ts) into this request's fresh QueryClient, and is dehydrated
+  // own cookie (src/isomorphic/trpc-links.ts) into this request's fresh QueryClient, and is dehydrated
   // into the page; in the browser it is served from that cache. Every guard reads it from here.
   beforeLoad: async ({ context }) => ({ viewer: await context.trpcUtils.auth.me.ensureData() }),
   head: () => ({

@@ -122,3 +122,18 @@ describe('getOrganizationSummary guard (requireRoleMiddleware)', () => {
     expect(reply.body.result).toEqual({ memberCount: 3, mfaEnabledCount: 1, activeSessionCount: 2 })
   })
 })
+
+describe('unknown server-function ids (probing)', () => {
+  it('an id that does not exist answers 404 NOT_FOUND, never a 500 or Start’s internal message', async () => {
+    const reply = await callServerFn(server, '0'.repeat(64))
+    expect(reply.status).toBe(404)
+    expect(reply.body.error).toMatchObject({ appCode: 'NOT_FOUND', httpStatus: 404 })
+    expect(reply.text).not.toContain('Server function info')
+    const posted = await fetch(`${server.url}/_serverFn/${'f'.repeat(64)}`, {
+      method: 'POST',
+      headers: { 'x-tsr-serverfn': 'true', 'content-type': 'application/json', origin: server.url, 'sec-fetch-site': 'same-origin' },
+      body: '{}',
+    })
+    expect(posted.status).toBe(404)
+  })
+})

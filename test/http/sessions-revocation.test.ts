@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { RunningAppServer } from '../setup/app-server'
-import { createPasswordUser, getTrpc, getViewer, postTrpc, signInOverHttp, startSecurityTestServer, type TrpcErrorBody } from './security-support'
+import { createPasswordUser, getTrpc, getViewer, postTrpc, sessionCookieFrom, signInOverHttp, startSecurityTestServer, TEST_PASSWORD, type TrpcErrorBody } from './security-support'
 
 const EMAIL = 'roaming@revocation.test'
 
@@ -51,5 +51,36 @@ describe('revocation across two instances sharing one database', () => {
     const signOut = await postTrpc(instanceB, 'auth.signOut', undefined, { cookie })
     expect(signOut.status).toBe(200)
     await expectUnauthenticated(instanceA, cookie)
+  })
+})
+
+describe('re-authentication issues a new token on every instance (OWASP ASVS 7.2.4)', () => {
+  let instanceA: RunningAppServer
+  let instanceB: RunningAppServer
+  const email = 'stepper@rotation.test'
+
+  beforeAll(async () => {
+    instanceA = await startSecurityTestServer(inject('runId'), 'reauthrotation')
+    instanceB = await startSecurityTestServer(inject('runId'), 'reauthrotation', { databaseUrl: instanceA.databaseUrl })
+    await createPasswordUser(instanceA.databaseUrl, { email })
+  })
+  afterAll(async () => {
+    await Promise.all([instanceA?.stop(), instanceB?.stop()])
+  })
+
+  it('the token a step-up replaced is dead on both instances at the next request; the new one works on both', async () => {
+    const before = await signInOverHttp(instanceA, email)
+    expect(await getViewer(instanceB, before)).toMatchObject({ user: { email } })
+
+    const reauth = await postTrpc(instanceA, 'auth.reauthenticate', { password: TEST_PASSWORD }, { cookie: before })
+    expect(reauth.status).toBe(200)
+    const after = sessionCookieFrom(reauth)
+    expect(after).toBeTruthy()
+    expect(after).not.toBe(before)
+
+    expect(await getViewer(instanceA, before)).toBeNull()
+    expect(await getViewer(instanceB, before)).toBeNull()
+    expect(await getViewer(instanceA, after!)).toMatchObject({ user: { email } })
+    expect(await getViewer(instanceB, after!)).toMatchObject({ user: { email } })
   })
 })

@@ -19,7 +19,7 @@ const IP = '203.0.113.50'
 const USER_AGENT = 'AuditTest/2.0'
 
 function client(cookieToken?: string) {
-  return callerWithResponse({ ip: IP, headers: { 'user-agent': USER_AGENT }, cookie: cookieToken ? `gatehouse_session=${cookieToken}` : undefined })
+  return callerWithResponse({ ip: IP, headers: { 'user-agent': USER_AGENT }, cookie: cookieToken ? `gatehouse_session=${cookieToken}` : undefined, followCookies: true })
 }
 
 function parseDetails(value: unknown): Record<string, unknown> {
@@ -47,6 +47,7 @@ describe('audit events of the password account lifecycle', () => {
 
     const current = client(token)
     await current.caller.auth.reauthenticate({ password: PASSWORD })
+    secrets.push(requireIssuedToken(current.responseHeaders))
     const spare = await signedInCaller({ id: userId })
     const another = await signedInCaller({ id: userId })
     secrets.push(spare.token, another.token)

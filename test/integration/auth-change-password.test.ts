@@ -45,8 +45,10 @@ describe('step-up re-authentication guards the password change', () => {
     await expectAppError(caller.account.changePassword({ currentPassword: password, newPassword: NEW_PASSWORD }), 'REAUTH_REQUIRED')
 
     const { reauthenticatedAt } = await caller.auth.reauthenticate({ password })
-    const [row] = await sql('SELECT reauthenticated_at AS at FROM sessions WHERE id = ?', [sessionId])
+    expect(await sql('SELECT id FROM sessions WHERE id = ?', [sessionId])).toHaveLength(0)
+    const [row] = await sql('SELECT reauthenticated_at AS at, reauthenticated_with AS factor FROM sessions WHERE user_id = ?', [user.id])
     expect((row!.at as Date).toISOString()).toBe(reauthenticatedAt)
+    expect(row!.factor).toBe('password')
 
     await expect(caller.account.changePassword({ currentPassword: password, newPassword: NEW_PASSWORD })).resolves.toEqual({ otherSessionsRevoked: 0 })
   })

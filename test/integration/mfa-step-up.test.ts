@@ -39,17 +39,20 @@ async function signInForStatus(email: string, password: string) {
 }
 
 describe('auth.reauthenticate with a TOTP code', () => {
-  it('a fresh code stamps the session; the same code again is a replay and is refused', async () => {
+  it('a fresh code stamps a new session token with what it proved; the same code again is a replay and is refused', async () => {
     const { user, secret } = await createMfaTestUser()
     const { caller, sessionId } = await staleSessionOf(user)
     const code = nextTotpCode(secret)
     const { reauthenticatedAt } = await caller.auth.reauthenticate({ code })
-    const [row] = await sql('SELECT reauthenticated_at AS at FROM sessions WHERE id = ?', [sessionId])
+    // Session fixation defence (OWASP ASVS 7.2.4): the step-up rotated the token; the old row is gone.
+    expect(await sql('SELECT id FROM sessions WHERE id = ?', [sessionId])).toHaveLength(0)
+    const [row] = await sql('SELECT reauthenticated_at AS at, reauthenticated_with AS factor FROM sessions WHERE user_id = ?', [user.id])
     expect(row!.at.toISOString()).toBe(reauthenticatedAt)
+    expect(row!.factor).toBe('totp')
     expect((await auditEventsOf(user.id)).at(-1)).toEqual({ type: 'auth.reauthenticated', details: { factor: 'totp' } })
 
     await expectAppError(caller.auth.reauthenticate({ code }), 'INVALID_CODE')
-    const [after] = await sql('SELECT reauthenticated_at AS at FROM sessions WHERE id = ?', [sessionId])
+    const [after] = await sql('SELECT reauthenticated_at AS at FROM sessions WHERE user_id = ?', [user.id])
     expect(after!.at.toISOString()).toBe(reauthenticatedAt)
   })
 

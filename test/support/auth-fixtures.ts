@@ -119,11 +119,14 @@ export async function signedInCaller(user: Pick<User, 'id'>, options: SignedInCa
       userAgent: 'vitest',
       authMethod: 'password',
       mfaSatisfiedAt: options.isMfaSatisfied ? at : null,
+      // As the sign-in that created it: the MFA challenge's code is its latest proof.
+      reauthenticatedWith: options.isMfaSatisfied ? 'totp' : 'password',
       ...options.metadata,
     },
     at,
   )
-  const { caller, responseHeaders } = callerWithToken(token, { ip: options.ip, headers: options.headers })
+  // A signed-in browser: it keeps the token the server rotates to (re-authentication, MFA changes).
+  const { caller, responseHeaders } = callerWithToken(token, { ip: options.ip, headers: options.headers, followCookies: true })
   return { caller, responseHeaders, token, session, sessionId: session.id }
 }
 

@@ -2,7 +2,7 @@
  * Calls procedures in-process, as SSR does: a Request carrying the given cookies and headers,
  * and a jar that records what the procedure set.
  */
-import { createHeaderCookieJar } from '../../src/server/http/cookies'
+import { createHeaderCookieJar, parseCookieHeader, serializeCookie, type CookieJar } from '../../src/server/http/cookies'
 import { createRequestContext } from '../../src/server/request-context'
 import { createCaller } from '../../src/server/trpc/root'
 
@@ -15,16 +15,38 @@ export type CallerOptions = {
    * the next); give callers distinct addresses unless a test is about the shared budget.
    */
   ip?: string
+  /**
+   * Keep cookies the server sets for the next call, as a browser does (a rotated session token
+   * replaces the old one). Off by default: most tests pin one cookie to see exactly what it may do.
+   */
+  followCookies?: boolean
+}
+
+/** A jar over the caller's current cookies that appends `Set-Cookie` to `responseHeaders` and, when following, remembers it. */
+function createFollowingJar(current: Map<string, string>, responseHeaders: Headers): CookieJar {
+  return {
+    get: (name) => current.get(name),
+    set: (name, value, options) => {
+      responseHeaders.append('set-cookie', serializeCookie(name, value, options))
+      if (options.maxAge === 0) current.delete(name)
+      else current.set(name, value)
+    },
+  }
 }
 
 /** A caller plus the response headers its calls wrote (for `set-cookie` assertions). */
 export function callerWithResponse(options: CallerOptions = {}) {
-  const headers = new Headers(options.headers)
-  if (options.cookie) headers.set('cookie', options.cookie)
-  const request = new Request('http://localhost:3000/api/trpc', { headers })
-  if (options.ip) Object.defineProperty(request, 'ip', { value: options.ip })
   const responseHeaders = new Headers()
-  const caller = createCaller(() => createRequestContext({ request, cookies: createHeaderCookieJar(request, responseHeaders), responseHeaders }))
+  const followed = parseCookieHeader(options.cookie ?? null)
+  const caller = createCaller(() => {
+    const headers = new Headers(options.headers)
+    const cookie = options.followCookies ? [...followed].map(([name, value]) => `${name}=${encodeURIComponent(value)}`).join('; ') : options.cookie
+    if (cookie) headers.set('cookie', cookie)
+    const request = new Request('http://localhost:3000/api/trpc', { headers })
+    if (options.ip) Object.defineProperty(request, 'ip', { value: options.ip })
+    const cookies = options.followCookies ? createFollowingJar(followed, responseHeaders) : createHeaderCookieJar(request, responseHeaders)
+    return createRequestContext({ request, cookies, responseHeaders })
+  })
   return { caller, responseHeaders }
 }
 

@@ -1,29 +1,12 @@
 /**
- * Server-only: the append-only, hash-chained audit log of security events (SPEC §7). Rows are
- * only ever inserted; `verifyAuditChain` (`gatehouse audit:verify`) recomputes every hash and
- * every link, so an edited, deleted, inserted or reordered row is found (see audit-hash.ts).
+ * Server-only: the append-only, hash-chained audit log of security events (SPEC §7; ADR 007).
+ * Rows are only ever inserted; `verifyAuditChain` (`gatehouse audit:verify`) recomputes every hash
+ * and link, so an edited, deleted, inserted or reordered row is found.
  *
- * Appending must be serialized across every app instance on the database: two appenders that
- * read the same chain head would both link to it and fork the chain. The choice:
- *
- * - `SELECT … ORDER BY id DESC LIMIT 1 FOR UPDATE` in a transaction locks nothing useful on an
- *   empty table, and on InnoDB its next-key/gap locks are shared between transactions, so two
- *   appenders both pass it and then deadlock on their inserts (one dies, the other wins): a retry
- *   loop that fires under exactly the load we care about.
- * - A one-row "chain head" table would be the cleanest row lock, but needs a migration.
- * - A named lock, `GET_LOCK`, is what we use: one server-wide mutex (MySQL ≥ 5.7 and MariaDB),
- *   independent of table contents, with a timeout, and released by the server if the holder's
- *   connection dies (no stuck chain after a crash). It belongs to a connection, not a transaction,
- *   so lock, head read, insert and release all run on one connection taken from the pool, and the
- *   insert autocommits *before* the lock is released, so the next holder always reads the newest
- *   head. A connection whose release failed is destroyed, never returned to the pool holding it.
- *
- * Consequences: `recordAuditEvent` takes the pool-backed database (not a transaction — its insert
- * would commit after the lock is released) and runs after the change it records has committed.
- * GET_LOCK is held by one server: TiDB makes it cluster-wide, but multi-primary Galera or Group
- * Replication keep it local to each node, so there all instances must write through one primary.
- * The lock name includes the database name, so separate Gatehouse databases on one server do not
- * wait for each other.
+ * Two appenders that read the same chain head would fork the chain, so appends are serialized
+ * with `GET_LOCK` held on one pooled connection: lock, read the head, insert (autocommitted before
+ * the release, so the next holder reads the newest head), release. Hence `recordAuditEvent` takes
+ * the pool-backed database, never a transaction, and runs after the change it records committed.
  */
 import { and, asc, desc, eq, gt, lt, type SQL } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/mysql2'

@@ -50,6 +50,7 @@ async function runMfaChallenge(ctx: RequestContext, pending: PendingSignIn, fact
 
   return completeSignIn(ctx, user, {
     authMethod: session.authMethod,
+    provenWith: factor,
     ssoConnectionId: session.ssoConnectionId,
     mfaSatisfiedAt: ctx.now,
     auditDetails: { method: session.authMethod, mfa: factor },

@@ -10,7 +10,7 @@ import type { RequestContext } from '../request-context'
 import type { AuthState } from './auth-state'
 import { beginTotpEnrollment, confirmTotpEnrollment, disableTotp, regenerateRecoveryCodes, type TotpEnrollment } from './mfa'
 import { isMfaRequiredByPolicy } from './mfa-policy'
-import { requireRecentReauthentication } from './reauthentication'
+import { requireRecentReauthentication, requireSecondFactorReauthentication } from './reauthentication'
 import { invalidateUserSessions } from './session'
 import { rotateSessionAndSetCookie } from './session-actions'
 
@@ -25,7 +25,9 @@ type SignedIn = { user: User; session: Session }
  * not even re-authenticate, and was created by a sign-in moments ago.
  */
 export async function startTotpEnrollment(ctx: RequestContext, auth: AuthState): Promise<TotpEnrollment> {
-  if (auth.mfaState !== 'enrollment_required') requireRecentReauthentication(auth.session, ctx.now)
+  // Replacing an existing factor removes it, so that needs the factor itself.
+  if (auth.user.mfaEnabledAt) requireSecondFactorReauthentication(auth, ctx.now)
+  else if (auth.mfaState !== 'enrollment_required') requireRecentReauthentication(auth.session, ctx.now)
   return beginTotpEnrollment(ctx.db, auth.user, ctx.now)
 }
 
@@ -53,10 +55,16 @@ export async function finishTotpEnrollment(ctx: RequestContext, auth: SignedIn, 
   return { recoveryCodes: result.recoveryCodes }
 }
 
-/** Replaces the whole set of recovery codes (the old ones stop working); shown once. */
+/**
+ * Replaces the whole set of recovery codes (the old ones stop working); shown once. The old codes
+ * are authenticators being removed, so this needs a second-factor re-authentication, and the session
+ * gets a new token like after any privilege change.
+ */
 export async function replaceRecoveryCodes(ctx: RequestContext, auth: SignedIn): Promise<{ recoveryCodes: string[] }> {
+  requireSecondFactorReauthentication(auth, ctx.now)
   const codes = await regenerateRecoveryCodes(ctx.db, auth.user.id, ctx.now)
   if (!codes) throw appError('NOT_FOUND', 'Two-factor authentication is not turned on.')
+  await rotateSessionAndSetCookie(ctx, auth.session, {})
   await auditOwnAction(ctx, auth.user, 'mfa.recovery_codes.regenerated')
   return { recoveryCodes: codes }
 }
@@ -68,6 +76,7 @@ export async function replaceRecoveryCodes(ctx: RequestContext, auth: SignedIn):
  */
 export async function turnOffTotp(ctx: RequestContext, auth: AuthState): Promise<{ wasEnabled: boolean; otherSessionsRevoked: number }> {
   const { user, session, organization } = auth
+  requireSecondFactorReauthentication(auth, ctx.now)
   if (isMfaRequiredByPolicy(organization, user.role)) {
     throw appError('FORBIDDEN', 'Your organization requires two-factor authentication, so it cannot be turned off.')
   }

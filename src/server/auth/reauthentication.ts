@@ -12,7 +12,8 @@ import type { RequestContext } from '../request-context'
 import { verifyTotpCode } from './mfa'
 import { verifyPassword } from './password'
 import { enforceAccountNotLocked, recordAccountFailure } from './rate-limit'
-import { markSessionReauthenticated } from './session'
+import type { AuthState } from './auth-state'
+import { rotateSessionAndSetCookie } from './session-actions'
 
 /** What a re-authentication may prove: the password, or (for users with MFA) a TOTP code. */
 export type ReauthenticationProof = { password: string } | { code: string }
@@ -30,6 +31,20 @@ export function requireRecentReauthentication(session: Pick<Session, 'reauthenti
   if (!isRecentlyReauthenticated(session, now)) throw appError('REAUTH_REQUIRED')
 }
 
+/** Proofs that show the second factor itself, not only the password. */
+const SECOND_FACTOR_PROOFS: ReadonlySet<Session['reauthenticatedWith']> = new Set(['totp', 'recovery_code'])
+
+/**
+ * For actions that remove or weaken a second factor (turn MFA off, replace recovery codes, bind a
+ * new authenticator in place of the old): a user with MFA must have proven that factor within the
+ * window (NIST 800-63B-4 §4.2.1.1 authenticator management: at the assurance level being removed).
+ * A password alone — a phished one, or a stolen session's fresh step-up — is not enough.
+ */
+export function requireSecondFactorReauthentication(auth: Pick<AuthState, 'user' | 'session'>, now: Date): void {
+  requireRecentReauthentication(auth.session, now)
+  if (auth.user.mfaEnabledAt && !SECOND_FACTOR_PROOFS.has(auth.session.reauthenticatedWith)) throw appError('REAUTH_SECOND_FACTOR_REQUIRED')
+}
+
 /**
  * True when `code` is a valid, not-yet-used TOTP code of the user's confirmed factor. The code's
  * time step is spent like at sign-in (RFC 6238 §5.2), so a code shoulder-surfed or replayed from
@@ -41,8 +56,10 @@ async function verifyReauthenticationCode(ctx: RequestContext, user: Pick<User, 
 }
 
 /**
- * The step-up ladder: rate limit → lockout → verify → count the failure, or stamp the session →
+ * The step-up ladder: rate limit → lockout → verify → count the failure, or rotate the session →
  * audit. Failures count toward the account lockout like sign-in failures (NIST 800-63B §5.2.2).
+ * A successful step-up is a privilege change, so the session gets a new token and the old one is
+ * dead on the next request on every instance (OWASP ASVS 7.2.4); it records what was proven.
  */
 export async function reauthenticate(ctx: RequestContext, auth: { user: User; session: Session }, proof: ReauthenticationProof): Promise<{ reauthenticatedAt: string }> {
   const { user, session } = auth
@@ -56,7 +73,8 @@ export async function reauthenticate(ctx: RequestContext, auth: { user: User; se
     await recordAccountFailure(ctx.db, user.id, ctx.now)
     throw appError('password' in proof ? 'INVALID_CREDENTIALS' : 'INVALID_CODE')
   }
-  await markSessionReauthenticated(ctx.db, session.id, ctx.now)
-  await auditOwnAction(ctx, user, 'auth.reauthenticated', { factor: 'password' in proof ? 'password' : 'totp' })
+  const factor = 'password' in proof ? 'password' : 'totp'
+  await rotateSessionAndSetCookie(ctx, session, { reauthenticatedAt: ctx.now, reauthenticatedWith: factor })
+  await auditOwnAction(ctx, user, 'auth.reauthenticated', { factor })
   return { reauthenticatedAt: ctx.now.toISOString() }
 }

@@ -6,7 +6,7 @@
  * The bench's floor server sends this exact statement too.
  */
 import type mysql from 'mysql2/promise'
-import type { AuthMethod, MfaPolicy, Organization, Session, User } from '../../../db/schema'
+import type { AuthMethod, MfaPolicy, Organization, ReauthFactor, Session, User } from '../../../db/schema'
 import type { Role } from '../../lib/roles'
 
 export type SessionOrganization = Pick<Organization, 'id' | 'name' | 'slug' | 'mfaPolicy' | 'mfaRequiredMinRole'>
@@ -19,7 +19,8 @@ export const SESSION_LOOKUP_SQL = [
   '  s.ip, s.user_agent, s.auth_method, s.sso_connection_id, s.mfa_satisfied_at, s.mfa_failed_attempts, s.reauthenticated_at,',
   '  u.organization_id, u.email, u.email_verified_at, u.name, u.password_hash, u.role, u.disabled_at, u.mfa_enabled_at,',
   '  u.created_at, u.updated_at,',
-  '  o.id, o.name, o.slug, o.mfa_policy, o.mfa_required_min_role',
+  '  o.id, o.name, o.slug, o.mfa_policy, o.mfa_required_min_role,',
+  '  s.reauthenticated_with',
   'FROM sessions s',
   'INNER JOIN users u ON u.id = s.user_id',
   'LEFT JOIN organizations o ON o.id = u.organization_id',
@@ -49,6 +50,7 @@ export function mapSessionLookupRow(row: Cell[]): SessionLookupRow {
     mfaSatisfiedAt: optionalDate(11),
     mfaFailedAttempts: Number(row[12]),
     reauthenticatedAt: date(13),
+    reauthenticatedWith: text(29) as ReauthFactor,
   }
   const user: User = {
     id: session.userId,

@@ -10,7 +10,7 @@ import { constantTimeEqual } from '@oslojs/crypto/subtle'
 import { decodeHex, encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding'
 import { and, desc, eq, gt, lt, ne, or, sql, type SQL } from 'drizzle-orm'
 import appConfig from '../../../app.config'
-import { sessions, type AuthMethod, type Session, type User } from '../../../db/schema'
+import { sessions, type AuthMethod, type ReauthFactor, type Session, type User } from '../../../db/schema'
 import { ID_PATTERN } from '../../lib/input-formats'
 import type { Database, PooledDatabase } from '../db/client'
 import { appError } from '../errors'
@@ -20,7 +20,7 @@ import { lookupSession, type SessionOrganization } from './session-lookup'
 const SESSION_SECRET_PATTERN = /^[a-z2-7]{32}$/
 const SESSION_SECRET_BYTES = 20
 
-export type { AuthMethod }
+export type { AuthMethod, ReauthFactor }
 
 /** What a new session records about how and where it was created. */
 export type SessionMetadata = {
@@ -30,6 +30,8 @@ export type SessionMetadata = {
   ssoConnectionId?: string | null
   /** Set when this sign-in already satisfied MFA (or the IdP's MFA is trusted). */
   mfaSatisfiedAt?: Date | null
+  /** What the sign-in proved (its first proof of presence). */
+  reauthenticatedWith: ReauthFactor
 }
 
 export type { SessionOrganization }
@@ -90,6 +92,7 @@ export async function createSession(db: Database, userId: string, metadata: Sess
     mfaSatisfiedAt: metadata.mfaSatisfiedAt ?? null,
     mfaFailedAttempts: 0,
     reauthenticatedAt: now,
+    reauthenticatedWith: metadata.reauthenticatedWith,
   }
   await db.insert(sessions).values(session)
   return { token: `${session.id}.${secret}`, session }
@@ -126,7 +129,7 @@ export async function validateSessionToken(db: PooledDatabase, token: string, no
 }
 
 /** What a rotation may change on a session; everything else is inherited. */
-export type SessionChanges = Partial<Pick<Session, 'mfaSatisfiedAt' | 'reauthenticatedAt' | 'ip' | 'userAgent'>>
+export type SessionChanges = Partial<Pick<Session, 'mfaSatisfiedAt' | 'reauthenticatedAt' | 'reauthenticatedWith' | 'ip' | 'userAgent'>>
 
 /** True while neither the idle expiry nor the absolute lifetime has passed. */
 export function isSessionLive(session: Pick<Session, 'expiresAt' | 'absoluteExpiresAt'>, now: Date): boolean {
@@ -167,11 +170,6 @@ export async function rotateSession(
     await tx.insert(sessions).values(session)
   })
   return { token: `${session.id}.${secret}`, session }
-}
-
-/** Records a fresh proof of presence on the session (step-up re-authentication). */
-export async function markSessionReauthenticated(db: Database, sessionId: string, now: Date): Promise<void> {
-  await db.update(sessions).set({ reauthenticatedAt: now }).where(eq(sessions.id, sessionId))
 }
 
 /**

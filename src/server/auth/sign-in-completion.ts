@@ -8,7 +8,7 @@ import type { AuditEventType } from '../audit/audit-event-types'
 import { appError } from '../errors'
 import type { RequestContext } from '../request-context'
 import { resetAccountFailures } from './rate-limit'
-import type { AuthMethod } from './session'
+import type { AuthMethod, ReauthFactor } from './session'
 import { createSessionAndSetCookie, endIncomingSession, rotateSessionAndSetCookie } from './session-actions'
 
 /** What every sign-in answers: where the user stands once the session exists. */
@@ -16,6 +16,8 @@ export type SignInResult = { status: 'signed-in' } | { status: 'mfa-required' } 
 
 export type SignInCompletion = {
   authMethod: AuthMethod
+  /** What this step proved: the password, a second factor, or the IdP's authentication. */
+  provenWith: ReauthFactor
   ssoConnectionId?: string | null
   /** Set when this sign-in proved a second factor (the MFA challenge, or an IdP's MFA the organization trusts). */
   mfaSatisfiedAt?: Date | null
@@ -38,13 +40,14 @@ export async function completeSignIn(ctx: RequestContext, user: Pick<User, 'id' 
   const incoming = await ctx.getAuth()
   const isSecondStepOfSameSignIn = incoming !== null && incoming.mfaState === 'pending' && incoming.user.id === user.id && completion.mfaSatisfiedAt != null
   if (isSecondStepOfSameSignIn) {
-    await rotateSessionAndSetCookie(ctx, incoming.session, { mfaSatisfiedAt: completion.mfaSatisfiedAt, reauthenticatedAt: ctx.now })
+    await rotateSessionAndSetCookie(ctx, incoming.session, { mfaSatisfiedAt: completion.mfaSatisfiedAt, reauthenticatedAt: ctx.now, reauthenticatedWith: completion.provenWith })
   } else {
     await endIncomingSession(ctx)
     await createSessionAndSetCookie(ctx, user.id, {
       authMethod: completion.authMethod,
       ssoConnectionId: completion.ssoConnectionId ?? null,
       mfaSatisfiedAt: completion.mfaSatisfiedAt ?? null,
+      reauthenticatedWith: completion.provenWith,
     })
   }
 

@@ -52,5 +52,5 @@ export async function signInWithPassword(ctx: RequestContext, input: { email: st
     throw appError('ACCOUNT_DISABLED')
   }
 
-  return completeSignIn(ctx, user, { authMethod: 'password', auditDetails: { method: 'password' } })
+  return completeSignIn(ctx, user, { authMethod: 'password', provenWith: 'password', auditDetails: { method: 'password' } })
 }

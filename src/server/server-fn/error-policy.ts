@@ -47,6 +47,27 @@ export function refuseServerFnCallMarkedByPipeline(request: Request): void {
 }
 
 /**
+ * Start's own errors for a call to an id it does not know (or may not serve to the browser): plain
+ * `Error`s, matched by their fixed wording, so an unknown or probed id answers 404, not 500.
+ */
+const UNKNOWN_SERVER_FN_MESSAGES = ['Server function info not found for ', 'Server function not accessible from client: ']
+
+/** True when `error` is Start refusing an unknown server-function id. */
+export function isUnknownServerFnError(error: unknown): boolean {
+  return error instanceof Error && UNKNOWN_SERVER_FN_MESSAGES.some((prefix) => error.message.startsWith(prefix))
+}
+
+/** Runs the rest of a server-function request, turning an unknown id into the catalog's NOT_FOUND (404). */
+export async function answerUnknownServerFnAsNotFound<T>(next: () => T | Promise<T>): Promise<T> {
+  try {
+    return await next()
+  } catch (error) {
+    if (isUnknownServerFnError(error)) throw createServerFnCatalogError('NOT_FOUND')
+    throw error
+  }
+}
+
+/**
  * What may leave the server for an error a server function threw: catalog errors (from the
  * server-function guards, or a tRPC `appError` thrown by shared server code), redirects, not-found
  * and thrown Responses as they are; anything else as a generic error in production.

@@ -1,5 +1,5 @@
 /**
- * Client-safe entry, two implementations: on the server the tRPC client calls procedures in-process
+ * Runs on both sides (isomorphic), two implementations: on the server the tRPC client calls procedures in-process
  * with the incoming request's context (SSR must never call its own `/api/trpc` over HTTP: the
  * user's cookies would not travel); in the browser it batches over HTTP. The Start compiler keeps
  * only the matching branch in each bundle, so the server link never reaches the client.

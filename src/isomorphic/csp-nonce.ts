@@ -1,5 +1,5 @@
 /**
- * Client-safe entry, two implementations: the nonce the router puts on inline scripts. On the
+ * Runs on both sides (isomorphic), two implementations: the nonce the router puts on inline scripts. On the
  * server it is the current request's (src/server/http/csp-nonce.ts); in the browser the router
  * reads it back from the `csp-nonce` meta tag it rendered (browsers hide `nonce` attributes from
  * script, not meta content), so hydration renders the same attributes.

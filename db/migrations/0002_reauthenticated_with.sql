@@ -1,0 +1,1 @@
+ALTER TABLE `sessions` ADD `reauthenticated_with` varchar(16) DEFAULT 'password' NOT NULL;
