@@ -2,7 +2,7 @@
  * Calls procedures in-process, as SSR does: a Request carrying the given cookies and headers,
  * and a jar that records what the procedure set.
  */
-import { createHeaderCookieJar, parseCookieHeader, serializeCookie, type CookieJar } from '../../src/server/http/cookies'
+import { createHeaderCookieJar, parseCookieHeader } from '../../src/server/http/cookies'
 import { createRequestContext } from '../../src/server/request-context'
 import { createCaller } from '../../src/server/trpc/root'
 
@@ -22,18 +22,6 @@ export type CallerOptions = {
   followCookies?: boolean
 }
 
-/** A jar over the caller's current cookies that appends `Set-Cookie` to `responseHeaders` and, when following, remembers it. */
-function createFollowingJar(current: Map<string, string>, responseHeaders: Headers): CookieJar {
-  return {
-    get: (name) => current.get(name),
-    set: (name, value, options) => {
-      responseHeaders.append('set-cookie', serializeCookie(name, value, options))
-      if (options.maxAge === 0) current.delete(name)
-      else current.set(name, value)
-    },
-  }
-}
-
 /** A caller plus the response headers its calls wrote (for `set-cookie` assertions). */
 export function callerWithResponse(options: CallerOptions = {}) {
   const responseHeaders = new Headers()
@@ -44,7 +32,7 @@ export function callerWithResponse(options: CallerOptions = {}) {
     if (cookie) headers.set('cookie', cookie)
     const request = new Request('http://localhost:3000/api/trpc', { headers })
     if (options.ip) Object.defineProperty(request, 'ip', { value: options.ip })
-    const cookies = options.followCookies ? createFollowingJar(followed, responseHeaders) : createHeaderCookieJar(request, responseHeaders)
+    const cookies = options.followCookies ? createHeaderCookieJar(request, responseHeaders, followed) : createHeaderCookieJar(request, responseHeaders)
     return createRequestContext({ request, cookies, responseHeaders })
   })
   return { caller, responseHeaders }

@@ -49,9 +49,11 @@ export function serializeCookie(name: string, value: string, options: CookieOpti
   return parts.join('; ')
 }
 
-/** A jar that reads the request's `Cookie` header and appends `Set-Cookie` to the given headers. */
-export function createHeaderCookieJar(request: Request, responseHeaders: Headers): CookieJar {
-  const incoming = parseCookieHeader(request.headers.get('cookie'))
+/**
+ * A jar that reads the request's `Cookie` header and appends `Set-Cookie` to the given headers.
+ * Later reads see what was set; pass `incoming` to keep that memory across requests (a test browser).
+ */
+export function createHeaderCookieJar(request: Request, responseHeaders: Headers, incoming = parseCookieHeader(request.headers.get('cookie'))): CookieJar {
   return {
     get: (name) => incoming.get(name),
     set: (name, value, options) => {
