@@ -19,7 +19,7 @@ export default defineConfig({
   },
   client: { viewerRevalidateSeconds: 30 },
   cookie: { sessionCookieName: 'gatehouse_session' },
-  password: { minLengthWithMfa: 8, minLengthWithoutMfa: 15, maxLength: 256 },
+  password: { minLengthWithMfa: 8, minLengthWithoutMfa: 15, maxLength: 256, minStrengthScoreWithMfa: 2, minStrengthScoreWithoutMfa: 3 },
   mfa: { defaultPolicy: 'optional', maxAttemptsPerChallenge: 5 },
   lockout: { maxFailures: 10, windowSeconds: 60 * 15 },
   rateLimits: {
