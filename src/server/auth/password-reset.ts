@@ -12,6 +12,7 @@ import appConfig from '../../../app.config'
 import { users, type User } from '../../../db/schema'
 import { appError } from '../errors'
 import { buildTokenLink, passwordResetMail } from '../mail/account-mail'
+import { notifySecurityEvent } from '../mail/security-notifications'
 import { sendMailInBackground } from '../mail/send-mail'
 import type { TRPCContext } from '../trpc/context'
 import { auditFromContext } from '../trpc/audit'
@@ -120,5 +121,6 @@ export async function resetPasswordWithToken(ctx: TRPCContext, input: { token: s
     organizationId: user.organizationId,
     details: { sessionsRevoked, isEmailNewlyVerified: user.emailVerifiedAt === null },
   })
+  await notifySecurityEvent(ctx, user, { kind: 'password-reset' })
   return { status: 'password-reset' }
 }

@@ -10,6 +10,7 @@ import { listAuditEvents } from '../../audit/audit-log'
 import { disableTotp } from '../../auth/mfa'
 import { invalidateUserSessions } from '../../auth/session'
 import { appError } from '../../errors'
+import { notifySecurityEvent } from '../../mail/security-notifications'
 import { auditFromContext } from '../audit'
 import { getMemberActionRefusal, getRoleChangeRefusal, type MemberActionRefusal } from '../../../lib/member-permissions'
 import { adminProcedure, createTRPCRouter, requireRecentReauth } from '../init'
@@ -89,6 +90,7 @@ export const adminRouter = createTRPCRouter({
         if (!wasEnabled) return { wasEnabled, sessionsRevoked: 0 }
         const sessionsRevoked = await invalidateUserSessions(ctx.db, member.id)
         await auditFromContext(ctx, 'mfa.reset_by_admin', { actorUserId: ctx.user.id, subjectUserId: member.id, organizationId: ctx.user.organizationId, details: { sessionsRevoked } })
+        await notifySecurityEvent(ctx, member, { kind: 'mfa-reset-by-admin' })
         return { wasEnabled, sessionsRevoked }
       }),
 
@@ -128,6 +130,7 @@ export const adminRouter = createTRPCRouter({
           organizationId: ctx.user.organizationId,
           details: { sessionsRevoked },
         })
+        await notifySecurityEvent(ctx, member, { kind: input.isDisabled ? 'account-disabled-by-admin' : 'account-enabled-by-admin' })
         return { isDisabled: input.isDisabled, sessionsRevoked }
       }),
   }),
