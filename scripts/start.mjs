@@ -3,6 +3,13 @@
  * server bundle (`dist/server/server.js`, a fetch handler). On SIGTERM/SIGINT it stops accepting
  * connections, lets in-flight requests finish, then runs the app's shutdown hooks (closing the
  * MySQL pool) so the process exits by itself.
+ *
+ * Run it as `node --max-semi-space-size=8 scripts/start.mjs` (what `npm start`, the Dockerfile and
+ * the test harness do). On a machine with many GB of RAM, V8 lets the young generation grow to
+ * ~134 MB while the app loads and keeps it: ~100 MB of the idle process's ~280 MB RSS, for a live
+ * heap of ~40 MB. Capped at 8 MB per semi-space the idle RSS is ~175 MB at the same CPU per
+ * request within measurement noise (`bench/memory.ts`, ADR 012). The flag must be on the command
+ * line: V8 sizes the heap before any script runs.
  */
 import { createReadStream, readdirSync, statSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -78,7 +85,15 @@ function answerClientError(error, socket) {
   }
 }
 
+/** True when this process was started with a cap on V8's young generation (flag or NODE_OPTIONS). */
+function hasSemiSpaceCap() {
+  return [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) => flag.startsWith('--max-semi-space-size'))
+}
+
 async function main() {
+  if (!hasSemiSpaceCap()) {
+    console.warn('[gatehouse] started without --max-semi-space-size: idle memory will be ~100 MB higher (use `npm start`; ADR 012)')
+  }
   // Importing the bundle validates APP_SECRET / APP_URL / DATABASE_URL (src/server.ts) before
   // anything listens: a misconfigured production server must not start at all.
   const { default: app } = await import(join(root, 'dist/server/server.js'))
@@ -159,6 +174,14 @@ async function main() {
       console.log('[gatehouse] stopped')
     })
     server.closeIdleConnections()
+  }
+  // Diagnostics for `bench/memory.ts`: GATEHOUSE_DEBUG_MEMORY=1 makes SIGUSR2 print the process's
+  // memory figures (after a full GC when node runs with --expose-gc). Off by default.
+  if (process.env.GATEHOUSE_DEBUG_MEMORY === '1') {
+    process.on('SIGUSR2', () => {
+      globalThis.gc?.()
+      console.log(`[gatehouse] memory ${JSON.stringify(process.memoryUsage())}`)
+    })
   }
   process.on('SIGTERM', () => shutdown('SIGTERM'))
   process.on('SIGINT', () => shutdown('SIGINT'))
