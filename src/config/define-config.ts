@@ -60,6 +60,13 @@ export const appConfigSchema = z
       /** Wrong codes allowed against one MFA challenge before the challenge is dropped. */
       maxAttemptsPerChallenge: z.number().int().positive(),
     }),
+    notifications: z.strictObject({
+      /**
+       * Mail the owner when a sign-in completes from a browser that never signed in to the account
+       * (ASVS 6.3.7; `src/server/auth/known-devices.ts`, ADR 013). Other security mails always go.
+       */
+      isNewDeviceSignInMailEnabled: z.boolean(),
+    }),
     lockout: z.strictObject({
       /** Failed sign-ins (password or MFA) per account inside the window before it locks. */
       maxFailures: z.number().int().positive(),
