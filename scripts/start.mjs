@@ -3,6 +3,13 @@
  * server bundle (`dist/server/server.js`, a fetch handler). On SIGTERM/SIGINT it stops accepting
  * connections, lets in-flight requests finish, then runs the app's shutdown hooks (closing the
  * MySQL pool) so the process exits by itself.
+ *
+ * Run it as `node --max-semi-space-size=8 scripts/start.mjs` (what `npm start`, the Dockerfile and
+ * the test harness do). On a machine with many GB of RAM, V8 lets the young generation grow to
+ * ~134 MB while the app loads and keeps it: ~100 MB of the idle process's ~280 MB RSS, for a live
+ * heap of ~40 MB. Capped at 8 MB per semi-space the idle RSS is ~175 MB at the same CPU per
+ * request within measurement noise (`bench/memory.ts`, ADR 012). The flag must be on the command
+ * line: V8 sizes the heap before any script runs.
  */
 import { createReadStream, readdirSync, statSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -39,7 +46,49 @@ function listStaticFiles(dir) {
   return files
 }
 
+/** Parser error codes (llhttp, via node:http) → the status that names the problem. */
+const CLIENT_ERROR_STATUS = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large'],
+  HPE_INVALID_CONTENT_LENGTH: [400, 'Bad Request'],
+  HPE_UNEXPECTED_CONTENT_LENGTH: [400, 'Bad Request'],
+  HPE_INVALID_TRANSFER_ENCODING: [400, 'Bad Request'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'Payload Too Large'],
+  HPE_INVALID_METHOD: [400, 'Bad Request'],
+  HPE_INVALID_URL: [400, 'Bad Request'],
+  HPE_INVALID_HEADER_TOKEN: [400, 'Bad Request'],
+  HPE_INVALID_VERSION: [400, 'Bad Request'],
+  HPE_INVALID_CONSTANT: [400, 'Bad Request'],
+  HPE_LF_EXPECTED: [400, 'Bad Request'],
+  HPE_CR_EXPECTED: [400, 'Bad Request'],
+  HPE_INVALID_CHUNK_SIZE: [400, 'Bad Request'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout'],
+}
+
+/** Writes a minimal `Connection: close` answer for a request the parser refused, then closes the socket. */
+function answerClientError(error, socket) {
+  const [status, reason] = CLIENT_ERROR_STATUS[error?.code] ?? [400, 'Bad Request']
+  // Nothing can be written once the socket is gone, or once a response has started on it
+  // (`_httpMessage` is the response node attached to this socket).
+  const isWritable = socket.writable && !socket._httpMessage?.headersSent && error?.code !== 'ECONNRESET'
+  if (isWritable) {
+    const body = `${reason}\n`
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+    // A client that never reads must not hold the socket open.
+    setTimeout(() => socket.destroy(), 1_000).unref()
+  } else {
+    socket.destroy()
+  }
+}
+
+/** True when this process was started with a cap on V8's young generation (flag or NODE_OPTIONS). */
+function hasSemiSpaceCap() {
+  return [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) => flag.startsWith('--max-semi-space-size'))
+}
+
 async function main() {
+  if (!hasSemiSpaceCap()) {
+    console.warn('[gatehouse] started without --max-semi-space-size: idle memory will be ~100 MB higher (use `npm start`; ADR 012)')
+  }
   // Importing the bundle validates APP_SECRET / APP_URL / DATABASE_URL (src/server.ts) before
   // anything listens: a misconfigured production server must not start at all.
   const { default: app } = await import(join(root, 'dist/server/server.js'))
@@ -74,8 +123,11 @@ async function main() {
       if (!req.destroyed && error?.code !== 'ECONNRESET') console.error('[gatehouse] request failed:', error?.message ?? error)
     })
   })
+  // A request node's parser refuses (headers over --max-http-header-size, a bad Content-Length,
+  // malformed syntax) gets a minimal answer before the socket closes, instead of a silently
+  // dropped connection a client or proxy cannot tell from a crash (RFC 9110 §15.5, RFC 6585 §5).
   // Never let a stray socket error bubble into an 'error' event that nobody handles.
-  server.on('clientError', (_error, socket) => socket.destroy())
+  server.on('clientError', (error, socket) => answerClientError(error, socket))
   server.keepAliveTimeout = 5_000
 
   const port = Number(process.env.PORT ?? 3000)
@@ -106,6 +158,14 @@ async function main() {
       console.log('[gatehouse] stopped')
     })
     server.closeIdleConnections()
+  }
+  // Diagnostics for `bench/memory.ts`: GATEHOUSE_DEBUG_MEMORY=1 makes SIGUSR2 print the process's
+  // memory figures (after a full GC when node runs with --expose-gc). Off by default.
+  if (process.env.GATEHOUSE_DEBUG_MEMORY === '1') {
+    process.on('SIGUSR2', () => {
+      globalThis.gc?.()
+      console.log(`[gatehouse] memory ${JSON.stringify(process.memoryUsage())}`)
+    })
   }
   process.on('SIGTERM', () => shutdown('SIGTERM'))
   process.on('SIGINT', () => shutdown('SIGINT'))

@@ -47,11 +47,25 @@ export const appConfigSchema = z
       minLengthWithoutMfa: z.number().int().min(8),
       /** Rejected before hashing so a huge input cannot burn CPU (NIST asks to allow ≥ 64). */
       maxLength: z.number().int().min(64).max(1024),
+      /**
+       * Minimum zxcvbn score (0–4: under 10^3, 10^6, 10^8, 10^10 estimated guesses, or more) on top
+       * of the blocklist. 3 refuses keyboard walks and patterned passwords; an 8-character random
+       * password scores 2, so accounts with a second factor (8 allowed) need one step less. ADR 010.
+       */
+      minStrengthScoreWithMfa: z.number().int().min(0).max(4),
+      minStrengthScoreWithoutMfa: z.number().int().min(0).max(4),
     }),
     mfa: z.strictObject({
       defaultPolicy: z.enum(['optional', 'required']),
       /** Wrong codes allowed against one MFA challenge before the challenge is dropped. */
       maxAttemptsPerChallenge: z.number().int().positive(),
+    }),
+    notifications: z.strictObject({
+      /**
+       * Mail the owner when a sign-in completes from a browser that never signed in to the account
+       * (ASVS 6.3.7; `src/server/auth/known-devices.ts`, ADR 013). Other security mails always go.
+       */
+      isNewDeviceSignInMailEnabled: z.boolean(),
     }),
     lockout: z.strictObject({
       /** Failed sign-ins (password or MFA) per account inside the window before it locks. */
@@ -97,6 +111,13 @@ export const appConfigSchema = z
         code: 'custom',
         path: ['password', 'minLengthWithMfa'],
         message: 'the MFA minimum cannot exceed the password-only minimum',
+      })
+    }
+    if (config.password.minStrengthScoreWithMfa > config.password.minStrengthScoreWithoutMfa) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['password', 'minStrengthScoreWithMfa'],
+        message: 'the MFA strength minimum cannot exceed the password-only minimum',
       })
     }
   })

@@ -28,6 +28,8 @@ export const APP_ERROR_CODES = [
   'ACCOUNT_LOCKED',
   'CSRF_REJECTED',
   'NOT_FOUND',
+  /** The database is unreachable or did not answer in time (503 + Retry-After); nothing was granted. */
+  'SERVICE_UNAVAILABLE',
 ] as const
 
 export type AppErrorCode = (typeof APP_ERROR_CODES)[number]

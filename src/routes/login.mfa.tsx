@@ -117,7 +117,7 @@ function MfaChallengePage() {
             autoCapitalize="none"
             spellCheck={false}
             maxLength={64}
-            placeholder="xxxxx-xxxxx"
+            placeholder="xxxx-xxxx-xxxx-xxxx-xxxx-xxxx"
             required
             autoFocus
             value={code}

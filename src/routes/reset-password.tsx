@@ -85,10 +85,9 @@ function ResetPasswordPage() {
           label="New password"
           name="password"
           required
-          maxLength={appConfig.password.maxLength}
           value={password}
           onChange={(event) => setPassword(event.target.value)}
-          hint={`At least ${appConfig.password.minLengthWithoutMfa} characters (${appConfig.password.minLengthWithMfa} if you use two-factor authentication).`}
+          hint={`At least ${appConfig.password.minLengthWithoutMfa} characters (${appConfig.password.minLengthWithMfa} if you use two-factor authentication), at most ${appConfig.password.maxLength}.`}
           error={formError.fields.password}
         />
         <Button type="submit" isLoading={resetPassword.isPending}>

@@ -91,10 +91,9 @@ function SignUpPage() {
           name="password"
           required
           minLength={appConfig.password.minLengthWithoutMfa}
-          maxLength={appConfig.password.maxLength}
           value={password}
           onChange={(event) => setPassword(event.target.value)}
-          hint={`At least ${appConfig.password.minLengthWithoutMfa} characters. A few unrelated words make a strong, memorable passphrase.`}
+          hint={`At least ${appConfig.password.minLengthWithoutMfa} characters, at most ${appConfig.password.maxLength}. A few unrelated words make a strong, memorable passphrase.`}
           error={formError.fields.password}
         />
         <Button type="submit" isLoading={signUp.isPending || isFinishing}>

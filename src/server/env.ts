@@ -26,6 +26,8 @@ export type ServerEnv = {
   mailTransport: 'smtp' | 'outbox'
   smtpUrl: string | null
   mailFrom: string
+  /** Bounded waits on the database (`db/availability.ts`, ADR 011). */
+  databaseTimeouts: { acquireTimeoutMs: number; queryTimeoutMs: number }
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
@@ -43,6 +45,9 @@ const rawEnvSchema = z.object({
   APP_SECRET: z.string().optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  // A frozen database must not hang requests: see src/server/db/availability.ts.
+  DATABASE_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
+  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   // An address, not necessarily with a dotted domain (`gatehouse@localhost` is the default).
   MAIL_FROM: z
@@ -151,6 +156,7 @@ export function parseServerEnv(source: NodeJS.ProcessEnv, projectRoot = process.
     mailTransport,
     smtpUrl: raw.SMTP_URL ?? null,
     mailFrom: raw.MAIL_FROM,
+    databaseTimeouts: { acquireTimeoutMs: raw.DATABASE_ACQUIRE_TIMEOUT_MS, queryTimeoutMs: raw.DATABASE_QUERY_TIMEOUT_MS },
   }
 }
 

@@ -24,6 +24,7 @@ const TRPC_CODE_BY_APP_CODE: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   ACCOUNT_LOCKED: 'TOO_MANY_REQUESTS',
   CSRF_REJECTED: 'FORBIDDEN',
   NOT_FOUND: 'NOT_FOUND',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 }
 
 const DEFAULT_MESSAGES: Record<AppErrorCode, string> = {
@@ -44,6 +45,7 @@ const DEFAULT_MESSAGES: Record<AppErrorCode, string> = {
   ACCOUNT_LOCKED: 'Too many attempts. Try again later.',
   CSRF_REJECTED: 'Request refused.',
   NOT_FOUND: 'Not found.',
+  SERVICE_UNAVAILABLE: 'The service is briefly unavailable. Try again in a few seconds.',
 }
 
 /** The cause attached to every application TRPCError; the error formatter exposes `appCode`. */

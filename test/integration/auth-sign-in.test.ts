@@ -50,8 +50,10 @@ describe('a successful sign-in', () => {
     const { result, responseHeaders } = await signIn(user.email, password)
     expect(result).toEqual({ status: 'signed-in' })
 
+    // The session cookie, and the known-device cookie (ADR 013) with the same attributes.
     const cookies = parseSetCookies(responseHeaders)
-    expect(cookies).toHaveLength(1)
+    expect(cookies.map((entry) => entry.name).sort()).toEqual(['gatehouse_session', 'gatehouse_session_device'])
+    for (const entry of cookies) expect([entry.attributes.get('httponly'), entry.attributes.get('samesite'), entry.attributes.has('domain')]).toEqual([true, 'Lax', false])
     const cookie = getSetSessionCookie(responseHeaders)!
     expect(cookie.name).toBe('gatehouse_session')
     expect(cookie.attributes.get('httponly')).toBe(true)

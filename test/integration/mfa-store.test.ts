@@ -191,11 +191,11 @@ describe('TOTP enrollment', () => {
 
     const stored = await recoveryRows(user.id)
     expect(stored).toHaveLength(10)
-    const expectedHashes = confirmed.recoveryCodes.map((code) => expectedRecoveryCodeHash(code.replace('-', '')))
+    const expectedHashes = confirmed.recoveryCodes.map((code) => expectedRecoveryCodeHash(code.replaceAll('-', '')))
     expect(stored.map((row) => row.codeHash).sort()).toEqual(expectedHashes.sort())
     for (const row of stored) {
       expect(row.usedAt).toBeNull()
-      for (const code of confirmed.recoveryCodes) expect(row.codeHash).not.toContain(code.replace('-', ''))
+      for (const code of confirmed.recoveryCodes) expect(row.codeHash).not.toContain(code.replaceAll('-', ''))
     }
     expect(await getMfaStatus(db(), user.id)).toEqual({ isEnabled: true, enabledAt: at(T0), recoveryCodesRemaining: 10 })
   })
@@ -221,7 +221,7 @@ describe('TOTP enrollment', () => {
     ])
     const stored = await recoveryRows(user.id)
     expect(stored).toHaveLength(10)
-    const winnerHashes = (winners[0] as { recoveryCodes: string[] }).recoveryCodes.map((c) => expectedRecoveryCodeHash(c.replace('-', '')))
+    const winnerHashes = (winners[0] as { recoveryCodes: string[] }).recoveryCodes.map((c) => expectedRecoveryCodeHash(c.replaceAll('-', '')))
     expect(stored.map((row) => row.codeHash).sort()).toEqual(winnerHashes.sort())
   })
 
@@ -386,11 +386,25 @@ describe('recovery codes', () => {
   it('a code is accepted once, in any spelling, and tells how many remain', async () => {
     const { user, recoveryCodes: codes } = await makeEnrolledUser(T0)
     expect(await consumeRecoveryCode(db(), user.id, codes[0]!, at(T0 + 10))).toEqual({ remaining: 9 })
-    expect(await consumeRecoveryCode(db(), user.id, ` ${codes[1]!.toUpperCase().replace('-', ' ')} `, at(T0 + 10))).toEqual({ remaining: 8 })
+    expect(await consumeRecoveryCode(db(), user.id, ` ${codes[1]!.toUpperCase().replaceAll('-', ' ')} `, at(T0 + 10))).toEqual({ remaining: 8 })
     const used = (await recoveryRows(user.id)).filter((row) => row.usedAt !== null)
     expect(used).toHaveLength(2)
     expect(used.every((row) => row.usedAt!.getTime() === at(T0 + 10).getTime())).toBe(true)
     expect(await getMfaStatus(db(), user.id)).toMatchObject({ recoveryCodesRemaining: 8 })
+  })
+
+  it('a legacy 50-bit code (xxxxx-xxxxx, issued before ADR 010) stays accepted once until the set is regenerated', async () => {
+    const { user } = await makeEnrolledUser(T0)
+    // An old set, as the previous release stored it: the same keyed hash of a 10-character code.
+    const legacyCodes = ['7k2mq-x9d4r', 'h3v8n-p0w6t']
+    await db().insert(recoveryCodes).values(
+      legacyCodes.map((code) => ({ id: generateId(), userId: user.id, codeHash: expectedRecoveryCodeHash(code.replace('-', '')), createdAt: at(T0), usedAt: null })),
+    )
+    expect(await consumeRecoveryCode(db(), user.id, 'H3V8N-P0W6T', at(T0 + 10))).toEqual({ remaining: 11 })
+    expect(await consumeRecoveryCode(db(), user.id, 'h3v8n-p0w6t', at(T0 + 20))).toBeNull()
+    const fresh = await regenerateRecoveryCodes(db(), user.id, at(T0 + 30))
+    expect(fresh!.every((code) => code.replaceAll('-', '').length === 24)).toBe(true)
+    expect(await consumeRecoveryCode(db(), user.id, legacyCodes[0]!, at(T0 + 40))).toBeNull()
   })
 
   it('reused recovery code is refused and its use time is not overwritten', async () => {
@@ -413,7 +427,7 @@ describe('recovery codes', () => {
 
   it('concurrent use of one recovery code (forced race): requests that all read it as unused still yield one winner', async () => {
     const { user, recoveryCodes: codes } = await makeEnrolledUser(T0)
-    const hash = expectedRecoveryCodeHash(codes[0]!.replace('-', ''))
+    const hash = expectedRecoveryCodeHash(codes[0]!.replaceAll('-', ''))
     const row = (await recoveryRows(user.id)).find((candidate) => candidate.codeHash === hash)
     const results = await raceThroughRowLock('recovery_codes', row!.id, 3, () =>
       [1, 2, 3].map(() => consumeRecoveryCode(db(), user.id, codes[0]!, at(T0 + 10))),

@@ -51,7 +51,8 @@ export async function startAppServer(options: {
   const port = await getFreePort()
   const url = `http://127.0.0.1:${port}`
   let output = ''
-  const child: ChildProcess = spawn(process.execPath, ['scripts/start.mjs'], {
+  // The flags `npm start` passes (package.json), so tests and the bench run what operators run.
+  const child: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=8', 'scripts/start.mjs'], {
     cwd: projectRoot,
     env: {
       ...process.env,

@@ -91,10 +91,9 @@ function ChangePasswordCard() {
           label="New password"
           name="newPassword"
           required
-          maxLength={appConfig.password.maxLength}
           value={newPassword}
           onChange={(event) => setNewPassword(event.target.value)}
-          hint={`At least ${minLength} characters.`}
+          hint={`At least ${minLength} characters, at most ${appConfig.password.maxLength}.`}
           error={formError.fields.newPassword}
         />
         <div>

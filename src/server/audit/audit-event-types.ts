@@ -13,6 +13,7 @@ export const AUDIT_EVENT_TYPES = [
   'session.revoked',
   'session.revoked_all',
   'password.changed',
+  'password.rehashed',
   'password.reset_requested',
   'password.reset_completed',
   'email.verified',
@@ -40,6 +41,9 @@ export const AUDIT_EVENT_TYPES = [
   // request: appends are serialized, so one row per request would let a flood throttle the log.
   'rate_limit.blocked',
   'account.locked',
+  // Mail (ASVS 6.3.7): a security notification that could not be handed to the relay. The action
+  // it reported stands; the owner was not told, so an admin should know.
+  'mail.notification_failed',
 ] as const
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number]

@@ -5,6 +5,7 @@
 import { eq } from 'drizzle-orm'
 import { users, type Session, type User } from '../../../db/schema'
 import { auditOwnAction } from '../audit/request-audit'
+import { notifySecurityEvent } from '../mail/security-notifications'
 import { appError } from '../errors'
 import type { RequestContext } from '../request-context'
 import { deleteUnusedOneTimeTokens } from './one-time-tokens'
@@ -41,5 +42,6 @@ export async function changePassword(
   await deleteUnusedOneTimeTokens(ctx.db, user.id, 'password_reset')
   await rotateSessionAndSetCookie(ctx, session, { reauthenticatedAt: ctx.now })
   await auditOwnAction(ctx, user, 'password.changed', { otherSessionsRevoked })
+  await notifySecurityEvent(ctx, user, { kind: 'password-changed' })
   return { otherSessionsRevoked }
 }

@@ -6,6 +6,7 @@
 import appConfig from '../../../app.config'
 import type { Session, User } from '../../../db/schema'
 import { appError } from '../errors'
+import { notifySecurityEvent } from '../mail/security-notifications'
 import type { RequestContext } from '../request-context'
 import { consumeRecoveryCode, verifyTotpCode } from './mfa'
 import { enforceAccountNotLocked, recordAccountFailure } from './rate-limit'
@@ -77,5 +78,6 @@ export async function completeMfaChallengeWithRecoveryCode(ctx: RequestContext, 
     await ctx.audit('mfa.recovery_code.used', { actorUserId: user.id, subjectUserId: user.id, organizationId: user.organizationId, details: { remaining } })
     return { ok: true }
   })
+  await notifySecurityEvent(ctx, user, { kind: 'recovery-code-used', remaining })
   return { ...result, remaining }
 }

@@ -5,6 +5,7 @@
  */
 import type { Session, User } from '../../../db/schema'
 import { auditOwnAction } from '../audit/request-audit'
+import { notifySecurityEvent } from '../mail/security-notifications'
 import { appError } from '../errors'
 import type { RequestContext } from '../request-context'
 import type { AuthState } from './auth-state'
@@ -52,6 +53,7 @@ export async function finishTotpEnrollment(ctx: RequestContext, auth: SignedIn, 
   // present (a session thief could have bound it), so it is no re-authentication.
   await rotateSessionAndSetCookie(ctx, session, { mfaSatisfiedAt: ctx.now })
   await auditOwnAction(ctx, user, 'mfa.enrolled', { isReEnrollment, otherSessionsRevoked })
+  await notifySecurityEvent(ctx, user, { kind: 'mfa-enabled' })
   return { recoveryCodes: result.recoveryCodes }
 }
 
@@ -66,6 +68,7 @@ export async function replaceRecoveryCodes(ctx: RequestContext, auth: SignedIn):
   if (!codes) throw appError('NOT_FOUND', 'Two-factor authentication is not turned on.')
   await rotateSessionAndSetCookie(ctx, auth.session, {})
   await auditOwnAction(ctx, auth.user, 'mfa.recovery_codes.regenerated')
+  await notifySecurityEvent(ctx, auth.user, { kind: 'recovery-codes-regenerated' })
   return { recoveryCodes: codes }
 }
 
@@ -85,5 +88,6 @@ export async function turnOffTotp(ctx: RequestContext, auth: AuthState): Promise
   const otherSessionsRevoked = await invalidateUserSessions(ctx.db, user.id, { exceptSessionId: session.id })
   await rotateSessionAndSetCookie(ctx, session, { mfaSatisfiedAt: null })
   await auditOwnAction(ctx, user, 'mfa.disabled', { otherSessionsRevoked })
+  await notifySecurityEvent(ctx, user, { kind: 'mfa-disabled' })
   return { wasEnabled, otherSessionsRevoked }
 }

@@ -7,7 +7,11 @@
  *   conditional UPDATE and check affectedRows, so of two concurrent requests with the same code
  *   exactly one wins, on any number of instances (Lucia's single-use pattern; OWASP ASVS 2.8.4).
  * - Rare paths that replace several rows (enroll, confirm, regenerate, disable) run in a
- *   transaction that first locks the user's row, so two of them for one user serialise.
+ *   transaction that first locks the user's row, so two of them for one user serialise
+ *   (`inUserMfaTransaction`). That transaction runs at READ COMMITTED: the user-row lock already
+ *   gives the per-user ordering, and REPEATABLE READ's gap locks on `user_id` ranges (a DELETE or
+ *   locking SELECT that matches nothing still locks the gap) made *different* users' enrollments
+ *   deadlock on each other's inserts (issue 11 item 9; ~7% of concurrent `mfa.beginEnrollment`).
  *
  * Nothing here counts failures or writes audit events: the caller owns the rate-limit → verify →
  * audit ladder (STYLE principle 7) and gets typed results to drive it.
@@ -56,18 +60,19 @@ export type MfaStatus = { isEnabled: boolean; enabledAt: Date | null; recoveryCo
 export async function beginTotpEnrollment(db: Database, user: { id: string; email: string }, now = clockNow()): Promise<TotpEnrollment> {
   const secret = generateTotpSecret()
   const sealed = encryptSecret(getSecretBoxKeyRing(TOTP_SECRET_PURPOSE), secret, totpSecretAssociatedData(user.id))
-  await db.transaction(async (tx) => {
-    await lockUserRow(tx, user.id)
-    await tx.delete(totpCredentials).where(and(eq(totpCredentials.userId, user.id), isNull(totpCredentials.confirmedAt)))
-    await tx.insert(totpCredentials).values({
-      id: generateId(),
-      userId: user.id,
-      encryptedSecret: sealed.ciphertext,
-      keyId: sealed.keyId,
-      createdAt: now,
-      confirmedAt: null,
-      lastUsedStep: null,
-    })
+  await inUserMfaTransaction(db, user.id, async (tx) => {
+    // Update-or-insert by primary key: at most one pending row per user, and no write ever locks
+    // a range of `user_id` values that another user's insert could need.
+    const pendingRows = await tx
+      .select({ id: totpCredentials.id })
+      .from(totpCredentials)
+      .where(and(eq(totpCredentials.userId, user.id), isNull(totpCredentials.confirmedAt)))
+    const [kept, ...extra] = pendingRows
+    const replacement = { encryptedSecret: sealed.ciphertext, keyId: sealed.keyId, createdAt: now, lastUsedStep: null }
+    if (kept) await tx.update(totpCredentials).set(replacement).where(eq(totpCredentials.id, kept.id))
+    else await tx.insert(totpCredentials).values({ id: generateId(), userId: user.id, confirmedAt: null, ...replacement })
+    // Rows left by an older release that kept several pending factors.
+    if (extra.length > 0) await tx.delete(totpCredentials).where(inArray(totpCredentials.id, extra.map((row) => row.id)))
   })
   const otpauthUri = createTotpUri({ secret, accountName: user.email })
   return { secret: encodeTotpSecret(secret), otpauthUri, qrCodeSvg: await createTotpQrCodeSvg(otpauthUri) }
@@ -81,8 +86,7 @@ export async function beginTotpEnrollment(db: Database, user: { id: string; emai
  */
 export async function confirmTotpEnrollment(db: Database, userId: string, code: string, now = clockNow()): Promise<ConfirmTotpEnrollmentResult> {
   if (normalizeTotpCode(code) === null) return { ok: false, reason: 'invalid-code' }
-  return db.transaction(async (tx): Promise<ConfirmTotpEnrollmentResult> => {
-    if (!(await lockUserRow(tx, userId))) return { ok: false, reason: 'no-pending-enrollment' }
+  return inUserMfaTransaction(db, userId, async (tx): Promise<ConfirmTotpEnrollmentResult | null> => {
     const [pending] = await tx
       .select()
       .from(totpCredentials)
@@ -101,7 +105,7 @@ export async function confirmTotpEnrollment(db: Database, userId: string, code: 
     await tx.update(users).set({ mfaEnabledAt: now, updatedAt: now }).where(eq(users.id, userId))
     const plainCodes = await replaceRecoveryCodes(tx, userId, now)
     return { ok: true, recoveryCodes: plainCodes, enabledAt: now }
-  })
+  }).then((result) => result ?? { ok: false, reason: 'no-pending-enrollment' })
 }
 
 /**
@@ -161,8 +165,7 @@ export async function consumeRecoveryCode(db: Database, userId: string, code: st
 
 /** Replaces the user's whole set of recovery codes; returns the new plain codes, or null when MFA is not enabled. */
 export async function regenerateRecoveryCodes(db: Database, userId: string, now = clockNow()): Promise<string[] | null> {
-  return db.transaction(async (tx) => {
-    if (!(await lockUserRow(tx, userId))) return null
+  return inUserMfaTransaction(db, userId, async (tx) => {
     if (!(await hasConfirmedFactor(tx, userId))) return null
     return replaceRecoveryCodes(tx, userId, now)
   })
@@ -170,14 +173,14 @@ export async function regenerateRecoveryCodes(db: Database, userId: string, now 
 
 /** Removes every factor (pending too) and recovery code and clears `users.mfa_enabled_at`; true when MFA was enabled. */
 export async function disableTotp(db: Database, userId: string, now = clockNow()): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    if (!(await lockUserRow(tx, userId))) return false
+  const result = await inUserMfaTransaction(db, userId, async (tx) => {
     const wasEnabled = await hasConfirmedFactor(tx, userId)
     await tx.delete(totpCredentials).where(eq(totpCredentials.userId, userId))
     await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId))
     await tx.update(users).set({ mfaEnabledAt: null, updatedAt: now }).where(eq(users.id, userId))
     return wasEnabled
   })
+  return result ?? false
 }
 
 /** The user's MFA state for settings pages; an unknown user reads as "not enabled". */
@@ -223,10 +226,21 @@ async function resealIfOldKey(db: Database, userId: string, credential: { id: st
     .where(and(eq(totpCredentials.id, credential.id), eq(totpCredentials.keyId, credential.keyId)))
 }
 
-/** `SELECT … FOR UPDATE` on the user: serialises multi-row MFA changes per user. False when the user does not exist. */
-async function lockUserRow(tx: Transaction, userId: string): Promise<boolean> {
-  const [row] = await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update')
-  return row !== undefined
+/**
+ * Runs `work` in a READ COMMITTED transaction that first takes `SELECT … FOR UPDATE` on the user's
+ * row: multi-row MFA changes of one user serialise on that lock, and those of different users
+ * never wait on each other (no gap locks at READ COMMITTED). Null, without running `work`, when
+ * the user does not exist.
+ */
+async function inUserMfaTransaction<T>(db: Database, userId: string, work: (tx: Transaction) => Promise<T>): Promise<T | null> {
+  return db.transaction(
+    async (tx) => {
+      const [row] = await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update')
+      if (row === undefined) return null
+      return work(tx)
+    },
+    { isolationLevel: 'read committed' },
+  )
 }
 
 async function hasConfirmedFactor(tx: Transaction, userId: string): Promise<boolean> {

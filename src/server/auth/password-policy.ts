@@ -1,9 +1,11 @@
 /**
  * Server-only: password rules after NIST SP 800-63B §3.1.1.2 — length only, no composition rules,
- * a blocklist of common passwords, and an upper bound enforced before any hashing happens.
+ * a blocklist of common passwords, a strength estimate that knows patterns (keyboard walks,
+ * repeats, dates; `password-strength.ts`), and an upper bound enforced before any hashing happens.
  */
 import appConfig from '../../../app.config'
 import { isCommonPassword } from './common-passwords'
+import { estimatePasswordStrength } from './password-strength'
 
 /**
  * The word under the usual decorations: `Password1234567!` → `password`. Attackers' rule sets
@@ -51,6 +53,13 @@ export function checkPasswordPolicy(password: string, options: { hasMfa: boolean
     if (localPart.length >= 4 && password.toLowerCase().includes(localPart)) {
       return { isAcceptable: false, reason: 'Do not include your email address in the password.' }
     }
+  }
+  // Last, because it is the only costly rule (~1 ms typical, bounded; see password-strength.ts):
+  // the cheap rules above refuse most bad input before it runs.
+  const minScore = options.hasMfa ? appConfig.password.minStrengthScoreWithMfa : appConfig.password.minStrengthScoreWithoutMfa
+  const strength = estimatePasswordStrength(password, [appConfig.appName, ...(options.email ? [options.email, options.email.split('@')[0]!] : [])])
+  if (strength.score < minScore) {
+    return { isAcceptable: false, reason: strength.weakness ?? 'This password is too easy to guess; add a few unrelated words.' }
   }
   return { isAcceptable: true }
 }

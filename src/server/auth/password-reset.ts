@@ -12,6 +12,7 @@ import appConfig from '../../../app.config'
 import { users, type User } from '../../../db/schema'
 import { appError } from '../errors'
 import { buildTokenLink, passwordResetMail } from '../mail/account-mail'
+import { notifySecurityEvent } from '../mail/security-notifications'
 import { sendMailInBackground } from '../mail/send-mail'
 import type { RequestContext } from '../request-context'
 import { getUserByEmail } from '../users/users'
@@ -118,5 +119,6 @@ export async function resetPasswordWithToken(ctx: RequestContext, input: { token
     organizationId: user.organizationId,
     details: { sessionsRevoked, isEmailNewlyVerified: user.emailVerifiedAt === null },
   })
+  await notifySecurityEvent(ctx, user, { kind: 'password-reset' })
   return { status: 'password-reset' }
 }

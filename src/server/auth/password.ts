@@ -66,3 +66,29 @@ export async function verifyAgainstDummyHash(password: string): Promise<false> {
   await verifyPassword(await dummyHash, password)
   return false
 }
+
+/** `$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`: the PHC string format argon2 writes. */
+const PHC_PATTERN = /^\$(argon2(?:id|i|d))\$(?:v=(\d+)\$)?m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/
+const ARGON2_VERSION_1_3 = 19
+
+/**
+ * True when a stored hash was made with weaker settings than `ARGON2_OPTIONS` (another argon2
+ * variant, an older version, less memory, fewer passes, less parallelism or a shorter output) or
+ * cannot be read at all. The sign-in ladder rehashes such a password right after it verifies,
+ * while the plain password is in hand (OWASP Password Storage Cheat Sheet, "upgrading the work
+ * factor"). Stronger settings than configured are left alone.
+ */
+export function needsRehash(passwordHash: string): boolean {
+  const match = PHC_PATTERN.exec(passwordHash)
+  if (!match) return true
+  const [, variant, version, memoryCost, timeCost, parallelism, , digest] = match
+  const outputBytes = Math.floor((digest!.length * 3) / 4)
+  return (
+    variant !== 'argon2id' ||
+    Number(version ?? 16) < ARGON2_VERSION_1_3 ||
+    Number(memoryCost) < ARGON2_OPTIONS.memoryCost ||
+    Number(timeCost) < ARGON2_OPTIONS.timeCost ||
+    Number(parallelism) < ARGON2_OPTIONS.parallelism ||
+    outputBytes < ARGON2_OPTIONS.outputLen
+  )
+}

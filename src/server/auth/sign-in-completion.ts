@@ -3,10 +3,13 @@
  * Whatever proved the user's identity, the same steps follow in the same order, so no path can
  * keep an old token alive, skip the organization's MFA policy, or forget the audit trail.
  */
+import appConfig from '../../../app.config'
 import type { User } from '../../../db/schema'
+import { notifySecurityEvent } from '../mail/security-notifications'
 import type { AuditEventType } from '../audit/audit-event-types'
 import { appError } from '../errors'
 import type { RequestContext } from '../request-context'
+import { isKnownDevice, rememberDevice } from './known-devices'
 import { resetAccountFailures } from './rate-limit'
 import type { AuthMethod, ReauthFactor } from './session'
 import { createSessionAndSetCookie, endIncomingSession, rotateSessionAndSetCookie } from './session-actions'
@@ -36,7 +39,7 @@ export type SignInCompletion = {
  * 4. only a fully signed-in user gets the failure count reset and the success audited: a password
  *    alone is not a sign-in while a factor is owed.
  */
-export async function completeSignIn(ctx: RequestContext, user: Pick<User, 'id' | 'organizationId'>, completion: SignInCompletion): Promise<SignInResult> {
+export async function completeSignIn(ctx: RequestContext, user: Pick<User, 'id' | 'organizationId' | 'email'>, completion: SignInCompletion): Promise<SignInResult> {
   const incoming = await ctx.getAuth()
   const isSecondStepOfSameSignIn = incoming !== null && incoming.mfaState === 'pending' && incoming.user.id === user.id && completion.mfaSatisfiedAt != null
   if (isSecondStepOfSameSignIn) {
@@ -63,5 +66,19 @@ export async function completeSignIn(ctx: RequestContext, user: Pick<User, 'id' 
     organizationId: user.organizationId,
     details: completion.auditDetails ?? { method: completion.authMethod },
   })
+  await noteSignInDevice(ctx, user, { isNewAccount: completion.auditType === 'auth.sign_up' })
   return auth.mfaState === 'enrollment_required' ? { status: 'mfa-enrollment-required' } : { status: 'signed-in' }
+}
+
+/**
+ * Tells the owner about a sign-in from a browser this account has not completed a sign-in on before
+ * (OWASP ASVS 6.3.7; ADR 013), then remembers the browser. A brand-new account's first browser is
+ * remembered silently.
+ */
+async function noteSignInDevice(ctx: RequestContext, user: Pick<User, 'id' | 'organizationId' | 'email'>, options: { isNewAccount: boolean }): Promise<void> {
+  const isKnown = isKnownDevice(ctx.cookies, ctx.env.appUrl, user.id)
+  rememberDevice(ctx.cookies, ctx.env.appUrl, user.id)
+  if (!isKnown && !options.isNewAccount && appConfig.notifications.isNewDeviceSignInMailEnabled) {
+    await notifySecurityEvent(ctx, user, { kind: 'new-device-sign-in' })
+  }
 }

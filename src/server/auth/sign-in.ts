@@ -9,6 +9,7 @@ import { encodeHexLowerCase } from '@oslojs/encoding'
 import { appError } from '../errors'
 import type { RequestContext } from '../request-context'
 import { getUserByEmail } from '../users/users'
+import { upgradePasswordHashIfWeak } from './password-upgrade'
 import { verifyAgainstDummyHash, verifyPassword } from './password'
 import { getAccountLockSeconds, recordAccountFailure, throttledError } from './rate-limit'
 import { completeSignIn, type SignInResult } from './sign-in-completion'
@@ -52,5 +53,6 @@ export async function signInWithPassword(ctx: RequestContext, input: { email: st
     throw appError('ACCOUNT_DISABLED')
   }
 
+  await upgradePasswordHashIfWeak(ctx, user, input.password)
   return completeSignIn(ctx, user, { authMethod: 'password', provenWith: 'password', auditDetails: { method: 'password' } })
 }

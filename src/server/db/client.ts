@@ -7,6 +7,7 @@ import mysql from 'mysql2/promise'
 import * as schema from '../../../db/schema'
 import { getServerEnv } from '../env'
 import { onShutdown } from '../lifecycle'
+import { applyDatabaseTimeouts, DEFAULT_DATABASE_TIMEOUTS, type DatabaseTimeouts } from './availability'
 
 export type Database = MySql2Database<typeof schema>
 
@@ -15,13 +16,19 @@ export type PooledDatabase = Database & { $client: mysql.Pool }
 
 export type DatabaseHandle = { db: PooledDatabase; pool: mysql.Pool }
 
-/** Creates a pool whose every connection speaks UTC, so drizzle's UTC dates match column DEFAULTs. */
-export function createDatabase(url: string, options: { connectionLimit?: number } = {}): DatabaseHandle {
+/**
+ * Creates a pool whose every connection speaks UTC, so drizzle's UTC dates match column DEFAULTs,
+ * and whose every wait is bounded (`availability.ts`): a frozen database fails requests fast
+ * instead of hanging them.
+ */
+export function createDatabase(url: string, options: { connectionLimit?: number; timeouts?: DatabaseTimeouts } = {}): DatabaseHandle {
+  const timeouts = options.timeouts ?? DEFAULT_DATABASE_TIMEOUTS
   const pool = mysql.createPool({
     uri: url,
     connectionLimit: options.connectionLimit ?? 10,
     timezone: 'Z',
-    connectTimeout: 3000,
+    // Opening a connection is part of acquiring one: the same bound.
+    connectTimeout: timeouts.acquireTimeoutMs,
     enableKeepAlive: true,
     // Never let a stray string build a multi-statement query (SQL injection blast radius).
     multipleStatements: false,
@@ -32,6 +39,7 @@ export function createDatabase(url: string, options: { connectionLimit?: number 
   pool.on('connection', (connection) => {
     connection.query("SET time_zone = '+00:00'")
   })
+  applyDatabaseTimeouts(pool, timeouts)
   return { db: drizzle(pool, { schema, mode: 'default' }), pool }
 }
 
@@ -40,9 +48,9 @@ let handle: DatabaseHandle | undefined
 /** The process-wide database; requires `DATABASE_URL` (resolved by the dev script, CLI or operator). */
 export function getDatabase(): DatabaseHandle {
   if (handle) return handle
-  const url = getServerEnv().databaseUrl
+  const { databaseUrl: url, databaseTimeouts } = getServerEnv()
   if (!url) throw new Error('DATABASE_URL is not set (npm run dev and the CLI resolve it; production must set it)')
-  const created = createDatabase(url)
+  const created = createDatabase(url, { timeouts: databaseTimeouts })
   handle = created
   onShutdown(async () => {
     if (handle === created) handle = undefined

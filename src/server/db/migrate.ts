@@ -5,7 +5,11 @@
 import { migrate } from 'drizzle-orm/mysql2/migrator'
 import mysql from 'mysql2/promise'
 import { fileURLToPath } from 'node:url'
+import { DEFAULT_DATABASE_TIMEOUTS, type DatabaseTimeouts } from './availability'
 import { createDatabase } from './client'
+
+/** A migration's DDL may run for minutes without a byte on the wire: no query timeout here. */
+const MIGRATION_TIMEOUTS: DatabaseTimeouts = { acquireTimeoutMs: DEFAULT_DATABASE_TIMEOUTS.acquireTimeoutMs * 5, queryTimeoutMs: null }
 
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../db/migrations', import.meta.url))
 
@@ -35,7 +39,7 @@ export async function createDatabaseIfMissing(url: string): Promise<void> {
 /** Creates the database when missing and applies every pending migration. */
 export async function migrateDatabase(url: string): Promise<void> {
   await createDatabaseIfMissing(url)
-  const { db, pool } = createDatabase(url, { connectionLimit: 1 })
+  const { db, pool } = createDatabase(url, { connectionLimit: 1, timeouts: MIGRATION_TIMEOUTS })
   try {
     await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER })
   } finally {

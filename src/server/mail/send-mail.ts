@@ -37,7 +37,7 @@ export async function sendMail(db: Database, message: MailMessage): Promise<void
     return
   }
   // parseServerEnv guarantees SMTP_URL whenever the transport is smtp.
-  await getSmtpTransport(env.smtpUrl!, env.mailFrom).sendMail({ to: message.to, subject: message.subject, text: message.text })
+  await getSmtpTransport(env.smtpUrl!, env.mailFrom).sendMail({ to: message.to, subject: message.subject, text: message.text, ...(message.html ? { html: message.html } : {}) })
 }
 
 /**

@@ -12,6 +12,7 @@ import type { RoleRequirement } from '../../lib/roles'
 import { satisfiesRole } from '../../lib/roles'
 import { getFullSignInRefusal } from '../auth/mfa-policy'
 import { requireRecentReauthentication } from '../auth/reauthentication'
+import { refuseWhenDatabaseUnavailable } from '../db/database-unavailable-response'
 import { AppError, appError } from '../errors'
 import type { RequestContext } from '../request-context'
 
@@ -45,11 +46,14 @@ const t = initTRPC.context<RequestContext>().create({
 export const createTRPCRouter = t.router
 export const createCallerFactory = t.createCallerFactory
 
-/** Anyone may call it. */
-export const publicProcedure = t.procedure
+/**
+ * Anyone may call it. The base of every procedure: a call that fails because the database is
+ * unreachable or frozen answers 503 + Retry-After instead of 500 (`db/availability.ts`).
+ */
+export const publicProcedure = t.procedure.use(async ({ ctx, next }) => refuseWhenDatabaseUnavailable(await next(), ctx.responseHeaders))
 
 /** Any live session, whatever its MFA state: the base of every authenticated guard. */
-const sessionProcedure = t.procedure.use(async ({ ctx, next }) => {
+const sessionProcedure = publicProcedure.use(async ({ ctx, next }) => {
   const auth = await ctx.getAuth()
   if (!auth) throw appError('UNAUTHENTICATED')
   return next({ ctx: { ...ctx, auth, session: auth.session, user: auth.user, organization: auth.organization } })

@@ -4,10 +4,22 @@ import appConfig from '../../../app.config'
 import { ID_PATTERN, normalizeTotpCode, TOTP_CODE_PATTERN } from '../../lib/input-formats'
 import { emailSchema } from '../users/email'
 
-/** A password as typed; bounded before hashing so a megabyte "password" costs nothing (NIST 800-63B). */
-// The policy counts characters (code points); a character is at most two UTF-16 units, so this
-// bound never refuses a password the policy accepts.
-export const passwordInputSchema = z.string().min(1, 'Enter your password').max(appConfig.password.maxLength * 2, `Use at most ${appConfig.password.maxLength} characters`)
+const { maxLength: MAX_PASSWORD_CHARACTERS } = appConfig.password
+const PASSWORD_TOO_LONG = `Use at most ${MAX_PASSWORD_CHARACTERS} characters.`
+
+/**
+ * A password as typed, on every form that takes one (sign-up, sign-in, change, reset, re-auth).
+ * Over-long input is refused with a message, never cut (issue 11 item 7: a field that truncated
+ * a pasted password made the account unreachable from a form that did not). Bounded before
+ * hashing so a megabyte "password" costs nothing (NIST 800-63B §3.1.1.2). The cheap UTF-16 bound
+ * runs first (a character is at most two units); then characters (code points) are counted as the
+ * policy counts them, so sign-in refuses exactly what sign-up would have refused.
+ */
+export const passwordInputSchema = z
+  .string()
+  .min(1, 'Enter your password')
+  .max(MAX_PASSWORD_CHARACTERS * 2, PASSWORD_TOO_LONG)
+  .refine((value) => [...value].length <= MAX_PASSWORD_CHARACTERS, PASSWORD_TOO_LONG)
 
 export const signInInputSchema = z.strictObject({ email: emailSchema, password: passwordInputSchema })
 

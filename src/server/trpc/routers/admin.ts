@@ -10,6 +10,7 @@ import { listAuditEvents } from '../../audit/audit-log'
 import { disableTotp } from '../../auth/mfa'
 import { invalidateUserSessions } from '../../auth/session'
 import { appError } from '../../errors'
+import { notifySecurityEvent } from '../../mail/security-notifications'
 import { getMemberActionRefusal, getRoleChangeRefusal, type MemberActionRefusal } from '../../../lib/member-permissions'
 import { adminProcedure, adminSensitiveProcedure, createTRPCRouter } from '../init'
 import { idInputSchema } from '../inputs'
@@ -87,6 +88,7 @@ export const adminRouter = createTRPCRouter({
         if (!wasEnabled) return { wasEnabled, sessionsRevoked: 0 }
         const sessionsRevoked = await invalidateUserSessions(ctx.db, member.id)
         await ctx.audit('mfa.reset_by_admin', { actorUserId: ctx.user.id, subjectUserId: member.id, organizationId: ctx.user.organizationId, details: { sessionsRevoked } })
+        await notifySecurityEvent(ctx, member, { kind: 'mfa-reset-by-admin' })
         return { wasEnabled, sessionsRevoked }
       }),
 
@@ -124,6 +126,7 @@ export const adminRouter = createTRPCRouter({
           organizationId: ctx.user.organizationId,
           details: { sessionsRevoked },
         })
+        await notifySecurityEvent(ctx, member, { kind: input.isDisabled ? 'account-disabled-by-admin' : 'account-enabled-by-admin' })
         return { isDisabled: input.isDisabled, sessionsRevoked }
       }),
   }),
