@@ -70,7 +70,7 @@ function MfaChallengePage() {
       if (described.appCode === 'UNAUTHENTICATED') {
         // Too many wrong codes: the server ended this half-signed-in session.
         toast.error(described.message)
-        await authSync.syncAfterLocalChange('signed-out')
+        await authSync.syncAfterLocalChange('session-ended')
         return
       }
       setFormError(described)

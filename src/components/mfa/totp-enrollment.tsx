@@ -10,6 +10,7 @@
 import { useState, type FormEvent } from 'react'
 import { toast } from 'sonner'
 import { describeFormError, NO_FORM_ERROR, type FormError } from '../../lib/form-errors'
+import { formatEmailForDisplay } from '../../lib/email-display'
 import { trpc, type RouterOutputs } from '../../lib/trpc'
 import { useReauth } from '../reauth-provider'
 import { Alert } from '../ui/alert'
@@ -117,7 +118,7 @@ export function TotpEnrollment({
           <p className="text-sm text-slate-600">Any app that supports time-based codes works: Google Authenticator, Microsoft Authenticator, 1Password, Bitwarden, Authy…</p>
           <img
             src={toSvgDataUrl(enrollment.qrCode)}
-            alt={`QR code that adds ${accountEmail} to an authenticator app`}
+            alt={`QR code that adds ${formatEmailForDisplay(accountEmail)} to an authenticator app`}
             width={192}
             height={192}
             className="size-48 rounded-lg border border-slate-200 bg-white p-1"
