@@ -58,7 +58,7 @@ function AdminUsersPage() {
             <p className="text-sm text-slate-600">No users in this organization yet.</p>
           ) : (
             <div className="relative -mx-5 overflow-x-auto sm:-mx-6">
-              <table className="w-full min-w-[36rem] text-left text-sm">
+              <table className="w-full min-w-[48rem] text-left text-sm">
                 <thead className="border-b border-slate-200 text-xs uppercase tracking-wide text-slate-500">
                   <tr>
                     <th scope="col" className="px-5 py-2 font-medium sm:px-6">
@@ -100,10 +100,13 @@ function AdminUsersPage() {
                       <td className="px-3 py-3 text-slate-600">
                         <LocalTime iso={user.createdAt} />
                       </td>
-                      <td className="flex flex-wrap justify-end gap-2 px-5 py-3 text-right sm:px-6">
-                        <ResetMfaButton actor={actor} member={user} />
-                        <DisableMemberButton actor={actor} member={user} />
-                        <RevokeSessionsButton actor={actor} member={user} />
+                      <td className="px-5 py-3 sm:px-6">
+                        {/* One line per row; on a narrow screen the table scrolls sideways instead. */}
+                        <div className="flex justify-end gap-2 whitespace-nowrap">
+                          <ResetMfaButton actor={actor} member={user} />
+                          <DisableMemberButton actor={actor} member={user} />
+                          <RevokeSessionsButton actor={actor} member={user} />
+                        </div>
                       </td>
                     </tr>
                   ))}
