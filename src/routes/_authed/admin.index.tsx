@@ -97,7 +97,7 @@ function AdminUsersPage() {
                           {user.isMfaEnabled && <Badge>2FA</Badge>}
                         </div>
                       </td>
-                      <td className="px-3 py-3 text-slate-600">
+                      <td className="whitespace-nowrap px-3 py-3 text-slate-600">
                         <LocalTime iso={user.createdAt} />
                       </td>
                       <td className="px-5 py-3 sm:px-6">
