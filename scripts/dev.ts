@@ -38,11 +38,12 @@ async function main(): Promise<void> {
 /** What a newcomer needs before the first click: where to go, whom to sign in as, where mail lands. */
 function printWelcome(appUrl: string): void {
   const emailWidth = Math.max(...DEMO_ACCOUNTS.map((account) => account.email.length))
+  const passwordWidth = Math.max(...DEMO_ACCOUNTS.map((account) => account.password.length))
   const lines = [
     '',
     `[dev] Gatehouse: ${appUrl} (once Vite below says it is ready)`,
     '[dev] demo accounts (the sign-in page fills them in with one click):',
-    ...DEMO_ACCOUNTS.map((account) => `[dev]   ${account.email.padEnd(emailWidth)}  ${account.password}  (${account.role})`),
+    ...DEMO_ACCOUNTS.map((account) => `[dev]   ${account.email.padEnd(emailWidth)}  ${account.password.padEnd(passwordWidth)}  (${account.role})`),
     `[dev] mail (password reset, email verification): ${appUrl}/dev/outbox`,
     // npm checks "engines" against the system Node before the project's own Node 24 is on PATH.
     '[dev] npm EBADENGINE warnings during install on a system Node older than 22 are expected: npm runs',
