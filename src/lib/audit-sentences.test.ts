@@ -45,6 +45,13 @@ describe('audit sentences', () => {
     expect(sentence).toBe('Ada Admin made two-factor authentication required for admins and above (it was optional).')
   })
 
+  it('names the sign-in method and second factor in words', () => {
+    expect(describeAuditEvent(event('auth.sign_in.succeeded', { method: 'oidc', mfa: 'totp' }, 'max', 'max'), lookup)).toBe(
+      'Max Member signed in through single sign-on (OIDC) with an authenticator code.',
+    )
+    expect(describeAuditEvent(event('auth.sign_in.succeeded', { method: 'magic_link' }, 'max', 'max'), lookup)).toBe('Max Member signed in.')
+  })
+
   it('says why a sign-in failed in words', () => {
     expect(describeAuditEvent(event('auth.sign_in.failed', { reason: 'bad_password' }, null, 'max'), lookup)).toBe('A sign-in as Max Member failed (wrong password).')
     expect(describeAuditEvent(event('auth.sign_in.failed', { reason: 'something_new' }, null, 'max'), lookup)).toBe('A sign-in as Max Member failed.')

@@ -101,7 +101,9 @@ function describeSecondFactor(value: unknown): string {
 const DESCRIBERS: Record<AuditEventType, Describer> = {
   'auth.sign_in.succeeded': ({ subject, details }) => {
     const method = text(details.method)
-    const via = method && method !== 'password' ? ` through ${describeAuthMethod(method)}` : ''
+    const label = method && method !== 'password' ? describeAuthMethod(method) : null
+    // An unknown method comes back as sent (a machine word): leave it out rather than show it.
+    const via = label && label !== method ? ` through ${label.charAt(0).toLowerCase()}${label.slice(1)}` : ''
     return `${subject} signed in${via}${describeSecondFactor(details.mfa)}.`
   },
   'auth.sign_in.failed': ({ subject, details }) => {

@@ -115,15 +115,20 @@ function ResetPasswordPage() {
   return (
     <AuthCard title="Choose a new password" description="After this, every device signed in to your account will be signed out.">
       <form className="flex flex-col gap-4" onSubmit={submit} noValidate>
+        {/* Only with a message: an Alert given [null, false] children would render an empty box. */}
         <Alert>
-          {formError.message}
-          {formError.appCode === 'INVALID_TOKEN' && (
+          {formError.message && (
             <>
-              {' '}
-              <Link to="/forgot-password" className={TEXT_LINK_CLASS}>
-                Request a new link
-              </Link>
-              .
+              {formError.message}
+              {formError.appCode === 'INVALID_TOKEN' && (
+                <>
+                  {' '}
+                  <Link to="/forgot-password" className={TEXT_LINK_CLASS}>
+                    Request a new link
+                  </Link>
+                  .
+                </>
+              )}
             </>
           )}
         </Alert>
