@@ -78,7 +78,7 @@ function HomePage() {
           </Feature>
           <Feature title="Two-factor authentication">
             Add an authenticator app and keep recovery codes for the day your phone is lost. Organizations can require it.
-            <FeatureLink to="/settings/security">Set it up</FeatureLink>
+            <FeatureLink to="/settings/security">{signedIn?.user.isMfaEnabled ? 'Manage it' : 'Set it up'}</FeatureLink>
           </Feature>
           <Feature title="An admin console">
             Admins change roles, disable accounts, sign people out and reset a lost authenticator, each after a confirmation.
