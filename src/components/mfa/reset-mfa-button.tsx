@@ -12,6 +12,7 @@ import { useReauth } from '../reauth-provider'
 import { Button } from '../ui/button'
 import { ConfirmActionDialog } from '../ui/confirm-dialog'
 
+/** "Reset MFA" on a member's row, behind a confirmation; nothing when the policy says no. */
 export function ResetMfaButton({ actor, member }: { actor: ConsoleActor; member: { id: string; name: string; role: string; isMfaEnabled: boolean } }) {
   const refresh = useRefreshAfterMemberChange()
   const { withReauth } = useReauth()

@@ -16,6 +16,7 @@ import { z } from 'zod'
 /** RFC 5321 caps a path at 256 octets including brackets, so an address is at most 254. */
 export const MAX_EMAIL_LENGTH = 254
 
+/** What a person is told when the part before the @ is not ASCII (see the module comment). */
 export const NON_ASCII_LOCAL_PART_MESSAGE = 'Use only unaccented letters (a–z), digits and . _ \' + - before the @.'
 
 /**
