@@ -32,5 +32,6 @@ export default defineConfig({
     mfaPerIp: { limit: 30, windowSeconds: 60 * 5 },
     ssoStartPerIp: { limit: 30, windowSeconds: 60 * 5 },
     verificationResendPerAccount: { limit: 3, windowSeconds: 60 * 60 },
+    oneTimeLinkLookupPerIp: { limit: 60, windowSeconds: 60 * 60 },
   },
 })

@@ -17,6 +17,9 @@ import type { Viewer } from './lib/viewer'
 import { routeTree } from './routeTree.gen'
 import type { AppRouter } from './server/trpc/root'
 
+/** Route ids whose pages belong to a signed-in (or half-signed-in) viewer. */
+const SIGNED_IN_ROUTE_PREFIXES = ['/_authed', '/login/mfa', '/mfa/enroll']
+
 export function getRouter() {
   // Declared before the caches so their callbacks can reach it; assigned just below.
   let authSync: AuthSync | undefined
@@ -40,7 +43,19 @@ export function getRouter() {
   })
   const trpcClient = createTRPCClient<AppRouter>({ links: createTrpcLinks() })
   const trpcUtils = createTRPCQueryUtils<AppRouter>({ queryClient, client: trpcClient })
-  authSync = createAuthSync({ queryClient, trpcClient, trpcUtils, invalidateRouter: () => router.invalidate() })
+  authSync = createAuthSync({
+    queryClient,
+    trpcClient,
+    trpcUtils,
+    invalidateRouter: () => router.invalidate(),
+    showSignInPageAfterSignOut: async () => {
+      // From a page only a signed-in viewer may see, go to the plain sign-in page (no `redirect`:
+      // the next person lands on their own dashboard). Elsewhere (home, guest pages) stay put.
+      const isOnSignedInPage = router.state.matches.some((match) => SIGNED_IN_ROUTE_PREFIXES.some((prefix) => match.routeId.startsWith(prefix)))
+      if (isOnSignedInPage) await router.navigate({ to: '/login' })
+      else await router.invalidate()
+    },
+  })
 
   const router = createRouter({
     routeTree,

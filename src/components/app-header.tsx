@@ -8,6 +8,7 @@ import appConfig from '../../app.config'
 import { useViewer } from '../lib/use-viewer'
 import { RequireRole } from './require-role'
 import { SignOutButton } from './sign-out-button'
+import { formatEmailForDisplay } from '../lib/email-display'
 import { buttonClassName } from './ui/button'
 
 function NavLink({ to, children }: { to: '/app' | '/settings/security' | '/admin'; children: ReactNode }) {
@@ -55,7 +56,9 @@ export function AppHeader() {
                   <span className="block font-medium text-slate-900" data-testid="viewer-name">
                     {user.name}
                   </span>
-                  <span className="block text-xs text-slate-500">{user.email}</span>
+                  <span className="block text-xs text-slate-500" data-testid="viewer-email">
+                    {formatEmailForDisplay(user.email)}
+                  </span>
                 </span>
               )}
               <SignOutButton />

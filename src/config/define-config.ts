@@ -82,6 +82,8 @@ export const appConfigSchema = z
       ssoStartPerIp: rateLimitPolicySchema,
       /** "Send the verification link again": each call mails, so it is bounded like a reset request (mail bombing). */
       verificationResendPerAccount: rateLimitPolicySchema,
+      /** Reset and verification pages asking what a link is before showing a form (one indexed read each). */
+      oneTimeLinkLookupPerIp: rateLimitPolicySchema,
     }),
   })
   .superRefine((config, ctx) => {

@@ -26,8 +26,14 @@ function createTab(serverViewer: { current: Viewer }) {
     })
   const trpcClient = createTRPCClient<AppRouter>({ links: [serverLink] })
   const trpcUtils = createTRPCQueryUtils<AppRouter>({ queryClient, client: trpcClient })
-  const tab = { queryClient, trpcUtils, routerInvalidations: 0, meCalls: () => meCalls, authSync: undefined as unknown as AuthSync }
-  tab.authSync = createAuthSync({ queryClient, trpcClient, trpcUtils, invalidateRouter: async () => void (tab.routerInvalidations += 1) })
+  const tab = { queryClient, trpcUtils, routerInvalidations: 0, plainSignInPages: 0, meCalls: () => meCalls, authSync: undefined as unknown as AuthSync }
+  tab.authSync = createAuthSync({
+    queryClient,
+    trpcClient,
+    trpcUtils,
+    invalidateRouter: async () => void (tab.routerInvalidations += 1),
+    showSignInPageAfterSignOut: async () => void (tab.plainSignInPages += 1),
+  })
   return tab
 }
 
@@ -124,15 +130,34 @@ describe('createAuthSync', () => {
 
     server.current = null
     await first.authSync.syncAfterLocalChange('signed-out')
-    expect(first.routerInvalidations).toBe(1)
+    expect(first.plainSignInPages).toBe(1)
     await expect.poll(() => second.trpcUtils.auth.me.getData()).toBeNull()
-    expect(second.routerInvalidations).toBe(1)
+    // A deliberate sign-out: the other tab shows the plain sign-in page too (no redirect back).
+    expect(second.plainSignInPages).toBe(1)
+    expect(second.routerInvalidations).toBe(0)
     // A channel never hears its own message: the first tab did not ask the server again.
     expect(first.meCalls()).toBe(0)
 
     server.current = SIGNED_IN
     await first.authSync.syncAfterLocalChange('signed-in')
     await expect.poll(() => second.trpcUtils.auth.me.getData()).toEqual(SIGNED_IN)
-    expect(second.routerInvalidations).toBe(2)
+    expect(second.routerInvalidations).toBe(1)
+  })
+
+  it('a deliberate sign-out leaves no redirect behind; a session that ended (reset, revoked) keeps the way back', async () => {
+    const signedOut = createTab({ current: null })
+    startTab(signedOut, SIGNED_IN)
+    await signedOut.authSync.syncAfterLocalChange('signed-out')
+    expect([signedOut.plainSignInPages, signedOut.routerInvalidations]).toEqual([1, 0])
+
+    const ended = createTab({ current: null })
+    startTab(ended, SIGNED_IN)
+    await ended.authSync.syncAfterLocalChange('session-ended')
+    expect([ended.plainSignInPages, ended.routerInvalidations]).toEqual([0, 1])
+
+    const revoked = createTab({ current: null })
+    startTab(revoked, SIGNED_IN)
+    revoked.authSync.noteFetchedViewer(null)
+    expect([revoked.plainSignInPages, revoked.routerInvalidations]).toEqual([0, 1])
   })
 })

@@ -21,10 +21,23 @@ import type { Viewer } from './viewer'
 
 export const AUTH_CHANNEL_NAME = 'gatehouse-auth'
 
-type AuthMessage = { type: 'signed-in' | 'signed-out' }
+/**
+ * What one tab tells the others. `isDeliberate`: someone pressed "Sign out" (rather than the
+ * session dying), so no tab keeps a `redirect` back to the previous person's page.
+ */
+type AuthMessage = { type: 'signed-in' } | { type: 'signed-out'; isDeliberate: boolean }
+
+/**
+ * What just happened in this tab: a sign-in, a deliberate sign-out, or a session that ended as a
+ * side effect (a password reset, too many wrong codes) — the last keeps the way back.
+ */
+export type LocalAuthChange = 'signed-in' | 'signed-out' | 'session-ended'
 
 /** Why the viewer is being applied; decides whether the user is told about it. */
 type ViewerChangeSource = 'this-tab' | 'other-tab' | 'server'
+
+/** How a signed-out viewer is shown: the guards' way (with a `redirect` back) or a plain sign-in page. */
+type SignedOutRouting = 'follow-guards' | 'plain-sign-in-page'
 
 export type AuthSync = {
   /** Called once the page has hydrated: remembers the rendered viewer, listens to other tabs. */
@@ -34,7 +47,7 @@ export type AuthSync = {
   /** Query/mutation cache hook: reacts to errors that mean the session changed under us. */
   handleProcedureError(error: unknown): void
   /** After this tab signed in or out: reload the viewer, follow it, tell the other tabs. */
-  syncAfterLocalChange(change: AuthMessage['type']): Promise<void>
+  syncAfterLocalChange(change: LocalAuthChange): Promise<void>
 }
 
 /** True for the query key of `auth.me` (tRPC keys are `[path, { type }]`). */
@@ -59,8 +72,14 @@ export function createAuthSync(options: {
   trpcClient: TRPCClient<AppRouter>
   trpcUtils: CreateQueryUtils<AppRouter>
   invalidateRouter: () => Promise<void>
+  /**
+   * After a deliberate sign-out: the sign-in page without a `redirect`, so whoever signs in next
+   * lands on their own dashboard, not on the page (or the "admin role required" notice) of the
+   * person before them. Re-running the guards instead would keep `?redirect=<here>`.
+   */
+  showSignInPageAfterSignOut: () => Promise<void>
 }): AuthSync {
-  const { queryClient, trpcClient, trpcUtils, invalidateRouter } = options
+  const { queryClient, trpcClient, trpcUtils, invalidateRouter, showSignInPageAfterSignOut } = options
   /** The viewer the UI currently shows; undefined until `start()` (so SSR never reacts). */
   let shownKey: string | undefined
   let channel: BroadcastChannel | null = null
@@ -70,7 +89,7 @@ export function createAuthSync(options: {
     queryClient.removeQueries({ predicate: (query: Query) => !isViewerQueryKey(query.queryKey) })
   }
 
-  function applyViewer(viewer: Viewer, source: ViewerChangeSource): void {
+  function applyViewer(viewer: Viewer, source: ViewerChangeSource, routing: SignedOutRouting = 'follow-guards'): void {
     if (shownKey === undefined) return
     // Always keep the cached viewer current (e.g. `isMfaEnabled` after enrolling), even when
     // nothing that decides where the viewer belongs has changed.
@@ -83,14 +102,14 @@ export function createAuthSync(options: {
     if (nextKey === 'signed-out' && previousKey !== 'signed-out' && source !== 'this-tab') {
       toast.info(source === 'other-tab' ? 'You signed out in another tab.' : 'Your session has ended. Please sign in again.', { id: 'session-ended' })
     }
-    void invalidateRouter()
+    void (nextKey === 'signed-out' && routing === 'plain-sign-in-page' ? showSignInPageAfterSignOut() : invalidateRouter())
   }
 
   /** Asks the server who we are, bypassing the cache hooks (the source is known here). */
-  function refreshViewer(source: ViewerChangeSource): Promise<void> {
+  function refreshViewer(source: ViewerChangeSource, routing: SignedOutRouting = 'follow-guards'): Promise<void> {
     inFlightRefresh ??= trpcClient.auth.me
       .query()
-      .then((viewer) => applyViewer(viewer, source))
+      .then((viewer) => applyViewer(viewer, source, routing))
       .catch(() => {
         // Offline or server error: keep what we show; the interval or reconnect will retry.
       })
@@ -111,7 +130,10 @@ export function createAuthSync(options: {
       // Posting and listening on the same object: a channel never receives its own messages.
       const ownChannel = new BroadcastChannel(AUTH_CHANNEL_NAME)
       channel = ownChannel
-      ownChannel.onmessage = () => void refreshViewer('other-tab')
+      ownChannel.onmessage = (event: MessageEvent<AuthMessage>) => {
+        const isDeliberateSignOut = event.data?.type === 'signed-out' && event.data.isDeliberate
+        void refreshViewer('other-tab', isDeliberateSignOut ? 'plain-sign-in-page' : 'follow-guards')
+      }
       return () => {
         ownChannel.close()
         if (channel === ownChannel) channel = null
@@ -123,7 +145,7 @@ export function createAuthSync(options: {
       applyViewer(viewer, 'server')
       // The session died behind our back (revoked, expired, user disabled): other tabs share
       // the cookie, so they are signed out too; let them follow now rather than at their next poll.
-      if (wasSignedIn && viewer === null) broadcast({ type: 'signed-out' })
+      if (wasSignedIn && viewer === null) broadcast({ type: 'signed-out', isDeliberate: false })
     },
 
     handleProcedureError(error) {
@@ -133,7 +155,7 @@ export function createAuthSync(options: {
         // The server said it outright: no need to ask again.
         const wasSignedIn = shownKey !== 'signed-out'
         applyViewer(null, 'server')
-        if (wasSignedIn) broadcast({ type: 'signed-out' })
+        if (wasSignedIn) broadcast({ type: 'signed-out', isDeliberate: false })
       } else if (code === 'MFA_REQUIRED' || code === 'MFA_ENROLLMENT_REQUIRED' || code === 'FORBIDDEN') {
         // The session owes a factor, or the role changed: the viewer tells which, the guards route.
         void refreshViewer('server')
@@ -142,9 +164,14 @@ export function createAuthSync(options: {
     },
 
     async syncAfterLocalChange(change) {
-      if (change === 'signed-out') applyViewer(null, 'this-tab')
-      else await refreshViewer('this-tab')
-      broadcast({ type: change })
+      if (change === 'signed-in') {
+        await refreshViewer('this-tab')
+        broadcast({ type: 'signed-in' })
+        return
+      }
+      const isDeliberate = change === 'signed-out'
+      applyViewer(null, 'this-tab', isDeliberate ? 'plain-sign-in-page' : 'follow-guards')
+      broadcast({ type: 'signed-out', isDeliberate })
     },
   }
 }

@@ -1,11 +1,12 @@
 /// <reference types="vite/client" />
 import type { QueryClient } from '@tanstack/react-query'
-import { HeadContent, Outlet, Scripts, createRootRouteWithContext } from '@tanstack/react-router'
+import { HeadContent, Link, Outlet, Scripts, createRootRouteWithContext } from '@tanstack/react-router'
 import type { CreateQueryUtils } from '@trpc/react-query/shared'
 import { useEffect, type ReactNode } from 'react'
 import { Toaster } from 'sonner'
 import { AppHeader } from '../components/app-header'
 import { ReauthProvider } from '../components/reauth-provider'
+import { buttonClassName } from '../components/ui/button'
 import type { AuthSync } from '../lib/auth-sync'
 import { useAuthSync } from '../lib/use-auth-sync'
 import { useViewerRevalidation } from '../lib/use-viewer'
@@ -39,12 +40,21 @@ export const Route = createRootRouteWithContext<RouterContext>()({
     ],
   }),
   component: RootComponent,
-  notFoundComponent: () => (
-    <div className="mx-auto max-w-md px-4 py-16 text-center">
-      <h1 className="text-xl font-semibold">Page not found</h1>
-    </div>
-  ),
+  notFoundComponent: NotFoundPage,
 })
+
+/** A 404 with a way back: the home page (which leads on to sign-in or the dashboard). */
+function NotFoundPage() {
+  return (
+    <div className="mx-auto flex max-w-md flex-col items-center gap-4 px-4 py-16 text-center">
+      <h1 className="text-xl font-semibold">Page not found</h1>
+      <p className="text-sm text-slate-600">The address may be mistyped, or the page has moved.</p>
+      <Link to="/" className={buttonClassName('primary')}>
+        Go to the home page
+      </Link>
+    </div>
+  )
+}
 
 /** Revalidates the viewer and keeps this tab in step with the server and the other tabs. */
 function AuthStateKeeper() {

@@ -4,7 +4,7 @@
  * success the server rotates the session and auth-sync moves this tab (and the others) on.
  */
 import { createFileRoute, redirect } from '@tanstack/react-router'
-import { useState, type FormEvent } from 'react'
+import { useRef, useState, type FormEvent } from 'react'
 import { toast } from 'sonner'
 import { AuthCard, TEXT_LINK_CLASS } from '../components/auth-card'
 import { getMfaCompletionTarget, MFA_ENROLLMENT_PATH } from '../components/mfa/mfa-redirects'
@@ -46,6 +46,7 @@ function MfaChallengePage() {
   const [code, setCode] = useState('')
   const [formError, setFormError] = useState(NO_FORM_ERROR)
   const [isFinishing, setIsFinishing] = useState(false)
+  const codeInputRef = useRef<HTMLInputElement>(null)
 
   function switchMethod(next: Method) {
     setMethod(next)
@@ -70,11 +71,13 @@ function MfaChallengePage() {
       if (described.appCode === 'UNAUTHENTICATED') {
         // Too many wrong codes: the server ended this half-signed-in session.
         toast.error(described.message)
-        await authSync.syncAfterLocalChange('signed-out')
+        await authSync.syncAfterLocalChange('session-ended')
         return
       }
       setFormError(described)
       setCode('')
+      // The Verify button (focused by a click) is disabled while checking: give focus back to the field.
+      codeInputRef.current?.focus()
       return
     }
     // Signed in: the refreshed viewer makes this page's guard forward to the target.
@@ -107,10 +110,11 @@ function MfaChallengePage() {
       <form className="flex flex-col gap-4" onSubmit={submit} noValidate>
         <Alert>{fieldError ? null : formError.message}</Alert>
         {isTotp ? (
-          <TotpCodeField key="totp" required autoFocus value={code} onChange={(event) => setCode(cleanTotpInput(event.target.value))} error={fieldError} />
+          <TotpCodeField key="totp" ref={codeInputRef} required autoFocus value={code} onChange={(event) => setCode(cleanTotpInput(event.target.value))} error={fieldError} />
         ) : (
           <TextField
             key="recovery-code"
+            ref={codeInputRef}
             label="Recovery code"
             name="recoveryCode"
             autoComplete="off"

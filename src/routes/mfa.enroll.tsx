@@ -8,6 +8,7 @@ import { useState } from 'react'
 import { AuthCard } from '../components/auth-card'
 import { getMfaCompletionTarget, MFA_CHALLENGE_PATH } from '../components/mfa/mfa-redirects'
 import { TotpEnrollment } from '../components/mfa/totp-enrollment'
+import { formatEmailForDisplay } from '../lib/email-display'
 import { Button, buttonClassName } from '../components/ui/button'
 import { Spinner } from '../components/ui/spinner'
 import { parseRedirectSearch, withRedirectParam } from '../lib/auth-redirects'
@@ -58,7 +59,7 @@ function MfaEnrollPage() {
     >
       {isAlreadyOn ? (
         <div className="flex flex-col gap-4">
-          <p className="text-sm text-slate-700">Two-factor authentication is already on for {viewer.user.email}. Manage it in your security settings.</p>
+          <p className="text-sm text-slate-700">Two-factor authentication is already on for {formatEmailForDisplay(viewer.user.email)}. Manage it in your security settings.</p>
           <div className="flex flex-wrap gap-2">
             <Link to="/settings/security" className={buttonClassName('primary')}>
               Security settings

@@ -5,15 +5,33 @@ import { AuthCard, TEXT_LINK_CLASS } from '../components/auth-card'
 import { NewPasswordField } from '../components/password-field'
 import { Alert } from '../components/ui/alert'
 import { Button } from '../components/ui/button'
+import { Spinner } from '../components/ui/spinner'
 import { describeFormError, NO_FORM_ERROR, type FormError } from '../lib/form-errors'
 import { trpc } from '../lib/trpc'
 import { useAuthSync } from '../lib/use-auth-sync'
 
 export const Route = createFileRoute('/reset-password')({
   validateSearch: (search: Record<string, unknown>): { token?: string } => (typeof search.token === 'string' ? { token: search.token } : {}),
+  loaderDeps: ({ search }) => ({ token: search.token }),
+  // What the link is, in the first HTML (in-process during SSR): a used or expired link says so
+  // before the form appears. `prefetch` never throws; a failed lookup falls back to the form.
+  loader: ({ context, deps }) => (deps.token ? context.trpcUtils.auth.describeOneTimeLink.prefetch({ token: deps.token, purpose: 'password_reset' }) : undefined),
   head: () => ({ meta: [{ title: 'Choose a new password · Gatehouse' }] }),
   component: ResetPasswordPage,
 })
+
+/** Titles for a link that cannot set a password (the server said which, before any input). */
+const UNUSABLE_LINK_TITLES: Record<'used' | 'expired' | 'invalid', string> = {
+  used: 'This link was already used',
+  expired: 'This link has expired',
+  invalid: 'This link doesn’t work',
+}
+
+const UNUSABLE_LINK_DESCRIPTIONS: Record<'used' | 'expired' | 'invalid', string> = {
+  used: 'Each reset link works once. If you just chose a new password, sign in with it; otherwise ask for a new link.',
+  expired: 'Reset links stop working after a short while, so that an old email cannot open your account. Ask for a new one.',
+  invalid: 'It may be incomplete, or a newer link replaced it. Ask for a new one.',
+}
 
 function toResetFormError(error: unknown): FormError {
   const described = describeFormError(error)
@@ -25,6 +43,7 @@ function ResetPasswordPage() {
   const { token } = Route.useSearch()
   const authSync = useAuthSync()
   const resetPassword = trpc.auth.resetPassword.useMutation()
+  const link = trpc.auth.describeOneTimeLink.useQuery({ token: token ?? '', purpose: 'password_reset' }, { enabled: Boolean(token), staleTime: Infinity })
   const [password, setPassword] = useState('')
   const [formError, setFormError] = useState(NO_FORM_ERROR)
   const [isDone, setIsDone] = useState(false)
@@ -37,20 +56,6 @@ function ResetPasswordPage() {
         </Link>
       </AuthCard>
     )
-  }
-
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault()
-    setFormError(NO_FORM_ERROR)
-    try {
-      await resetPassword.mutateAsync({ token: token!, password })
-    } catch (error) {
-      setFormError(toResetFormError(error))
-      return
-    }
-    setIsDone(true)
-    // A reset ends every session of the account: tabs still showing it follow now.
-    await authSync.syncAfterLocalChange('signed-out')
   }
 
   if (isDone) {
@@ -66,18 +71,64 @@ function ResetPasswordPage() {
     )
   }
 
+  if (link.isPending) {
+    return (
+      <AuthCard title="Choose a new password">
+        <p className="flex items-center gap-2 text-sm text-slate-600" role="status">
+          <Spinner /> Checking your link…
+        </p>
+      </AuthCard>
+    )
+  }
+
+  // `already_verified` belongs to verification links; a reset link is valid or one of these.
+  const linkStatus = link.data?.status
+  if (linkStatus === 'used' || linkStatus === 'expired' || linkStatus === 'invalid') {
+    return (
+      <AuthCard title={UNUSABLE_LINK_TITLES[linkStatus]} description={UNUSABLE_LINK_DESCRIPTIONS[linkStatus]}>
+        <div className="flex flex-col gap-3 text-sm">
+          <Link to="/forgot-password" className={TEXT_LINK_CLASS}>
+            Send me a new link
+          </Link>
+          <Link to="/login" className={TEXT_LINK_CLASS}>
+            Sign in
+          </Link>
+        </div>
+      </AuthCard>
+    )
+  }
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault()
+    setFormError(NO_FORM_ERROR)
+    try {
+      await resetPassword.mutateAsync({ token: token!, password })
+    } catch (error) {
+      setFormError(toResetFormError(error))
+      return
+    }
+    setIsDone(true)
+    // A reset ends every session of the account: tabs still showing it follow now.
+    await authSync.syncAfterLocalChange('session-ended')
+  }
+
   return (
     <AuthCard title="Choose a new password" description="After this, every device signed in to your account will be signed out.">
       <form className="flex flex-col gap-4" onSubmit={submit} noValidate>
+        {/* Only with a message: an Alert given [null, false] children would render an empty box. */}
         <Alert>
-          {formError.message}
-          {formError.appCode === 'INVALID_TOKEN' && (
+          {formError.message && (
             <>
-              {' '}
-              <Link to="/forgot-password" className={TEXT_LINK_CLASS}>
-                Request a new link
-              </Link>
-              .
+              {formError.message}
+              {formError.appCode === 'INVALID_TOKEN' && (
+                <>
+                  {' '}
+                  <Link to="/forgot-password" className={TEXT_LINK_CLASS}>
+                    Request a new link
+                  </Link>
+                  .
+                </>
+              )}
             </>
           )}
         </Alert>

@@ -9,6 +9,10 @@ import { useViewer } from '../lib/use-viewer'
 
 export const Route = createFileRoute('/verify-email')({
   validateSearch: (search: Record<string, unknown>): { token?: string } => (typeof search.token === 'string' ? { token: search.token } : {}),
+  loaderDeps: ({ search }) => ({ token: search.token }),
+  // What the link is, read without using it (in-process during SSR): a reopened link for an
+  // address that is verified says so instead of "invalid or expired".
+  loader: ({ context, deps }) => (deps.token ? context.trpcUtils.auth.describeOneTimeLink.prefetch({ token: deps.token, purpose: 'email_verification' }) : undefined),
   head: () => ({ meta: [{ title: 'Verify your email · Gatehouse' }] }),
   component: VerifyEmailPage,
 })
@@ -20,15 +24,18 @@ function VerifyEmailPage() {
   const verifyEmail = trpc.auth.verifyEmail.useMutation({
     onSuccess: () => utils.auth.me.invalidate(),
   })
+  const link = trpc.auth.describeOneTimeLink.useQuery({ token: token ?? '', purpose: 'email_verification' }, { enabled: Boolean(token), staleTime: Infinity })
+  // A failed lookup (rate limit, network) falls back to trying the link, which gives its own answer.
+  const shouldVerify = link.data?.status === 'valid' || link.isError
   const hasStartedRef = useRef(false)
 
   // Verified from the browser after load, never during SSR: a GET must not consume a single-use token.
   useEffect(() => {
-    if (!token || hasStartedRef.current) return
+    if (!token || !shouldVerify || hasStartedRef.current) return
     hasStartedRef.current = true
     verifyEmail.mutate({ token })
     // eslint-disable-next-line react-hooks/exhaustive-deps -- once per token
-  }, [token])
+  }, [token, shouldVerify])
 
   const next =
     viewer?.status === 'signed-in' ? (
@@ -44,6 +51,32 @@ function VerifyEmailPage() {
   if (!token) {
     return (
       <AuthCard title="This link is incomplete" description="Open the link from your email again.">
+        {next}
+      </AuthCard>
+    )
+  }
+  const linkStatus = link.data?.status
+  if (linkStatus === 'already_verified' && !verifyEmail.isSuccess) {
+    return (
+      <AuthCard title="Your email is already verified">
+        <div className="flex flex-col gap-4">
+          <Alert tone="success">This address is confirmed; there is nothing more to do with this link.</Alert>
+          {next}
+        </div>
+      </AuthCard>
+    )
+  }
+  if (linkStatus === 'used' || linkStatus === 'expired' || linkStatus === 'invalid') {
+    const isSignedIn = viewer?.status === 'signed-in'
+    return (
+      <AuthCard
+        title={linkStatus === 'expired' ? 'This link has expired' : linkStatus === 'used' ? 'This link was already used' : 'This link doesn’t work'}
+        description={
+          linkStatus === 'expired'
+            ? `Verification links work for a day. ${isSignedIn ? 'Send yourself a new one from your dashboard.' : 'Sign in to send yourself a new one.'}`
+            : `It may be incomplete, or a newer link replaced it. ${isSignedIn ? 'Send yourself a new one from your dashboard.' : 'Sign in to send yourself a new one.'}`
+        }
+      >
         {next}
       </AuthCard>
     )

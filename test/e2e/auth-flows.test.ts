@@ -46,8 +46,8 @@ describe('signing up, in and out in a real browser', () => {
     await page.screenshot({ path: '/tmp/gatehouse-dashboard.png', fullPage: true })
 
     await page.getByRole('button', { name: 'Sign out' }).click()
-    // The dashboard's guard sends the signed-out tab to the login page, with the way back.
-    await page.waitForURL(`${server.url}/login?redirect=%2Fapp`)
+    // A deliberate sign-out lands on the plain login page: no way back to the previous person's page.
+    await page.waitForURL(`${server.url}/login`)
     await expect.poll(() => page.getByTestId('viewer-name').count()).toBe(0)
 
     await submitLoginForm(page, { email, password: E2E_PASSWORD })

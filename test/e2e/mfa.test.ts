@@ -80,8 +80,8 @@ describe('TOTP MFA in a real browser', () => {
     // Enroll: the key is read off the page, the code comes from oathtool.
     let since = Date.now()
     await page.goto(`${server.url}/settings/security`)
+    // One click: the QR code appears (no second "start" button in between).
     await page.getByRole('button', { name: 'Set up two-factor authentication' }).click()
-    await page.getByRole('button', { name: 'Set up authenticator app' }).click()
     const keyText = await page.getByTestId('totp-manual-key').textContent()
     const key = keyText!.replace(/\s/g, '')
     expect(key).toMatch(/^[A-Z2-7]{32}$/)
@@ -93,6 +93,8 @@ describe('TOTP MFA in a real browser', () => {
 
     const recoveryCodeItems = page.getByTestId('recovery-code')
     await expect.poll(() => recoveryCodeItems.count()).toBe(10)
+    // MFA is on now: the card no longer says "Set up…".
+    await page.getByRole('heading', { name: 'Two-factor authentication is on' }).waitFor()
     const recoveryCodes = (await recoveryCodeItems.allTextContents()).map((code) => code.trim())
     expect(new Set(recoveryCodes).size).toBe(10)
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download .txt' }).click()])
@@ -118,6 +120,8 @@ describe('TOTP MFA in a real browser', () => {
     await page.getByLabel('Authentication code').fill(oathtoolCode(key, currentStep() - 5))
     await page.getByRole('button', { name: 'Verify' }).click()
     await page.getByText('That code is not valid.').waitFor()
+    // The next attempt is typed straight away: focus is back in the code field.
+    expect(await page.getByLabel('Authentication code').evaluate((field) => field === document.activeElement)).toBe(true)
     expect(page.url()).toBe(`${server.url}/login/mfa?redirect=%2Fapp`)
     const signInCode = await codes.fresh()
     timings['wait for a fresh step (sign-in)'] = signInCode.waitedMs

@@ -106,19 +106,20 @@ describe('session changes reach the UI', () => {
 
     const signedOutAt = Date.now()
     await first.getByRole('button', { name: 'Sign out' }).first().click()
-    await first.waitForURL(`${server.url}/login?redirect=%2Fapp`)
+    // A deliberate sign-out keeps no way back (the next person must not land on these pages).
+    await first.waitForURL(`${server.url}/login`)
     // BroadcastChannel, not the 30 s interval: the other tab follows within a moment.
-    await second.waitForURL(`${server.url}/login?redirect=%2Fsettings%2Fsecurity`, { timeout: 5_000 })
+    await second.waitForURL(`${server.url}/login`, { timeout: 5_000 })
     console.info(`[e2e] other tab signed out after ${Date.now() - signedOutAt} ms`)
     await second.getByText('You signed out in another tab.').waitFor()
     expect(await second.getByTestId('viewer-name').count()).toBe(0)
 
-    // And signing in again in one tab takes the other (sitting on the login page) back to where it was.
+    // And signing in again in one tab takes the other (sitting on the login page) to the dashboard too.
     await first.getByLabel('Email').fill(user.email)
     await first.getByLabel('Password', { exact: true }).fill(user.password)
     await first.getByRole('button', { name: 'Sign in', exact: true }).click()
     await first.waitForURL(`${server.url}/app`)
-    await second.waitForURL(`${server.url}/settings/security`, { timeout: 5_000 })
+    await second.waitForURL(`${server.url}/app`, { timeout: 5_000 })
     await second.getByTestId('viewer-name').waitFor()
     expect(errors).toEqual([])
     await context.close()

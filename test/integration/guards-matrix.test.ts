@@ -53,6 +53,7 @@ const PROCEDURES: Record<string, ProcedureExpectation> = {
   'auth.requestPasswordReset': { access: 'public', input: { email: 'nobody@example.test' } },
   'auth.resetPassword': { access: 'public', input: { token: 'not-a-real-token', password: 'some new passphrase here' } },
   'auth.verifyEmail': { access: 'public', input: { token: 'not-a-real-token' } },
+  'auth.describeOneTimeLink': { access: 'public', input: { token: 'not-a-real-token', purpose: 'password_reset' } },
   'auth.resendVerificationEmail': { access: 'protected' },
 
   'account.changePassword': { access: 'sensitive', input: { currentPassword: 'not the right password', newPassword: 'a brand new passphrase' } },

@@ -1,10 +1,13 @@
 /**
- * The organization's audit trail for its admins (SPEC §6/§7): newest first, 25 at a time, with
- * people shown by name where they belong to the organization.
+ * The organization's audit trail for its admins (SPEC §6/§7): newest first, 25 at a time, each
+ * event as a sentence (src/lib/audit-sentences.ts) with people shown by name where they belong to
+ * the organization.
  */
 import { useState } from 'react'
+import { describeAuditEvent } from '../../lib/audit-sentences'
+import { describeUserAgent } from '../../lib/auth-labels'
 import { describeFormError } from '../../lib/form-errors'
-import { trpc, type RouterOutputs } from '../../lib/trpc'
+import { trpc } from '../../lib/trpc'
 import { LocalTime } from '../local-time'
 import { Alert } from '../ui/alert'
 import { Button } from '../ui/button'
@@ -13,73 +16,53 @@ import { Spinner } from '../ui/spinner'
 
 const PAGE_SIZE = 25
 
-type AuditEvent = RouterOutputs['admin']['audit']['list']['events'][number]
-
-/** "auth.sign_in.failed" → "Sign in failed" (the catalog's dotted names, readable). */
-function describeEventType(type: string): string {
-  const words = type.replace(/^auth\./, '').replace(/[._]/g, ' ')
-  return words.charAt(0).toUpperCase() + words.slice(1)
-}
-
-function describeDetails(details: AuditEvent['details']): string {
-  return Object.entries(details)
-    .map(([key, value]) => `${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`)
-    .join(' · ')
-}
-
 export function AuditLogCard({ peopleById }: { peopleById: ReadonlyMap<string, string> }) {
-  const [pages, setPages] = useState<Array<number | null>>([null])
-  return (
-    <Card title="Audit log" description="Security events in your organization: sign-ins, MFA and session changes, role and policy changes. The log is hash-chained; operators verify it with gatehouse audit:verify.">
-      <ol className="flex flex-col divide-y divide-slate-100" data-testid="audit-log">
-        {pages.map((beforeId, index) => (
-          <AuditLogPage
-            key={beforeId ?? 'first'}
-            beforeId={beforeId}
-            peopleById={peopleById}
-            onMore={index === pages.length - 1 ? (nextBeforeId) => setPages((current) => [...current, nextBeforeId]) : undefined}
-          />
-        ))}
-      </ol>
-    </Card>
-  )
-}
+  // Keyset paging: each older page starts before the last event of the page in front of it. The
+  // stack of cursors is what "Newer" walks back; the first page (null) always shows the latest.
+  const [cursors, setCursors] = useState<Array<number | null>>([null])
+  const beforeId = cursors[cursors.length - 1]!
+  // The previous page stays on screen while the next one loads (no flash of a spinner).
+  const page = trpc.admin.audit.list.useQuery({ limit: PAGE_SIZE, beforeId }, { placeholderData: (previous) => previous })
+  const pageNumber = cursors.length
+  const lookupPerson = (id: string) => peopleById.get(id) ?? null
+  const nextBeforeId = page.data?.nextBeforeId ?? null
 
-function AuditLogPage({ beforeId, peopleById, onMore }: { beforeId: number | null; peopleById: ReadonlyMap<string, string>; onMore?: (nextBeforeId: number) => void }) {
-  const page = trpc.admin.audit.list.useQuery({ limit: PAGE_SIZE, beforeId })
-  if (page.isError) return <Alert>{describeFormError(page.error).message}</Alert>
-  if (!page.data) {
-    return (
-      <li className="flex items-center gap-2 py-3 text-sm text-slate-600" role="status">
-        <Spinner /> Loading events…
-      </li>
-    )
-  }
-  if (page.data.events.length === 0 && beforeId === null) return <li className="py-3 text-sm text-slate-600">No events yet.</li>
-  const person = (id: string | null) => (id ? (peopleById.get(id) ?? 'someone outside the organization') : null)
   return (
-    <>
-      {page.data.events.map((event) => (
-        <li key={event.id} className="flex flex-col gap-0.5 py-3 text-sm sm:flex-row sm:items-baseline sm:justify-between sm:gap-4">
-          <div className="min-w-0">
-            <span className="font-medium text-slate-900">{describeEventType(event.type)}</span>
-            {person(event.subjectUserId) && <span className="text-slate-600"> · {person(event.subjectUserId)}</span>}
-            {event.actorUserId && event.actorUserId !== event.subjectUserId && <span className="text-slate-500"> (by {person(event.actorUserId)})</span>}
-            {Object.keys(event.details).length > 0 && <div className="truncate text-xs text-slate-500">{describeDetails(event.details)}</div>}
-          </div>
-          <div className="shrink-0 text-xs text-slate-500">
-            {event.ip && <span className="mr-2">{event.ip}</span>}
-            <LocalTime iso={event.createdAt} />
-          </div>
-        </li>
-      ))}
-      {onMore && page.data.nextBeforeId !== null && (
-        <li className="pt-3">
-          <Button variant="secondary" onClick={() => onMore(page.data.nextBeforeId!)}>
-            Show older events
-          </Button>
-        </li>
+    <Card title="Audit log" description="Who signed in, changed their security settings or changed someone else’s, newest first. Entries cannot be edited or removed.">
+      {page.isError ? (
+        <Alert>{describeFormError(page.error).message}</Alert>
+      ) : !page.data ? (
+        <p className="flex items-center gap-2 py-3 text-sm text-slate-600" role="status">
+          <Spinner /> Loading events…
+        </p>
+      ) : page.data.events.length === 0 ? (
+        <p className="py-3 text-sm text-slate-600">{pageNumber === 1 ? 'Nothing has happened yet.' : 'No older events.'}</p>
+      ) : (
+        <ol className="flex flex-col divide-y divide-slate-100" data-testid="audit-log" aria-label={`Audit log, page ${pageNumber}`}>
+          {page.data.events.map((event) => (
+            <li key={event.id} className="flex flex-col gap-0.5 py-3 text-sm sm:flex-row sm:items-baseline sm:justify-between sm:gap-4" data-testid="audit-event">
+              <p className="min-w-0 text-slate-900">{describeAuditEvent(event, lookupPerson)}</p>
+              <p className="shrink-0 text-xs text-slate-500 sm:text-right">
+                <LocalTime iso={event.createdAt} />
+                {(event.ip || event.userAgent) && (
+                  <span className="block">{[event.userAgent ? describeUserAgent(event.userAgent) : null, event.ip].filter(Boolean).join(' · ')}</span>
+                )}
+              </p>
+            </li>
+          ))}
+        </ol>
       )}
-    </>
+      {(pageNumber > 1 || nextBeforeId !== null) && (
+        <nav className="mt-4 flex items-center justify-between gap-3 border-t border-slate-100 pt-4" aria-label="Audit log pages">
+          <Button variant="secondary" disabled={pageNumber === 1} onClick={() => setCursors((current) => current.slice(0, -1))}>
+            Newer events
+          </Button>
+          <span className="text-xs text-slate-500">Page {pageNumber}</span>
+          <Button variant="secondary" disabled={nextBeforeId === null} onClick={() => nextBeforeId !== null && setCursors((current) => [...current, nextBeforeId])}>
+            Older events
+          </Button>
+        </nav>
+      )}
+    </Card>
   )
 }

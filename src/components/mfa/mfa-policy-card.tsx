@@ -3,13 +3,16 @@
  * and above). Saving is a sensitive action (REAUTH_REQUIRED → re-auth dialog → retry); the server
  * refuses a policy that would force the admin themselves into enrollment.
  */
+import { Link } from '@tanstack/react-router'
 import { useId, useState, type FormEvent } from 'react'
 import { toast } from 'sonner'
 import appConfig from '../../../app.config'
 import { describeRole } from '../../lib/auth-labels'
-import { describeFormError } from '../../lib/form-errors'
+import { describeFormError, NO_FORM_ERROR } from '../../lib/form-errors'
 import type { Role } from '../../lib/roles'
 import { trpc, type RouterOutputs } from '../../lib/trpc'
+import { useSignedInViewer } from '../../lib/use-viewer'
+import { TEXT_LINK_CLASS } from '../auth-card'
 import { useReauth } from '../reauth-provider'
 import { Alert } from '../ui/alert'
 import { Button } from '../ui/button'
@@ -50,24 +53,43 @@ function MfaPolicyForm({ initial }: { initial: MfaPolicy }) {
   const nameId = useId()
   const [selected, setSelected] = useState(initial.policy)
   const [minRole, setMinRole] = useState<Role>((initial.minRole as Role | null) ?? ROLES[Math.min(1, ROLES.length - 1)]!)
-  const [message, setMessage] = useState<string | null>(null)
+  const viewer = useSignedInViewer()
+  const [formError, setFormError] = useState(NO_FORM_ERROR)
   const isUnchanged = selected === initial.policy && (selected !== 'required_for_role' || minRole === initial.minRole)
 
   async function save(event: FormEvent<HTMLFormElement>) {
     event.preventDefault()
-    setMessage(null)
+    setFormError(NO_FORM_ERROR)
     try {
       await withReauth(() => setMfaPolicy.mutateAsync(selected === 'required_for_role' ? { policy: selected, minRole } : { policy: selected }))
       toast.success('Two-factor authentication policy saved.')
+      // The change is also an audit event: the log below shows it at once.
       void utils.organization.getMfaPolicy.invalidate()
+      void utils.admin.audit.list.invalidate()
     } catch (error) {
-      setMessage(describeFormError(error).message)
+      setFormError(describeFormError(error))
     }
   }
 
   return (
     <form className="flex flex-col gap-4" onSubmit={save}>
-      <Alert>{message}</Alert>
+      <Alert>
+        {formError.message && (
+          <>
+            {formError.message}
+            {/* The one refusal a save meets: the policy would force the admin into enrollment. */}
+            {formError.appCode === 'FORBIDDEN' && !viewer.user.isMfaEnabled && (
+              <>
+                {' '}
+                <Link to="/settings/security" className={TEXT_LINK_CLASS}>
+                  Set up two-factor authentication in your security settings
+                </Link>
+                .
+              </>
+            )}
+          </>
+        )}
+      </Alert>
       <fieldset className="flex flex-col gap-3">
         <legend className="sr-only">Policy</legend>
         {OPTIONS.map((option) => (

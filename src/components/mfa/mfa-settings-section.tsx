@@ -22,7 +22,7 @@ import { TotpEnrollment } from './totp-enrollment'
 /** At or below this many unused recovery codes, the user is nudged to regenerate. */
 const LOW_RECOVERY_CODES = 3
 
-type Panel = { kind: 'overview' } | { kind: 'enroll'; isReEnrollment: boolean } | { kind: 'new-codes'; codes: string[] }
+type Panel = { kind: 'overview' } | { kind: 'enroll'; isReEnrollment: boolean; isConfirmed: boolean } | { kind: 'new-codes'; codes: string[] }
 
 export function MfaSettingsSection() {
   const viewer = useSignedInViewer()
@@ -53,12 +53,20 @@ export function MfaSettingsSection() {
 
   if (panel.kind === 'enroll') {
     return (
-      <Card title={panel.isReEnrollment ? 'Move to a new authenticator' : 'Set up two-factor authentication'} description={description}>
+      <Card
+        // Once the code is confirmed MFA is on: the card no longer invites to "set up" anything.
+        title={panel.isConfirmed ? 'Two-factor authentication is on' : panel.isReEnrollment ? 'Move to a new authenticator' : 'Set up two-factor authentication'}
+        description={panel.isConfirmed ? 'Save your recovery codes before you continue.' : description}
+      >
         <TotpEnrollment
           accountEmail={viewer.user.email}
           isReEnrollment={panel.isReEnrollment}
-          startLabel={panel.isReEnrollment ? 'Start' : 'Set up authenticator app'}
-          onConfirmed={refreshAfterChange}
+          startLabel="Try again"
+          startsImmediately
+          onConfirmed={() => {
+            setPanel({ kind: 'enroll', isReEnrollment: panel.isReEnrollment, isConfirmed: true })
+            refreshAfterChange()
+          }}
           onComplete={() => setPanel({ kind: 'overview' })}
           onCancel={() => setPanel({ kind: 'overview' })}
         />
@@ -96,7 +104,7 @@ export function MfaSettingsSection() {
               <Button variant="secondary" onClick={regenerateCodes} isLoading={regenerate.isPending}>
                 Regenerate recovery codes
               </Button>
-              <Button variant="secondary" onClick={() => setPanel({ kind: 'enroll', isReEnrollment: true })}>
+              <Button variant="secondary" onClick={() => setPanel({ kind: 'enroll', isReEnrollment: true, isConfirmed: false })}>
                 Move to a new authenticator
               </Button>
               <DisableMfaButton onDisabled={refreshAfterChange} />
@@ -106,7 +114,7 @@ export function MfaSettingsSection() {
           <div className="flex flex-col gap-4">
             <p className="text-sm text-slate-600">Two-factor authentication is off. Turn it on so a stolen password alone cannot open your account.</p>
             <div>
-              <Button onClick={() => setPanel({ kind: 'enroll', isReEnrollment: false })}>Set up two-factor authentication</Button>
+              <Button onClick={() => setPanel({ kind: 'enroll', isReEnrollment: false, isConfirmed: false })}>Set up two-factor authentication</Button>
             </div>
           </div>
         )

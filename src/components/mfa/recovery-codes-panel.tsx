@@ -6,13 +6,14 @@
 import { useId, useState } from 'react'
 import { toast } from 'sonner'
 import appConfig from '../../../app.config'
+import { formatEmailForDisplay } from '../../lib/email-display'
 import { Alert } from '../ui/alert'
 import { Button } from '../ui/button'
 
 /** The text put on the clipboard and in the downloaded file. */
 function formatRecoveryCodesText(codes: readonly string[], accountEmail: string): string {
   return [
-    `${appConfig.appName} recovery codes for ${accountEmail}`,
+    `${appConfig.appName} recovery codes for ${formatEmailForDisplay(accountEmail)}`,
     `Generated ${new Date().toISOString().slice(0, 10)}. Each code works once; keep them somewhere safe.`,
     '',
     ...codes,

@@ -7,13 +7,15 @@
  * `data:` URL in an <img>, so the markup is never injected into the page (no HTML sink, and an
  * image cannot run script even if the SVG were hostile).
  */
-import { useState, type FormEvent } from 'react'
+import { useEffect, useRef, useState, type FormEvent } from 'react'
 import { toast } from 'sonner'
 import { describeFormError, NO_FORM_ERROR, type FormError } from '../../lib/form-errors'
+import { formatEmailForDisplay } from '../../lib/email-display'
 import { trpc, type RouterOutputs } from '../../lib/trpc'
 import { useReauth } from '../reauth-provider'
 import { Alert } from '../ui/alert'
 import { Button } from '../ui/button'
+import { Spinner } from '../ui/spinner'
 import { RecoveryCodesPanel } from './recovery-codes-panel'
 import { cleanTotpInput, TotpCodeField, toTotpCode } from './totp-code-field'
 
@@ -34,6 +36,7 @@ export function TotpEnrollment({
   accountEmail,
   isReEnrollment = false,
   startLabel = 'Set up authenticator app',
+  startsImmediately = false,
   onConfirmed,
   onComplete,
   onCancel,
@@ -41,6 +44,11 @@ export function TotpEnrollment({
   accountEmail: string
   isReEnrollment?: boolean
   startLabel?: string
+  /**
+   * Ask for the QR code at once (the click that opened this already said "set up"); the start
+   * button then only appears again to retry after an error.
+   */
+  startsImmediately?: boolean
   /** The factor is active (the session was rotated server-side); recovery codes are on screen. */
   onConfirmed?: () => void
   /** The user saved the recovery codes and wants to move on. */
@@ -53,6 +61,15 @@ export function TotpEnrollment({
   const [step, setStep] = useState<Step>({ kind: 'start' })
   const [code, setCode] = useState('')
   const [formError, setFormError] = useState<FormError>(NO_FORM_ERROR)
+  const codeInputRef = useRef<HTMLInputElement>(null)
+  const hasAutoStartedRef = useRef(false)
+
+  useEffect(() => {
+    if (!startsImmediately || hasAutoStartedRef.current) return
+    hasAutoStartedRef.current = true
+    void start()
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- once, on mount
+  }, [])
 
   async function start() {
     setFormError(NO_FORM_ERROR)
@@ -75,7 +92,28 @@ export function TotpEnrollment({
       onConfirmed?.()
     } catch (error) {
       setFormError(describeFormError(error))
+      // Clicking "Verify" moved focus to the button, which is disabled while the code is checked:
+      // bring it back to the code, selected, so the next attempt is typed straight away.
+      codeInputRef.current?.focus()
+      codeInputRef.current?.select()
     }
+  }
+
+  if (step.kind === 'start' && startsImmediately && (beginEnrollment.isPending || !formError.message)) {
+    return (
+      <div className="flex flex-col gap-4">
+        <p className="flex items-center gap-2 text-sm text-slate-600" role="status">
+          <Spinner /> Preparing your QR code…
+        </p>
+        {onCancel && (
+          <div>
+            <Button variant="secondary" onClick={onCancel}>
+              Cancel
+            </Button>
+          </div>
+        )}
+      </div>
+    )
   }
 
   if (step.kind === 'start') {
@@ -111,13 +149,16 @@ export function TotpEnrollment({
   const { enrollment } = step
   return (
     <div className="flex flex-col gap-6">
+      {isReEnrollment && startsImmediately && (
+        <p className="text-sm text-slate-600">Your current authenticator keeps working until the new one is confirmed. Confirming signs out your other sessions.</p>
+      )}
       <ol className="flex flex-col gap-6">
         <li className="flex flex-col gap-3">
           <h3 className="text-sm font-semibold text-slate-900">1. Scan this QR code with your authenticator app</h3>
           <p className="text-sm text-slate-600">Any app that supports time-based codes works: Google Authenticator, Microsoft Authenticator, 1Password, Bitwarden, Authy…</p>
           <img
             src={toSvgDataUrl(enrollment.qrCode)}
-            alt={`QR code that adds ${accountEmail} to an authenticator app`}
+            alt={`QR code that adds ${formatEmailForDisplay(accountEmail)} to an authenticator app`}
             width={192}
             height={192}
             className="size-48 rounded-lg border border-slate-200 bg-white p-1"
@@ -130,6 +171,7 @@ export function TotpEnrollment({
           <form className="flex flex-col gap-4" onSubmit={confirm} noValidate>
             <Alert>{formError.fields.code ? null : formError.message}</Alert>
             <TotpCodeField
+              ref={codeInputRef}
               required
               autoFocus
               value={code}

@@ -1,5 +1,5 @@
 /**
- * A "are you sure?" dialog (Radix Dialog: focus trapped, Escape closes, labelled for screen readers)
+ * An "are you sure?" dialog (Radix Dialog: focus trapped, Escape closes, labelled for screen readers)
  * for destructive actions. `onConfirm` runs the action; if it throws, the catalog message shows
  * inside the dialog and it stays open; on success it closes.
  */
@@ -9,16 +9,25 @@ import { describeFormError } from '../../lib/form-errors'
 import { Alert } from './alert'
 import { Button } from './button'
 
-export function ConfirmActionDialog({ trigger, title, description, confirmLabel, isPending, onConfirm }: {
-  /** The element that opens the dialog (a Button). */
-  trigger: ReactElement
+export function ConfirmActionDialog({ trigger, open, onOpenChange, title, description, confirmLabel, confirmVariant = 'danger', isPending, onConfirm }: {
+  /** The element that opens the dialog (a Button); omit it and pass `open` to open it from elsewhere (a select). */
+  trigger?: ReactElement
+  open?: boolean
+  onOpenChange?: (open: boolean) => void
   title: ReactNode
   description: ReactNode
   confirmLabel: string
+  /** `danger` for what takes something away; `primary` for a change that is not destructive. */
+  confirmVariant?: 'danger' | 'primary'
   isPending: boolean
   onConfirm: () => Promise<void>
 }) {
-  const [isOpen, setIsOpen] = useState(false)
+  const [isOpenInternally, setIsOpenInternally] = useState(false)
+  const isOpen = open ?? isOpenInternally
+  const setIsOpen = (next: boolean) => {
+    setIsOpenInternally(next)
+    onOpenChange?.(next)
+  }
   const [message, setMessage] = useState<string | null>(null)
 
   async function confirm() {
@@ -39,7 +48,7 @@ export function ConfirmActionDialog({ trigger, title, description, confirmLabel,
         setMessage(null)
       }}
     >
-      <Dialog.Trigger asChild>{trigger}</Dialog.Trigger>
+      {trigger && <Dialog.Trigger asChild>{trigger}</Dialog.Trigger>}
       <Dialog.Portal>
         <Dialog.Overlay className="fixed inset-0 z-40 bg-slate-900/40" />
         <Dialog.Content className="fixed left-1/2 top-1/2 z-40 w-[calc(100%-2rem)] max-w-sm -translate-x-1/2 -translate-y-1/2 rounded-xl bg-white p-6 text-left shadow-xl focus:outline-none">
@@ -50,7 +59,7 @@ export function ConfirmActionDialog({ trigger, title, description, confirmLabel,
             <Dialog.Close asChild>
               <Button variant="secondary">Cancel</Button>
             </Dialog.Close>
-            <Button variant="danger" onClick={confirm} isLoading={isPending}>
+            <Button variant={confirmVariant} onClick={confirm} isLoading={isPending}>
               {confirmLabel}
             </Button>
           </div>

@@ -1,50 +1,44 @@
+import { useSuspenseQuery } from '@tanstack/react-query'
 import { createFileRoute } from '@tanstack/react-router'
-import { toast } from 'sonner'
 import { AuditLogCard } from '../../components/admin/audit-log-card'
-import { getOrganizationSummary } from '../../functions/admin'
-import { DisableMemberButton, MemberRoleSelect } from '../../components/admin/member-actions'
+import { DisableMemberButton, MemberRoleControl, RevokeSessionsButton } from '../../components/admin/member-actions'
 import { LocalTime } from '../../components/local-time'
 import { MfaPolicyCard } from '../../components/mfa/mfa-policy-card'
 import { ResetMfaButton } from '../../components/mfa/reset-mfa-button'
 import { PageHeader } from '../../components/page-header'
 import { Alert } from '../../components/ui/alert'
 import { Badge } from '../../components/ui/badge'
-import { Button } from '../../components/ui/button'
 import { Card } from '../../components/ui/card'
 import { Spinner } from '../../components/ui/spinner'
-import { describeRole } from '../../lib/auth-labels'
-import { roleRank } from '../../lib/roles'
+import { organizationSummaryQueryOptions } from '../../functions/admin'
+import { formatEmailForDisplay } from '../../lib/email-display'
 import { describeFormError } from '../../lib/form-errors'
-import { trpc, type RouterOutputs } from '../../lib/trpc'
+import { trpc } from '../../lib/trpc'
 import { useSignedInViewer } from '../../lib/use-viewer'
 
 export const Route = createFileRoute('/_authed/admin/')({
-  loader: async ({ context }) => {
-    const [, summary] = await Promise.all([context.trpcUtils.admin.users.list.ensureData(), getOrganizationSummary()])
-    return summary
-  },
+  // Both in the first HTML; the summary is a query (not loader data) so actions can invalidate it.
+  loader: ({ context }) =>
+    Promise.all([context.trpcUtils.admin.users.list.ensureData(), context.queryClient.ensureQueryData(organizationSummaryQueryOptions)]),
   head: () => ({ meta: [{ title: 'Admin · Gatehouse' }] }),
   component: AdminUsersPage,
 })
 
-type OrganizationUser = RouterOutputs['admin']['users']['list'][number]
+/** "Initech: 3 people, 1 with two-factor authentication, 4 signed-in devices." */
+function OrganizationSummary({ organizationName }: { organizationName: string }) {
+  const { data: summary } = useSuspenseQuery(organizationSummaryQueryOptions)
+  return (
+    <span data-testid="organization-summary">
+      {organizationName}: {summary.memberCount} {summary.memberCount === 1 ? 'person' : 'people'}, {summary.mfaEnabledCount} with two-factor authentication,{' '}
+      {summary.activeSessionCount} signed-in {summary.activeSessionCount === 1 ? 'device' : 'devices'}.
+    </span>
+  )
+}
 
 function AdminUsersPage() {
   const viewer = useSignedInViewer()
-  const summary = Route.useLoaderData()
+  const actor = { id: viewer.user.id, role: viewer.user.role }
   const users = trpc.admin.users.list.useQuery()
-  const revokeSessions = trpc.admin.users.revokeSessions.useMutation()
-  const canManageRole = (role: string) => roleRank(role) <= roleRank(viewer.user.role)
-
-  async function revokeFor(user: OrganizationUser) {
-    try {
-      const { revoked } = await revokeSessions.mutateAsync({ userId: user.id })
-      const isSelf = user.id === viewer.user.id
-      toast.success(`${revoked === 1 ? '1 session' : `${revoked} sessions`} of ${user.name} signed out${isSelf ? ' (this one kept)' : ''}.`)
-    } catch (error) {
-      toast.error(describeFormError(error).message)
-    }
-  }
 
   return (
     <div className="flex flex-col gap-6">
@@ -52,10 +46,7 @@ function AdminUsersPage() {
         title="Admin console"
         description={
           viewer.user.organization ? (
-            <span data-testid="organization-summary">
-              {viewer.user.organization.name}: {summary.memberCount} {summary.memberCount === 1 ? 'person' : 'people'}, {summary.mfaEnabledCount} with two-factor
-              authentication, {summary.activeSessionCount} signed-in {summary.activeSessionCount === 1 ? 'device' : 'devices'}.
-            </span>
+            <OrganizationSummary organizationName={viewer.user.organization.name} />
           ) : (
             'You are not part of an organization.'
           )
@@ -67,7 +58,7 @@ function AdminUsersPage() {
             <p className="text-sm text-slate-600">No users in this organization yet.</p>
           ) : (
             <div className="relative -mx-5 overflow-x-auto sm:-mx-6">
-              <table className="w-full min-w-[36rem] text-left text-sm">
+              <table className="w-full min-w-[48rem] text-left text-sm">
                 <thead className="border-b border-slate-200 text-xs uppercase tracking-wide text-slate-500">
                   <tr>
                     <th scope="col" className="px-5 py-2 font-medium sm:px-6">
@@ -91,15 +82,14 @@ function AdminUsersPage() {
                   {users.data.map((user) => (
                     <tr key={user.id} data-testid="admin-user-row">
                       <td className="px-5 py-3 sm:px-6">
-                        <div className="font-medium text-slate-900">{user.name}</div>
-                        <div className="text-slate-500">{user.email}</div>
+                        <div className="font-medium text-slate-900">
+                          {user.name}
+                          {user.id === viewer.user.id && <span className="font-normal text-slate-500"> (you)</span>}
+                        </div>
+                        <div className="text-slate-500">{formatEmailForDisplay(user.email)}</div>
                       </td>
                       <td className="px-3 py-3">
-                        {user.id === viewer.user.id || !canManageRole(user.role) ? (
-                          <Badge tone="accent">{describeRole(user.role)}</Badge>
-                        ) : (
-                          <MemberRoleSelect user={user} viewerRole={viewer.user.role} isSelf={false} />
-                        )}
+                        <MemberRoleControl actor={actor} member={user} />
                       </td>
                       <td className="px-3 py-3">
                         <div className="flex flex-wrap gap-1">
@@ -107,15 +97,16 @@ function AdminUsersPage() {
                           {user.isMfaEnabled && <Badge>2FA</Badge>}
                         </div>
                       </td>
-                      <td className="px-3 py-3 text-slate-600">
+                      <td className="whitespace-nowrap px-3 py-3 text-slate-600">
                         <LocalTime iso={user.createdAt} />
                       </td>
-                      <td className="flex flex-wrap justify-end gap-2 px-5 py-3 text-right sm:px-6">
-                        <ResetMfaButton user={user} />
-                        <DisableMemberButton user={user} viewerRole={viewer.user.role} isSelf={user.id === viewer.user.id} />
-                        <Button variant="danger" onClick={() => revokeFor(user)} disabled={revokeSessions.isPending} aria-label={`Sign out every session of ${user.name}`}>
-                          Revoke sessions
-                        </Button>
+                      <td className="px-5 py-3 sm:px-6">
+                        {/* One line per row; on a narrow screen the table scrolls sideways instead. */}
+                        <div className="flex justify-end gap-2 whitespace-nowrap">
+                          <ResetMfaButton actor={actor} member={user} />
+                          <DisableMemberButton actor={actor} member={user} />
+                          <RevokeSessionsButton actor={actor} member={user} />
+                        </div>
                       </td>
                     </tr>
                   ))}

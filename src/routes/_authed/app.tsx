@@ -11,6 +11,7 @@ import { Card } from '../../components/ui/card'
 import { getDashboardSummary } from '../../functions/dashboard'
 import { describeAuthMethod, describeRole } from '../../lib/auth-labels'
 import { describeFormError } from '../../lib/form-errors'
+import { formatEmailForDisplay } from '../../lib/email-display'
 import { trpc } from '../../lib/trpc'
 import { useSignedInViewer } from '../../lib/use-viewer'
 
@@ -36,22 +37,23 @@ function Detail({ label, children }: { label: string; children: ReactNode }) {
 
 function DashboardPage() {
   const { user, session } = useSignedInViewer()
+  const email = formatEmailForDisplay(user.email)
   const { notice } = Route.useSearch()
   const summary = Route.useLoaderData()
   const resend = trpc.auth.resendVerificationEmail.useMutation({
-    onSuccess: () => toast.success(`We sent a new link to ${user.email}.`),
+    onSuccess: () => toast.success(`We sent a new link to ${email}.`),
     onError: (error) => toast.error(describeFormError(error).message),
   })
 
   return (
     <div className="flex flex-col gap-6">
-      <PageHeader title={<span data-testid="dashboard-greeting">Welcome, {user.name}</span>} description={user.email} />
+      <PageHeader title={<span data-testid="dashboard-greeting">Welcome, {user.name}</span>} description={email} />
 
       <Alert tone="warning">{notice === 'admin-required' && 'The admin console needs the admin role. Ask an owner of your organization if you need access.'}</Alert>
 
       {!user.isEmailVerified && (
         <div className="flex flex-wrap items-center justify-between gap-3 rounded-md border border-amber-200 bg-amber-50 px-4 py-3 text-sm text-amber-900" role="status">
-          <span>Please confirm your email address: we sent a link to {user.email}.</span>
+          <span>Please confirm your email address: we sent a link to {email}.</span>
           <Button variant="secondary" isLoading={resend.isPending} onClick={() => resend.mutate()}>
             Resend link
           </Button>

@@ -145,9 +145,12 @@ function SessionsCard() {
       title="Where you’re signed in"
       description="Sign out any session you don’t recognise."
       actions={
-        <Button variant="danger" onClick={revokeAllOthers} isLoading={revokeOthers.isPending} disabled={otherCount === 0}>
-          Sign out all other sessions
-        </Button>
+        // Offered only when there is another session to end.
+        otherCount > 0 && (
+          <Button variant="danger" onClick={revokeAllOthers} isLoading={revokeOthers.isPending}>
+            Sign out all other sessions
+          </Button>
+        )
       }
     >
       {sessions.data ? (
@@ -161,17 +164,19 @@ function SessionsCard() {
                   {session.isMfaSatisfied && <Badge tone="accent">2FA</Badge>}
                 </p>
                 <p className="mt-0.5 text-xs text-slate-500">
-                  {describeAuthMethod(session.authMethod)} · {session.ip ?? 'unknown IP'} · signed in <LocalTime iso={session.createdAt} /> · last active{' '}
-                  <LocalTime iso={session.lastSeenAt} />
+                  {describeAuthMethod(session.authMethod)} · {session.ip ?? 'unknown IP'} · signed in <LocalTime iso={session.createdAt} /> ·{' '}
+                  {/* `lastSeenAt` is written at most once per renewal interval: for this device, "now" is the truth. */}
+                  {session.isCurrent ? 'active now' : <>last active <LocalTime iso={session.lastSeenAt} /></>}
                 </p>
               </div>
               <Button
                 variant={session.isCurrent ? 'secondary' : 'danger'}
                 onClick={() => revokeOne(session)}
                 disabled={revoke.isPending}
+                // The accessible name starts with the visible label (WCAG 2.5.3 Label in Name).
                 aria-label={session.isCurrent ? 'Sign out this device' : `Sign out ${describeUserAgent(session.userAgent)} (signed in from ${session.ip ?? 'unknown IP'})`}
               >
-                {session.isCurrent ? 'Sign out' : 'Revoke'}
+                Sign out
               </Button>
             </li>
           ))}

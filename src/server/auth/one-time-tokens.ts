@@ -129,3 +129,27 @@ export async function deleteUnusedOneTimeTokens(db: Pick<Database, 'delete'>, us
     .where(and(eq(oneTimeTokens.userId, userId), eq(oneTimeTokens.purpose, purpose), isNull(oneTimeTokens.usedAt)))
   return result.affectedRows
 }
+
+/** What a token is at this instant, read without consuming it (see `inspectOneTimeToken`). */
+export type OneTimeTokenInspection =
+  | { state: 'unknown' }
+  | { state: 'usable' | 'used' | 'expired'; email: string; user: User }
+
+/**
+ * Reads a token of this purpose without consuming it: unknown (malformed, never issued, purged, or
+ * issued for another purpose), used, expired, or usable, with its user. For pages that must tell
+ * the truth about a link before asking for input; the effect itself still goes through
+ * `getUsableOneTimeToken` + `consumeOneTimeToken`.
+ */
+export async function inspectOneTimeToken(db: Database, token: string, purpose: OneTimeTokenPurpose, now: Date): Promise<OneTimeTokenInspection> {
+  if (!isWellFormedOneTimeToken(token)) return { state: 'unknown' }
+  const [row] = await db
+    .select({ email: oneTimeTokens.email, expiresAt: oneTimeTokens.expiresAt, usedAt: oneTimeTokens.usedAt, user: users })
+    .from(oneTimeTokens)
+    .innerJoin(users, eq(users.id, oneTimeTokens.userId))
+    .where(and(eq(oneTimeTokens.tokenHash, hashOneTimeToken(token)), eq(oneTimeTokens.purpose, purpose)))
+    .limit(1)
+  if (!row) return { state: 'unknown' }
+  const state = row.usedAt !== null ? 'used' : row.expiresAt.getTime() <= now.getTime() ? 'expired' : 'usable'
+  return { state, email: row.email, user: row.user }
+}

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { resendEmailVerification, verifyEmailWithToken } from '../../auth/email-verification'
+import { describeOneTimeLink } from '../../auth/one-time-link-status'
 import { requestPasswordReset, resetPasswordWithToken } from '../../auth/password-reset'
 import { emailSchema } from '../../users/email'
 import { protectedProcedure, publicProcedure } from '../init'
@@ -31,6 +32,14 @@ export const authRecoveryProcedures = {
   verifyEmail: publicProcedure
     .input(z.strictObject({ token: oneTimeTokenInputSchema }))
     .mutation(({ ctx, input }) => verifyEmailWithToken(ctx, input.token)),
+
+  /**
+   * What an emailed link is — valid, used, expired, invalid, or (verification) already verified —
+   * so the page tells the truth before asking for input. Reads only; rate-limited per IP.
+   */
+  describeOneTimeLink: publicProcedure
+    .input(z.strictObject({ token: oneTimeTokenInputSchema, purpose: z.enum(['password_reset', 'email_verification']) }))
+    .query(({ ctx, input }) => describeOneTimeLink(ctx, input)),
 
   /** Sends a new verification link to the signed-in user, if their email is not verified yet. */
   resendVerificationEmail: protectedProcedure.mutation(({ ctx }) => resendEmailVerification(ctx, ctx.user)),
