@@ -30,5 +30,13 @@ export default defineConfig({
     passwordResetPerAccount: { limit: 3, windowSeconds: 60 * 60 },
     mfaPerIp: { limit: 30, windowSeconds: 60 * 5 },
     ssoStartPerIp: { limit: 30, windowSeconds: 60 * 5 },
+    ssoCallbackPerIp: { limit: 30, windowSeconds: 60 * 5 },
+    domainVerificationPerOrganization: { limit: 20, windowSeconds: 60 * 60 },
+  },
+  sso: {
+    flowLifetimeSeconds: 60 * 10,
+    clockSkewSeconds: 30,
+    discoveryCacheTtlSeconds: 60 * 60,
+    defaultMfaMode: 'require_gatehouse_mfa',
   },
 })

@@ -1,5 +1,13 @@
-import { mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core'
+import { type AnyMySqlColumn, mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core'
 import { idColumn, timestamp } from './columns'
+import { users } from './users'
+
+/**
+ * What an SSO sign-in does about MFA: `require_gatehouse_mfa` (the default) always asks for
+ * Gatehouse's own factor per `mfa_policy`; `trust_idp_mfa` accepts the IdP's assertion when it
+ * names a value the connection lists as MFA.
+ */
+export type SsoMfaMode = 'require_gatehouse_mfa' | 'trust_idp_mfa'
 
 /** A tenant: owns users, verified domains, SSO connections and its MFA policy. */
 export const organizations = mysqlTable(
@@ -12,6 +20,11 @@ export const organizations = mysqlTable(
     /** 'optional' | 'required' | 'required_for_role' (then `mfa_required_min_role` applies). */
     mfaPolicy: varchar('mfa_policy', { length: 24 }).notNull().default('optional'),
     mfaRequiredMinRole: varchar('mfa_required_min_role', { length: 32 }),
+    /** Set while SSO is mandatory for the organization's verified domains (password sign-in refused). */
+    ssoEnforcedAt: timestamp('sso_enforced_at'),
+    /** The owner who keeps password + MFA while SSO is enforced, and whom no group mapping demotes. */
+    breakGlassUserId: idColumn('break_glass_user_id').references((): AnyMySqlColumn => users.id, { onDelete: 'set null' }),
+    ssoMfaMode: varchar('sso_mfa_mode', { length: 32 }).$type<SsoMfaMode>().notNull().default('require_gatehouse_mfa'),
     createdAt: timestamp('created_at').notNull(),
   },
   (table) => [

@@ -46,7 +46,9 @@ export function uniqueEmail(prefix = 'user'): string {
 }
 
 /** Inserts an organization (MFA policy optional unless given). */
-export async function createTestOrganization(options: { name?: string; mfaPolicy?: 'optional' | 'required' | 'required_for_role'; mfaRequiredMinRole?: Role } = {}): Promise<Organization> {
+export async function createTestOrganization(
+  options: { name?: string; mfaPolicy?: 'optional' | 'required' | 'required_for_role'; mfaRequiredMinRole?: Role; ssoMfaMode?: Organization['ssoMfaMode'] } = {},
+): Promise<Organization> {
   const slug = `org-${randomBytes(5).toString('hex')}`
   const organization: Organization = {
     id: generateId(),
@@ -54,6 +56,9 @@ export async function createTestOrganization(options: { name?: string; mfaPolicy
     slug,
     mfaPolicy: options.mfaPolicy ?? 'optional',
     mfaRequiredMinRole: options.mfaRequiredMinRole ?? null,
+    ssoEnforcedAt: null,
+    breakGlassUserId: null,
+    ssoMfaMode: options.ssoMfaMode ?? 'require_gatehouse_mfa',
     createdAt: now(),
   }
   await getDb().insert(organizations).values(organization)

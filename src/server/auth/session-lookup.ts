@@ -18,7 +18,9 @@ export const SESSION_LOOKUP_SQL = [
   '  s.ip, s.user_agent, s.auth_method, s.sso_connection_id, s.mfa_satisfied_at, s.mfa_failed_attempts, s.reauthenticated_at,',
   '  u.organization_id, u.email, u.email_verified_at, u.name, u.password_hash, u.role, u.disabled_at, u.mfa_enabled_at,',
   '  u.created_at, u.updated_at,',
-  '  o.id, o.name, o.slug, o.mfa_policy, o.mfa_required_min_role',
+  '  o.id, o.name, o.slug, o.mfa_policy, o.mfa_required_min_role,',
+  // Added with SSO (issue 8); appended so the indexes above stay put.
+  '  s.mfa_method, s.idp_authn_context',
   'FROM sessions s',
   'INNER JOIN users u ON u.id = s.user_id',
   'LEFT JOIN organizations o ON o.id = u.organization_id',
@@ -48,6 +50,8 @@ export function mapSessionLookupRow(row: Cell[]): SessionLookupRow {
     mfaSatisfiedAt: optionalDate(11),
     mfaFailedAttempts: Number(row[12]),
     reauthenticatedAt: date(13),
+    mfaMethod: optionalText(29) as Session['mfaMethod'],
+    idpAuthnContext: optionalText(30),
   }
   const user: User = {
     id: session.userId,
