@@ -178,7 +178,21 @@ export async function countRows(): Promise<RowCounts> {
   return Object.fromEntries(COUNTED_TABLES.map((table) => [table, Number(row![table])])) as RowCounts
 }
 
-const GUARDED_TABLES = ['users', 'sessions', 'organizations', 'totp_credentials', 'recovery_codes', 'one_time_tokens', 'rate_limit_buckets', 'audit_events', 'mail_outbox']
+const GUARDED_TABLES = [
+  'users',
+  'sessions',
+  'organizations',
+  'totp_credentials',
+  'recovery_codes',
+  'one_time_tokens',
+  'rate_limit_buckets',
+  'audit_events',
+  'mail_outbox',
+  'organization_domains',
+  'sso_connections',
+  'sso_identities',
+  'sso_login_flows',
+]
 
 /**
  * A fingerprint of every table a request could change (`CHECKSUM TABLE`, on MySQL and MariaDB
