@@ -33,5 +33,13 @@ export default defineConfig({
     ssoStartPerIp: { limit: 30, windowSeconds: 60 * 5 },
     verificationResendPerAccount: { limit: 3, windowSeconds: 60 * 60 },
     oneTimeLinkLookupPerIp: { limit: 60, windowSeconds: 60 * 60 },
+    ssoCallbackPerIp: { limit: 30, windowSeconds: 60 * 5 },
+    domainVerificationPerOrganization: { limit: 20, windowSeconds: 60 * 60 },
+  },
+  sso: {
+    flowLifetimeSeconds: 60 * 10,
+    clockSkewSeconds: 30,
+    discoveryCacheTtlSeconds: 60 * 60,
+    defaultMfaMode: 'require_gatehouse_mfa',
   },
 })

@@ -1,20 +1,27 @@
 /**
- * `npm run dev`: finds a database (SPEC §8 order), migrates it, seeds the demo, then runs the
- * Vite dev server with hot reload. Development only.
+ * `npm run dev`: finds a database (SPEC §8 order), migrates it, seeds the demo, starts the local
+ * OIDC provider (Acme's IdP, scripts/idp) on 127.0.0.1, then runs the Vite dev server with hot
+ * reload. Development only.
  */
 import { spawn } from 'node:child_process'
+import { resolve } from 'node:path'
 import { getDb } from '../src/server/db/client'
 import { migrateDatabase } from '../src/server/db/migrate'
 import { DatabaseUnavailableError, resolveDatabaseUrl } from '../src/server/db/resolve-database'
 import { resetServerEnvForTests } from '../src/server/env'
 import { runShutdownHooks } from '../src/server/lifecycle'
-import { DEMO_ACCOUNTS } from '../src/server/seed/demo-accounts'
+import { DEMO_ACCOUNTS, DEMO_ACME_OIDC } from '../src/server/seed/demo-accounts'
 import { seedDemo } from '../src/server/seed/seed-demo'
+import { loadOrCreateDevOidcSecrets, startLocalOidcProvider } from './idp/oidc-provider'
+
+/** The local IdP's port: fixed, so the seeded issuer stays valid across restarts (override with DEV_OIDC_PORT). */
+const DEFAULT_DEV_OIDC_PORT = 4010
 
 async function main(): Promise<void> {
   process.env.NODE_ENV = 'development'
   const port = process.env.PORT ?? '3000'
   process.env.APP_URL ??= `http://localhost:${port}`
+  const oidcPort = Number(process.env.DEV_OIDC_PORT ?? DEFAULT_DEV_OIDC_PORT)
 
   const { url, source } = await resolveDatabaseUrl('gatehouse')
   process.env.DATABASE_URL = url
@@ -23,16 +30,41 @@ async function main(): Promise<void> {
   console.log(`[dev] database ${where.pathname.slice(1)} on ${where.host} (${source})`)
 
   await migrateDatabase(url)
-  const seeded = await seedDemo(getDb())
+  const oidcSecrets = await loadOrCreateDevOidcSecrets(resolve('.data'))
+  const oidcIssuer = `http://127.0.0.1:${oidcPort}`
+  const seeded = await seedDemo(getDb(), { oidcProvider: { issuer: oidcIssuer, clientSecret: oidcSecrets.clientSecret } })
   console.log(`[dev] demo seeded: +${seeded.organizations} organizations, +${seeded.users} users`)
   await runShutdownHooks()
   printWelcome(process.env.APP_URL)
+
+  const idp = await startLocalOidcProvider({
+    port: oidcPort,
+    keys: oidcSecrets,
+    clients: [
+      {
+        clientId: DEMO_ACME_OIDC.clientId,
+        clientSecret: oidcSecrets.clientSecret,
+        redirectUris: seeded.acmeConnectionId ? [new URL(`/api/auth/oidc/${seeded.acmeConnectionId}/callback`, process.env.APP_URL).href] : [],
+      },
+    ],
+    users: DEMO_ACCOUNTS.filter((account) => account.signInMethod === 'oidc').map((account) => ({
+      sub: `demo-${account.email.split('@')[0]}`,
+      email: account.email,
+      password: account.password,
+      name: account.name,
+      groups: account.idpGroups ?? [],
+    })),
+  })
+  console.log(`[dev] local OIDC provider (Acme) at ${idp.issuer}`)
 
   const vite = spawn('vite', ['dev', '--port', port], { stdio: 'inherit', env: process.env })
   const forward = (signal: NodeJS.Signals) => vite.kill(signal)
   process.on('SIGINT', forward)
   process.on('SIGTERM', forward)
-  vite.on('exit', (code) => process.exit(code ?? 0))
+  vite.on('exit', async (code) => {
+    await idp.stop()
+    process.exit(code ?? 0)
+  })
 }
 
 /** What a newcomer needs before the first click: where to go, whom to sign in as, where mail lands. */

@@ -1,5 +1,6 @@
-import { index, int, mysqlTable, varchar } from 'drizzle-orm/mysql-core'
+import { type AnyMySqlColumn, index, int, mysqlTable, varchar } from 'drizzle-orm/mysql-core'
 import { caseSensitiveVarchar, idColumn, timestamp } from './columns'
+import { ssoConnections } from './sso'
 import { users } from './users'
 
 /** How a session's user proved who they are. */
@@ -9,6 +10,8 @@ export type AuthMethod = (typeof AUTH_METHODS)[number]
 /** What the latest proof of presence on a session was: removing a second factor needs the second factor. */
 export const REAUTH_FACTORS = ['password', 'totp', 'recovery_code', 'idp'] as const
 export type ReauthFactor = (typeof REAUTH_FACTORS)[number]
+/** How this session satisfied MFA: Gatehouse's TOTP, a recovery code, or the IdP's asserted MFA. */
+export type SessionMfaMethod = 'totp' | 'recovery_code' | 'idp'
 
 /**
  * Server-side sessions after Lucia's design (ADR 001). The cookie carries `<id>.<secret>`;
@@ -32,9 +35,14 @@ export const sessions = mysqlTable(
     ip: varchar('ip', { length: 45 }),
     userAgent: varchar('user_agent', { length: 512 }),
     authMethod: varchar('auth_method', { length: 16 }).$type<AuthMethod>().notNull(),
-    ssoConnectionId: idColumn('sso_connection_id'),
+    /** The connection an SSO session came through; deleting the connection ends its sessions. */
+    ssoConnectionId: idColumn('sso_connection_id').references((): AnyMySqlColumn => ssoConnections.id, { onDelete: 'cascade' }),
     /** Null while a second factor is still owed ("MFA pending") or was never needed. */
     mfaSatisfiedAt: timestamp('mfa_satisfied_at'),
+    /** Set together with `mfa_satisfied_at`. */
+    mfaMethod: varchar('mfa_method', { length: 16 }).$type<SessionMfaMethod>(),
+    /** The IdP's asserted `amr`/`acr` (or SAML AuthnContextClassRef), bounded, for display and audit; never a secret. */
+    idpAuthnContext: varchar('idp_authn_context', { length: 255 }),
     /** Wrong codes against this session's MFA challenge; capped by `mfa.maxAttemptsPerChallenge`. */
     mfaFailedAttempts: int('mfa_failed_attempts').notNull().default(0),
     /** Latest proof of presence (sign-in or step-up); sensitive procedures compare against it. */
@@ -47,6 +55,8 @@ export const sessions = mysqlTable(
     index('sessions_user_idx').on(table.userId),
     // The scheduled purge deletes by expiry.
     index('sessions_expires_idx').on(table.expiresAt),
+    // Disabling a connection revokes the sessions it created.
+    index('sessions_sso_connection_idx').on(table.ssoConnectionId),
   ],
 )
 

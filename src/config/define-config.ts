@@ -84,6 +84,20 @@ export const appConfigSchema = z
       verificationResendPerAccount: rateLimitPolicySchema,
       /** Reset and verification pages asking what a link is before showing a form (one indexed read each). */
       oneTimeLinkLookupPerIp: rateLimitPolicySchema,
+      /** IdP callbacks per client address (OIDC callback, SAML ACS): each one costs a token request. */
+      ssoCallbackPerIp: rateLimitPolicySchema,
+      /** DNS checks of an organization's domains: each one is an outbound query on the admin's behalf. */
+      domainVerificationPerOrganization: rateLimitPolicySchema,
+    }),
+    sso: z.strictObject({
+      /** How long a started SSO login may take at the IdP before its state is refused (and purged). */
+      flowLifetimeSeconds: z.number().int().min(60).max(60 * 30),
+      /** Tolerated clock difference with an IdP for `iat`/`exp`/`nbf` (openid-client's default is 30). */
+      clockSkewSeconds: z.number().int().min(0).max(300),
+      /** Per-instance cache of a connection's discovery document (also keyed by its `updated_at`). */
+      discoveryCacheTtlSeconds: positiveSeconds,
+      /** `organizations.sso_mfa_mode` of a new organization (ADR 014: require Gatehouse's MFA unless told otherwise). */
+      defaultMfaMode: z.enum(['require_gatehouse_mfa', 'trust_idp_mfa']),
     }),
   })
   .superRefine((config, ctx) => {

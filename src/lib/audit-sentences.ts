@@ -97,6 +97,14 @@ function describeSecondFactor(value: unknown): string {
   return ''
 }
 
+/** Why a DNS check of a domain failed, in words. */
+const DOMAIN_CHECK_FAILURES: Record<string, string> = {
+  no_record: 'no verification record was found in DNS',
+  wrong_value: 'the DNS record has another value',
+  dns_error: 'DNS did not answer',
+  claimed_elsewhere: 'another organization has verified it',
+}
+
 /** One sentence per catalogued event type; keep them plain, past tense, without identifiers. */
 const DESCRIBERS: Record<AuditEventType, Describer> = {
   'auth.sign_in.succeeded': ({ subject, details }) => {
@@ -168,9 +176,16 @@ const DESCRIBERS: Record<AuditEventType, Describer> = {
   'domain.added': ({ actor, details }) => `${actor} added the domain ${text(details.domain) ?? 'of the organization'}.`,
   'domain.verified': ({ details }) => `The domain ${text(details.domain) ?? 'of the organization'} was verified.`,
   'domain.removed': ({ actor, details }) => `${actor} removed the domain ${text(details.domain) ?? 'of the organization'}.`,
-  'sso.connection.created': ({ actor, details }) => `${actor} added the single sign-on connection ${quoted(details.name)}.`,
-  'sso.connection.updated': ({ actor, details }) => `${actor} changed the single sign-on connection ${quoted(details.name)}.`,
-  'sso.connection.deleted': ({ actor, details }) => `${actor} deleted the single sign-on connection ${quoted(details.name)}.`,
+  'domain.verification_failed': ({ details }) => {
+    const reason = text(details.reason)
+    const why = reason ? DOMAIN_CHECK_FAILURES[reason] : undefined
+    return `The domain ${text(details.domain) ?? 'of the organization'} could not be verified${why ? ` (${why})` : ''}.`
+  },
+  'domain.routed': ({ actor, details }) =>
+    details.connectionId ? `${actor} sent sign-ins for ${text(details.domain) ?? 'a domain'} to a single sign-on connection.` : `${actor} stopped single sign-on for ${text(details.domain) ?? 'a domain'}.`,
+  'sso.connection.created': ({ actor, details }) => `${actor} added the single sign-on connection ${quoted(details.displayName ?? details.name)}.`,
+  'sso.connection.updated': ({ actor, details }) => `${actor} changed the single sign-on connection ${quoted(details.displayName ?? details.name)}.`,
+  'sso.connection.deleted': ({ actor, details }) => `${actor} deleted the single sign-on connection ${quoted(details.displayName ?? details.name)}.`,
   'sso.sign_in.succeeded': ({ subject, details }) => `${subject} signed in through single sign-on${text(details.name) ? ` (${details.name as string})` : ''}.`,
   'sso.sign_in.failed': ({ subject }) => `A single sign-on attempt for ${subject} failed.`,
   'rate_limit.blocked': ({ subject }) => `Too many attempts for ${subject}: further attempts are refused for a while.`,

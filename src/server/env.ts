@@ -6,6 +6,7 @@
  * does not run. Development generates a local secret under `.data/` instead of shipping one.
  */
 import { randomBytes } from 'node:crypto'
+import { isIP } from 'node:net'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { z } from 'zod'
@@ -28,6 +29,17 @@ export type ServerEnv = {
   mailFrom: string
   /** Bounded waits on the database (`db/availability.ts`, ADR 011). */
   databaseTimeouts: { acquireTimeoutMs: number; queryTimeoutMs: number }
+  /**
+   * Resolvers for domain verification (`ip` or `ip:port`, e.g. `127.0.0.1:5353` in tests); empty
+   * means the system resolver.
+   */
+  dnsServers: string[]
+  /**
+   * Host names / IP literals an SSO issuer may use even though they resolve to a loopback or private
+   * address (lower-case). Empty by default in production; `127.0.0.1,localhost` in development and
+   * tests, for the local IdP.
+   */
+  ssoAllowedPrivateHosts: string[]
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
@@ -57,11 +69,39 @@ const rawEnvSchema = z.object({
     .default('gatehouse@localhost'),
   // `outbox` in production is for tests and demos only (the HTTP tests run the production build
   // with it): real users would never receive their reset or verification links.
+  DNS_SERVERS: z.string().optional(),
+  SSO_ALLOWED_PRIVATE_HOSTS: z.string().optional(),
   MAIL_TRANSPORT: z.preprocess(
     (value) => (value === '' ? undefined : value),
     z.enum(['smtp', 'outbox'], { error: 'must be smtp or outbox' }).optional(),
   ),
 })
+
+const DEV_ALLOWED_PRIVATE_HOSTS = ['127.0.0.1', 'localhost']
+
+/** Parses `DNS_SERVERS`: comma-separated IP addresses with optional ports (`[v6]:port` for IPv6). */
+export function parseDnsServers(value: string | undefined): string[] {
+  if (!value?.trim()) return []
+  return value.split(',').map((part) => {
+    const server = part.trim()
+    const match = /^(?:\[([0-9a-f:.]+)\]|([0-9.]+))(?::(\d{1,5}))?$/i.exec(server) ?? /^([0-9a-f:]+)$/i.exec(server)
+    const host = match?.[1] ?? match?.[2]
+    const port = match?.[3] === undefined ? undefined : Number(match[3])
+    if (!match || !host || !isIP(host) || (port !== undefined && (port < 1 || port > 65535))) {
+      throw new EnvError(`DNS_SERVERS: "${server}" is not an IP address with an optional port (e.g. 127.0.0.1:5353 or [::1]:5353)`)
+    }
+    return server
+  })
+}
+
+/** Parses `SSO_ALLOWED_PRIVATE_HOSTS`: comma-separated host names or IP literals, lower-cased. */
+export function parseAllowedPrivateHosts(value: string | undefined, mode: ServerEnv['mode']): string[] {
+  if (value === undefined) return mode === 'production' ? [] : [...DEV_ALLOWED_PRIVATE_HOSTS]
+  return value
+    .split(',')
+    .map((part) => part.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1'))
+    .filter((part) => part.length > 0)
+}
 
 export class EnvError extends Error {
   override name = 'EnvError'
@@ -157,6 +197,8 @@ export function parseServerEnv(source: NodeJS.ProcessEnv, projectRoot = process.
     smtpUrl: raw.SMTP_URL ?? null,
     mailFrom: raw.MAIL_FROM,
     databaseTimeouts: { acquireTimeoutMs: raw.DATABASE_ACQUIRE_TIMEOUT_MS, queryTimeoutMs: raw.DATABASE_QUERY_TIMEOUT_MS },
+    dnsServers: parseDnsServers(raw.DNS_SERVERS),
+    ssoAllowedPrivateHosts: parseAllowedPrivateHosts(raw.SSO_ALLOWED_PRIVATE_HOSTS, mode),
   }
 }
 

@@ -9,6 +9,7 @@ import { purgeExpiredSessions } from './auth/session'
 import { now } from './clock'
 import { getDb } from './db/client'
 import { onShutdown } from './lifecycle'
+import { purgeExpiredSsoLoginFlows } from './sso/login-flows'
 
 export type BackgroundJob = { name: string; intervalSeconds: number; run: () => Promise<unknown> }
 
@@ -16,6 +17,7 @@ export type BackgroundJob = { name: string; intervalSeconds: number; run: () => 
 export const BACKGROUND_JOBS: BackgroundJob[] = [
   { name: 'purge-expired-sessions', intervalSeconds: appConfig.session.purgeIntervalSeconds, run: () => purgeExpiredSessions(getDb(), now()) },
   { name: 'purge-expired-one-time-tokens', intervalSeconds: appConfig.session.purgeIntervalSeconds, run: () => purgeExpiredOneTimeTokens(getDb(), now()) },
+  { name: 'purge-expired-sso-login-flows', intervalSeconds: appConfig.session.purgeIntervalSeconds, run: () => purgeExpiredSsoLoginFlows(getDb(), now()) },
   { name: 'purge-expired-rate-limit-buckets', intervalSeconds: appConfig.session.purgeIntervalSeconds, run: () => purgeExpiredRateLimitBuckets(getDb(), now()) },
 ]
 

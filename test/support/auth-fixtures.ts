@@ -46,7 +46,9 @@ export function uniqueEmail(prefix = 'user'): string {
 }
 
 /** Inserts an organization (MFA policy optional unless given). */
-export async function createTestOrganization(options: { name?: string; mfaPolicy?: 'optional' | 'required' | 'required_for_role'; mfaRequiredMinRole?: Role } = {}): Promise<Organization> {
+export async function createTestOrganization(
+  options: { name?: string; mfaPolicy?: 'optional' | 'required' | 'required_for_role'; mfaRequiredMinRole?: Role; ssoMfaMode?: Organization['ssoMfaMode'] } = {},
+): Promise<Organization> {
   const slug = `org-${randomBytes(5).toString('hex')}`
   const organization: Organization = {
     id: generateId(),
@@ -54,6 +56,9 @@ export async function createTestOrganization(options: { name?: string; mfaPolicy
     slug,
     mfaPolicy: options.mfaPolicy ?? 'optional',
     mfaRequiredMinRole: options.mfaRequiredMinRole ?? null,
+    ssoEnforcedAt: null,
+    breakGlassUserId: null,
+    ssoMfaMode: options.ssoMfaMode ?? 'require_gatehouse_mfa',
     createdAt: now(),
   }
   await getDb().insert(organizations).values(organization)
@@ -176,7 +181,21 @@ export async function countRows(): Promise<RowCounts> {
   return Object.fromEntries(COUNTED_TABLES.map((table) => [table, Number(row![table])])) as RowCounts
 }
 
-const GUARDED_TABLES = ['users', 'sessions', 'organizations', 'totp_credentials', 'recovery_codes', 'one_time_tokens', 'rate_limit_buckets', 'audit_events', 'mail_outbox']
+const GUARDED_TABLES = [
+  'users',
+  'sessions',
+  'organizations',
+  'totp_credentials',
+  'recovery_codes',
+  'one_time_tokens',
+  'rate_limit_buckets',
+  'audit_events',
+  'mail_outbox',
+  'organization_domains',
+  'sso_connections',
+  'sso_identities',
+  'sso_login_flows',
+]
 
 /**
  * A fingerprint of every table a request could change (`CHECKSUM TABLE`, on MySQL and MariaDB

@@ -31,6 +31,8 @@ export const AUDIT_EVENT_TYPES = [
   'organization.mfa_policy_changed',
   'domain.added',
   'domain.verified',
+  'domain.verification_failed',
+  'domain.routed',
   'domain.removed',
   'sso.connection.created',
   'sso.connection.updated',

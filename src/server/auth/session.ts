@@ -32,6 +32,10 @@ export type SessionMetadata = {
   mfaSatisfiedAt?: Date | null
   /** What the sign-in proved (its first proof of presence). */
   reauthenticatedWith: ReauthFactor
+  /** How MFA was satisfied (`idp` when the organization trusts the IdP's asserted MFA). */
+  mfaMethod?: Session['mfaMethod']
+  /** The IdP's asserted `amr`/`acr`, already bounded by the caller (≤ 255 characters). */
+  idpAuthnContext?: string | null
 }
 
 export type { SessionOrganization }
@@ -90,6 +94,8 @@ export async function createSession(db: Database, userId: string, metadata: Sess
     authMethod: metadata.authMethod,
     ssoConnectionId: metadata.ssoConnectionId ?? null,
     mfaSatisfiedAt: metadata.mfaSatisfiedAt ?? null,
+    mfaMethod: metadata.mfaMethod ?? null,
+    idpAuthnContext: metadata.idpAuthnContext?.slice(0, 255) ?? null,
     mfaFailedAttempts: 0,
     reauthenticatedAt: now,
     reauthenticatedWith: metadata.reauthenticatedWith,
@@ -230,5 +236,14 @@ export async function listUserSessions(db: Database, userId: string, now: Date) 
 /** Deletes every expired session (idle or absolute); run on a schedule by every instance. */
 export async function purgeExpiredSessions(db: Database, now: Date): Promise<number> {
   const [result] = await db.delete(sessions).where(or(lt(sessions.expiresAt, now), lt(sessions.absoluteExpiresAt, now)))
+  return result.affectedRows
+}
+
+/**
+ * Deletes every session created through an SSO connection (the connection was disabled or
+ * deleted, or its trust changed); returns how many. Users with other sessions keep those.
+ */
+export async function invalidateConnectionSessions(db: Database, connectionId: string): Promise<number> {
+  const [result] = await db.delete(sessions).where(eq(sessions.ssoConnectionId, connectionId))
   return result.affectedRows
 }

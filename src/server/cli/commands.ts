@@ -1,6 +1,9 @@
 /** Server-only: the CLI's commands, each a flag spec, a zod schema and a run function. */
+import { readFileSync } from 'node:fs'
+import { eq } from 'drizzle-orm'
 import { z } from 'zod'
 import appConfig from '../../../app.config'
+import { users } from '../../../db/schema'
 import { recordAuditEvent, verifyAuditChain } from '../audit/audit-log'
 import { hashPassword } from '../auth/password'
 import { checkPasswordPolicy } from '../auth/password-policy'
@@ -8,7 +11,21 @@ import { invalidateUserSessions } from '../auth/session'
 import { getDb } from '../db/client'
 import { migrateDatabase } from '../db/migrate'
 import { resolveDatabaseUrl } from '../db/resolve-database'
-import { resetServerEnvForTests } from '../env'
+import { getServerEnv, resetServerEnvForTests } from '../env'
+import { now } from '../clock'
+import { ConnectionError, createOidcConnection, listSsoConnections, requireSsoConnection, setSsoConnectionStatus } from '../sso/connections'
+import {
+  addOrganizationDomain,
+  DomainError,
+  getDomainVerificationRecord,
+  getOrganizationDomain,
+  getVerifiedDomain,
+  requireDomainName,
+  setDomainConnection,
+  verifyOrganizationDomainByDns,
+  verifyOrganizationDomainByOperator,
+} from '../sso/domains'
+import { getSsoOutboundPolicy } from '../sso/outbound-fetch'
 import { emailSchema } from '../users/email'
 import { createOrganization, createUser, getOrganizationBySlug, getUserByEmail, isDuplicateKeyError, isRole } from '../users/users'
 import { CliUsageError } from './errors'
@@ -43,6 +60,67 @@ async function useResolvedDatabase(): Promise<string> {
 }
 
 const slugSchema = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, 'lower-case letters, digits and dashes')
+
+const roleSchema = z.string().refine(isRole, `must be one of: ${appConfig.roles.join(', ')}`)
+
+const idSchema = z.string().regex(/^[a-z2-7]{26}$/, 'not a connection id (26 characters, see sso:list)')
+
+/** A domain flag: normalised here, so a bad one fails validation before anything is written. */
+const domainSchema = z.string().transform((value, ctx) => {
+  try {
+    return requireDomainName(value)
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : 'invalid domain' })
+    return z.NEVER
+  }
+})
+
+/** `admins=admin,staff=member` → `{ admins: 'admin', staff: 'member' }`. */
+const roleMapSchema = z.string().transform((value, ctx) => {
+  const map: Record<string, string> = {}
+  for (const pair of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const separator = pair.lastIndexOf('=')
+    const group = pair.slice(0, separator).trim()
+    const role = pair.slice(separator + 1).trim()
+    if (separator <= 0 || !group || !isRole(role)) {
+      ctx.addIssue({ code: 'custom', message: `expected group=role pairs with roles among ${appConfig.roles.join(', ')}, got "${pair}"` })
+      return z.NEVER
+    }
+    map[group] = role
+  }
+  return map
+})
+
+/** What the CLI's SSO changes record as their actor. */
+const OPERATOR = { byOperator: true } as const
+
+/** The organization with this slug, or a usage error naming the flag. */
+async function requireOrganizationBySlug(slug: string) {
+  const organization = await getOrganizationBySlug(getDb(), slug)
+  if (!organization) throw new CliUsageError(`--org: no organization with slug "${slug}"`)
+  return organization
+}
+
+/** Reads a secret from a file or stdin (`-`), never from argv (visible in `ps` and shell history). */
+function readSecretFile(path: string): string {
+  let content: string
+  try {
+    content = readFileSync(path === '-' ? 0 : path, 'utf8')
+  } catch (error) {
+    throw new CliUsageError(`--client-secret-file: cannot read ${path === '-' ? 'stdin' : path} (${(error as { code?: string }).code ?? 'error'})`)
+  }
+  // A trailing newline from `echo` or an editor is not part of the secret.
+  const secret = content.replace(/\r?\n$/, '')
+  if (!secret) throw new CliUsageError('--client-secret-file: the file is empty')
+  if (/[\r\n]/.test(secret)) throw new CliUsageError('--client-secret-file: the secret must be one line')
+  return secret
+}
+
+/** Domain and connection errors that mean "bad input" become usage errors (exit 2). */
+function asUsageError(error: unknown, flag: string): never {
+  if (error instanceof DomainError || error instanceof ConnectionError) throw new CliUsageError(`${flag}: ${error.message}`)
+  throw error
+}
 
 export const COMMANDS = {
   migrate: {
@@ -130,6 +208,178 @@ export const COMMANDS = {
       const revoked = await invalidateUserSessions(db, user.id)
       await recordAuditEvent(db, { type: 'session.revoked_all', subjectUserId: user.id, organizationId: user.organizationId, details: { count: revoked, byOperator: true } })
       out(`revoked ${revoked} session(s) of ${user.email}`)
+    },
+  },
+  'org:add-domain': {
+    summary: 'claim an email domain for an organization: --org slug --domain acme.com [--verified] (operator-verified)',
+    flags: { org: { type: 'string' }, domain: { type: 'string' }, verified: { type: 'boolean' } },
+    run: async (flags, { out }) => {
+      const input = parseFlags(z.strictObject({ org: slugSchema, domain: domainSchema, verified: z.boolean().optional() }), flags)
+      await useResolvedDatabase()
+      const db = getDb()
+      const organization = await requireOrganizationBySlug(input.org)
+      if (await getOrganizationDomain(db, organization.id, input.domain)) throw new CliUsageError(`--domain: ${input.org} already claims ${input.domain}`)
+      // Checked before writing, so a refused --verified leaves nothing behind.
+      const verifiedElsewhere = input.verified ? await getVerifiedDomain(db, input.domain) : null
+      if (verifiedElsewhere) throw new CliUsageError(`--domain: ${input.domain} is verified by another organization`)
+      const deps = { db, now: now(), actor: OPERATOR }
+      const claim = await addOrganizationDomain(deps, { organizationId: organization.id, domain: input.domain }).catch((error) => asUsageError(error, '--domain'))
+      if (input.verified) {
+        const result = await verifyOrganizationDomainByOperator(deps, { organizationId: organization.id, domain: claim.domain })
+        if (result.outcome !== 'verified') throw new Error(`${claim.domain} was added but not verified: ${result.outcome}`)
+        out(`added ${claim.domain} to ${organization.slug}, verified by operator`)
+        return
+      }
+      const record = getDomainVerificationRecord(claim)
+      out(`added ${claim.domain} to ${organization.slug} (pending); publish: ${record.name} ${record.type} "${record.value}"`)
+    },
+  },
+  'org:verify-domain': {
+    summary: "check a domain's TXT record now: --org slug --domain acme.com (exit 1 when it does not verify)",
+    flags: { org: { type: 'string' }, domain: { type: 'string' } },
+    run: async (flags, { out }) => {
+      const input = parseFlags(z.strictObject({ org: slugSchema, domain: domainSchema }), flags)
+      await useResolvedDatabase()
+      const db = getDb()
+      const organization = await requireOrganizationBySlug(input.org)
+      if (!(await getOrganizationDomain(db, organization.id, input.domain))) throw new CliUsageError(`--domain: ${input.org} has no claim on ${input.domain}`)
+      const result = await verifyOrganizationDomainByDns({ db, now: now(), actor: OPERATOR, dnsServers: getServerEnv().dnsServers }, { organizationId: organization.id, domain: input.domain })
+      if (result.outcome === 'verified' || result.outcome === 'already_verified') {
+        out(`${input.domain}: verified`)
+        return
+      }
+      const record = getDomainVerificationRecord(result.domain)
+      out(`${input.domain}: not verified (${result.outcome}); expected ${record.name} ${record.type} "${record.value}"`)
+      throw new Error(`${input.domain} did not verify: ${result.outcome}`)
+    },
+  },
+  'org:route-domain': {
+    summary: 'send sign-ins of a verified domain to a connection: --org slug --domain acme.com --connection <id|none>',
+    flags: { org: { type: 'string' }, domain: { type: 'string' }, connection: { type: 'string' } },
+    run: async (flags, { out }) => {
+      const input = parseFlags(z.strictObject({ org: slugSchema, domain: domainSchema, connection: z.literal('none').or(idSchema) }), flags)
+      await useResolvedDatabase()
+      const organization = await requireOrganizationBySlug(input.org)
+      const connectionId = input.connection === 'none' ? null : input.connection
+      await setDomainConnection({ db: getDb(), now: now(), actor: OPERATOR }, { organizationId: organization.id, domain: input.domain, connectionId }).catch((error) =>
+        asUsageError(error, '--domain'),
+      )
+      out(connectionId ? `${input.domain} now signs in through ${connectionId}` : `${input.domain} is no longer routed`)
+    },
+  },
+  'sso:oidc:add': {
+    summary:
+      'add an OIDC connection: --org --name --issuer --client-id --client-secret-file <path|-> [--token-auth basic|post] [--groups-claim c] [--role-map g=role,…] [--default-role r] [--enable]',
+    flags: {
+      org: { type: 'string' },
+      name: { type: 'string' },
+      issuer: { type: 'string' },
+      'client-id': { type: 'string' },
+      'client-secret-file': { type: 'string' },
+      'token-auth': { type: 'string' },
+      'groups-claim': { type: 'string' },
+      'role-map': { type: 'string' },
+      'default-role': { type: 'string' },
+      enable: { type: 'boolean' },
+    },
+    run: async (flags, { out }) => {
+      const input = parseFlags(
+        z.strictObject({
+          org: slugSchema,
+          name: z.string().trim().min(1).max(120),
+          issuer: z.string().min(1).max(512),
+          'client-id': z.string().min(1).max(255),
+          'client-secret-file': z.string().min(1),
+          'token-auth': z.enum(['basic', 'post']).optional(),
+          'groups-claim': z.string().regex(/^[A-Za-z0-9_.:/-]{1,64}$/, 'a claim name').optional(),
+          'role-map': roleMapSchema.optional(),
+          'default-role': roleSchema.optional(),
+          enable: z.boolean().optional(),
+        }),
+        flags,
+      )
+      const clientSecret = readSecretFile(input['client-secret-file'])
+      await useResolvedDatabase()
+      const organization = await requireOrganizationBySlug(input.org)
+      const connection = await createOidcConnection(
+        { db: getDb(), now: now(), actor: OPERATOR, outboundPolicy: getSsoOutboundPolicy() },
+        {
+          organizationId: organization.id,
+          displayName: input.name,
+          issuer: input.issuer,
+          clientId: input['client-id'],
+          clientSecret,
+          tokenAuthMethod: input['token-auth'] === 'post' ? 'client_secret_post' : 'client_secret_basic',
+          groupsClaim: input['groups-claim'],
+          groupRoleMap: input['role-map'],
+          defaultRole: input['default-role'],
+          status: input.enable ? 'enabled' : 'draft',
+        },
+      ).catch((error) => asUsageError(error, error instanceof ConnectionError && error.reason === 'issuer_refused' ? '--issuer' : 'input'))
+      out(`created OIDC connection ${connection.id} (${connection.displayName}) for ${organization.slug}, ${connection.status}`)
+      out(`redirect URI to register at the IdP: ${new URL(`/api/auth/oidc/${connection.id}/callback`, getServerEnv().appUrl).href}`)
+    },
+  },
+  'sso:list': {
+    summary: 'list SSO connections (never their secrets): [--org slug]',
+    flags: { org: { type: 'string' } },
+    run: async (flags, { out }) => {
+      const input = parseFlags(z.strictObject({ org: slugSchema.optional() }), flags)
+      await useResolvedDatabase()
+      const organization = input.org ? await requireOrganizationBySlug(input.org) : null
+      const connections = await listSsoConnections(getDb(), { organizationId: organization?.id })
+      if (connections.length === 0) out('no SSO connections')
+      for (const connection of connections) {
+        out(
+          [connection.id, connection.protocol, connection.status, JSON.stringify(connection.displayName), connection.oidcIssuer ?? '-', `client=${connection.oidcClientId ?? '-'}`, `secret=${connection.hasClientSecret ? 'set' : 'none'}`].join('\t'),
+        )
+      }
+    },
+  },
+  'sso:enable': {
+    summary: 'enable an SSO connection: --connection <id>',
+    flags: { connection: { type: 'string' } },
+    run: async (flags, { out }) => {
+      const input = parseFlags(z.strictObject({ connection: idSchema }), flags)
+      await useResolvedDatabase()
+      await requireSsoConnection(getDb(), input.connection).catch((error) => asUsageError(error, '--connection'))
+      const { connection } = await setSsoConnectionStatus({ db: getDb(), now: now(), actor: OPERATOR }, { connectionId: input.connection, status: 'enabled' })
+      out(`enabled ${connection.id} (${connection.displayName})`)
+    },
+  },
+  'sso:disable': {
+    summary: "disable an SSO connection and revoke the sessions it created: --connection <id>",
+    flags: { connection: { type: 'string' } },
+    run: async (flags, { out }) => {
+      const input = parseFlags(z.strictObject({ connection: idSchema }), flags)
+      await useResolvedDatabase()
+      const existing = await requireSsoConnection(getDb(), input.connection).catch((error) => asUsageError(error, '--connection'))
+      if (existing.status === 'draft') throw new CliUsageError('--connection: a draft connection is not enabled yet')
+      const { connection, revokedSessions } = await setSsoConnectionStatus({ db: getDb(), now: now(), actor: OPERATOR }, { connectionId: input.connection, status: 'disabled' })
+      out(`disabled ${connection.id} (${connection.displayName}); revoked ${revokedSessions} session(s)`)
+    },
+  },
+  'user:set-role': {
+    summary: `set a user's role (e.g. the first admin of an SSO-only organization): --email --role (${appConfig.roles.join('|')})`,
+    flags: { email: { type: 'string' }, role: { type: 'string' } },
+    run: async (flags, { out }) => {
+      const input = parseFlags(z.strictObject({ email: emailSchema, role: roleSchema }), flags)
+      await useResolvedDatabase()
+      const db = getDb()
+      const user = await getUserByEmail(db, input.email)
+      if (!user) throw new CliUsageError('--email: no user with this email')
+      if (user.role === input.role) {
+        out(`${user.email} already has role ${user.role}`)
+        return
+      }
+      await db.update(users).set({ role: input.role, updatedAt: now() }).where(eq(users.id, user.id))
+      await recordAuditEvent(db, {
+        type: 'user.role_changed',
+        subjectUserId: user.id,
+        organizationId: user.organizationId,
+        details: { from: user.role, to: input.role, byOperator: true },
+      })
+      out(`${user.email}: role ${user.role} → ${input.role}`)
     },
   },
 } satisfies Record<string, Command>

@@ -2,13 +2,33 @@
  * Server-only, DEVELOPMENT ONLY: seeds the demo data idempotently (existing rows are left alone),
  * so `npm run dev` can run it on every start.
  */
+import { and, eq } from 'drizzle-orm'
+import { ssoConnections } from '../../../db/schema'
 import { hashPassword } from '../auth/password'
+import { now } from '../clock'
 import type { Database } from '../db/client'
+import { createOidcConnection, deleteSsoConnection, openOidcClientSecret, setSsoConnectionStatus } from '../sso/connections'
+import { addOrganizationDomain, getOrganizationDomain, setDomainConnection, verifyOrganizationDomainByOperator } from '../sso/domains'
+import { getSsoOutboundPolicy } from '../sso/outbound-fetch'
 import { createOrganization, createUser, getOrganizationBySlug, getUserByEmail } from '../users/users'
-import { DEMO_ACCOUNTS, DEMO_ORGANIZATIONS } from './demo-accounts'
+import { DEMO_ACCOUNTS, DEMO_ACME_OIDC, DEMO_ORGANIZATIONS } from './demo-accounts'
 
-/** Creates whatever demo organizations and users are missing; returns how many rows it added. */
-export async function seedDemo(db: Database): Promise<{ organizations: number; users: number }> {
+/** Where the local OIDC provider of `npm run dev` listens, and the client secret it generated. */
+export type DemoOidcProvider = { issuer: string; clientSecret: string }
+
+export type SeedResult = {
+  organizations: number
+  users: number
+  /** The Acme connection's id (the dev IdP registers its redirect URI), or null when no IdP was given. */
+  acmeConnectionId: string | null
+}
+
+/**
+ * Creates whatever demo organizations and password users are missing; with `oidcProvider`, also
+ * Acme's verified domain routed to an enabled OIDC connection at that provider. SSO accounts are
+ * not inserted: their first sign-in provisions them, as in production.
+ */
+export async function seedDemo(db: Database, options: { oidcProvider?: DemoOidcProvider } = {}): Promise<SeedResult> {
   if (process.env.NODE_ENV === 'production') throw new Error('the demo seed never runs in production')
   let addedOrganizations = 0
   let addedUsers = 0
@@ -20,6 +40,7 @@ export async function seedDemo(db: Database): Promise<{ organizations: number; u
     organizationIds.set(demo.slug, organization.id)
   }
   for (const account of DEMO_ACCOUNTS) {
+    if (account.signInMethod !== 'password') continue
     if (await getUserByEmail(db, account.email)) continue
     await createUser(db, {
       email: account.email,
@@ -31,5 +52,46 @@ export async function seedDemo(db: Database): Promise<{ organizations: number; u
     })
     addedUsers++
   }
-  return { organizations: addedOrganizations, users: addedUsers }
+  const acmeId = organizationIds.get(DEMO_ACME_OIDC.organizationSlug)
+  const acmeConnectionId = options.oidcProvider && acmeId ? await seedAcmeOidc(db, acmeId, options.oidcProvider) : null
+  return { organizations: addedOrganizations, users: addedUsers, acmeConnectionId }
+}
+
+/** Acme's connection at the local IdP (re-created when the IdP's issuer or secret changed), its verified domain, and the route. */
+async function seedAcmeOidc(db: Database, organizationId: string, provider: DemoOidcProvider): Promise<string> {
+  const deps = { db, now: now(), actor: { byOperator: true } }
+  const [existing] = await db
+    .select({ id: ssoConnections.id, issuer: ssoConnections.oidcIssuer })
+    .from(ssoConnections)
+    .where(and(eq(ssoConnections.organizationId, organizationId), eq(ssoConnections.displayName, DEMO_ACME_OIDC.connectionName)))
+    .limit(1)
+  let connectionId = existing?.id ?? null
+  const isCurrent = existing && existing.issuer === provider.issuer && (await openOidcClientSecret(db, existing.id).catch(() => null)) === provider.clientSecret
+  if (existing && !isCurrent) {
+    await deleteSsoConnection(deps, { connectionId: existing.id })
+    connectionId = null
+  }
+  if (!connectionId) {
+    const connection = await createOidcConnection(
+      { ...deps, outboundPolicy: getSsoOutboundPolicy() },
+      {
+        organizationId,
+        displayName: DEMO_ACME_OIDC.connectionName,
+        issuer: provider.issuer,
+        clientId: DEMO_ACME_OIDC.clientId,
+        clientSecret: provider.clientSecret,
+        scopes: 'openid email profile groups',
+        groupRoleMap: { ...DEMO_ACME_OIDC.groupRoleMap },
+        defaultRole: DEMO_ACME_OIDC.defaultRole,
+        status: 'enabled',
+      },
+    )
+    connectionId = connection.id
+  } else {
+    await setSsoConnectionStatus(deps, { connectionId, status: 'enabled' })
+  }
+  const domain = (await getOrganizationDomain(db, organizationId, DEMO_ACME_OIDC.domain)) ?? (await addOrganizationDomain(deps, { organizationId, domain: DEMO_ACME_OIDC.domain }))
+  if (!domain.verifiedAt) await verifyOrganizationDomainByOperator(deps, { organizationId, domain: domain.domain })
+  if (domain.ssoConnectionId !== connectionId) await setDomainConnection(deps, { organizationId, domain: domain.domain, connectionId })
+  return connectionId
 }

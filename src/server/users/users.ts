@@ -1,5 +1,6 @@
 /** Server-only: creating and finding users and organizations (no authentication logic here). */
 import { eq } from 'drizzle-orm'
+import appConfig from '../../../app.config'
 import type { Role } from '../../lib/roles'
 import { organizations, users, type Organization, type User } from '../../../db/schema'
 import type { Database } from '../db/client'
@@ -16,6 +17,9 @@ export async function createOrganization(db: Database, input: { name: string; sl
     slug: input.slug,
     mfaPolicy: 'optional',
     mfaRequiredMinRole: null,
+    ssoEnforcedAt: null,
+    breakGlassUserId: null,
+    ssoMfaMode: appConfig.sso.defaultMfaMode,
     createdAt: new Date(),
   }
   await db.insert(organizations).values(organization)

@@ -1,0 +1,275 @@
+/**
+ * Server-only: an organization's SSO connections (SPEC §6), independent of how they are edited
+ * (console procedures, CLI) and of the sign-in flow that reads them.
+ *
+ * - The OIDC client secret is write-only: sealed with the secret box under its own purpose with the
+ *   connection id as associated data (a ciphertext copied into another connection's row does not
+ *   open), never selected by the list/get functions, never audited. Only `openOidcClientSecret`
+ *   opens it, for the token request.
+ * - Every change bumps `updated_at`, which also versions the per-instance discovery cache.
+ * - Issuer URLs go through `checkIssuerUrl` when saved, so an admin cannot point Gatehouse at its
+ *   own network (ADR 014).
+ * - Disabling or deleting a connection revokes the sessions it created.
+ */
+import { and, asc, eq, getTableColumns } from 'drizzle-orm'
+import appConfig from '../../../app.config'
+import { ssoConnections, type OidcTokenAuthMethod, type SsoConnection, type SsoConnectionStatus } from '../../../db/schema'
+import { isRole, roleRank, type Role } from '../../lib/roles'
+import { invalidateConnectionSessions } from '../auth/session'
+import { decryptSecret, encryptSecret, getSecretBoxKeyRing } from '../crypto/secret-box'
+import type { Database } from '../db/client'
+import { generateId } from '../ids'
+import { recordActorAuditEvent, type AuditActor } from './audit-actor'
+import { checkIssuerUrl, OutboundRequestError, type OutboundPolicy } from './outbound-fetch'
+
+/** HKDF purpose of the key sealing OIDC client secrets (no other secret shares it). */
+export const SSO_CLIENT_SECRET_PURPOSE = 'sso-client-secret'
+
+export const DEFAULT_OIDC_SCOPES = 'openid email profile'
+const MAX_CLIENT_SECRET_BYTES = 512
+
+/** A connection as it may leave the server: no ciphertext, only whether a secret is set. */
+export type SsoConnectionView = Omit<SsoConnection, 'oidcClientSecretSealed' | 'oidcClientSecretKeyId'> & { hasClientSecret: boolean }
+
+export type ConnectionDeps = {
+  db: Database
+  now: Date
+  actor: AuditActor
+}
+
+export type ConnectionErrorReason = 'not_found' | 'invalid_input' | 'issuer_refused' | 'role_exceeds_editor' | 'invalid_transition'
+
+export class ConnectionError extends Error {
+  override name = 'ConnectionError'
+  constructor(
+    readonly reason: ConnectionErrorReason,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+export type OidcConnectionInput = {
+  organizationId: string
+  displayName: string
+  issuer: string
+  clientId: string
+  clientSecret: string
+  tokenAuthMethod?: OidcTokenAuthMethod
+  scopes?: string
+  emailClaim?: string
+  nameClaim?: string
+  groupsClaim?: string
+  groupRoleMap?: Record<string, string>
+  defaultRole?: string
+  mfaAmrValues?: string[]
+  mfaAcrValues?: string[]
+  /** `enabled` to switch it on at once (CLI `--enable`); `draft` otherwise. */
+  status?: 'draft' | 'enabled'
+}
+
+const { oidcClientSecretSealed: _sealed, oidcClientSecretKeyId: _keyId, ...VIEW_COLUMNS } = getTableColumns(ssoConnections)
+
+function toView(row: Omit<SsoConnection, 'oidcClientSecretSealed' | 'oidcClientSecretKeyId'>, hasClientSecret: boolean): SsoConnectionView {
+  return { ...row, hasClientSecret }
+}
+
+const CLAIM_NAME_PATTERN = /^[A-Za-z0-9_.:/-]{1,64}$/
+
+/**
+ * Validates a role mapping: every role exists, and (when an editor's role is given, as in the
+ * console) none exceeds the editor's own role, the rule of `admin.users.setRole`: an admin cannot
+ * mint owners through an IdP group.
+ */
+export function checkRoleMapping(mapping: { groupRoleMap: Record<string, string>; defaultRole: string }, editorRole?: Role): void {
+  const roles = [mapping.defaultRole, ...Object.values(mapping.groupRoleMap)]
+  const unknown = roles.find((role) => !isRole(role))
+  if (unknown !== undefined) throw new ConnectionError('invalid_input', `unknown role "${unknown}" (roles: ${appConfig.roles.join(', ')})`)
+  for (const group of Object.keys(mapping.groupRoleMap)) {
+    if (group.length === 0 || group.length > 255) throw new ConnectionError('invalid_input', 'group names have 1 to 255 characters')
+  }
+  if (editorRole !== undefined && roles.some((role) => roleRank(role) > roleRank(editorRole))) {
+    throw new ConnectionError('role_exceeds_editor', `a mapped role may not exceed your own role (${editorRole})`)
+  }
+}
+
+function sealClientSecret(connectionId: string, clientSecret: string): { oidcClientSecretSealed: string; oidcClientSecretKeyId: string } {
+  const bytes = new TextEncoder().encode(clientSecret)
+  if (bytes.length === 0 || bytes.length > MAX_CLIENT_SECRET_BYTES) throw new ConnectionError('invalid_input', `the client secret must have 1 to ${MAX_CLIENT_SECRET_BYTES} bytes`)
+  const sealed = encryptSecret(getSecretBoxKeyRing(SSO_CLIENT_SECRET_PURPOSE), bytes, connectionId)
+  return { oidcClientSecretSealed: sealed.ciphertext, oidcClientSecretKeyId: sealed.keyId }
+}
+
+/**
+ * Creates an OIDC connection (draft unless `status: 'enabled'`) after checking the issuer URL with
+ * the outbound policy; seals the client secret; audits `sso.connection.created` (without secret).
+ */
+export async function createOidcConnection(
+  deps: ConnectionDeps & { outboundPolicy: OutboundPolicy; editorRole?: Role },
+  input: OidcConnectionInput,
+): Promise<SsoConnectionView> {
+  const displayName = input.displayName.trim()
+  if (!displayName || displayName.length > 120) throw new ConnectionError('invalid_input', 'the display name has 1 to 120 characters')
+  if (!input.clientId || input.clientId.length > 255) throw new ConnectionError('invalid_input', 'the client id has 1 to 255 characters')
+  if (input.issuer.length > 512) throw new ConnectionError('invalid_input', 'the issuer URL has at most 512 characters')
+  const claims = { email: input.emailClaim ?? 'email', name: input.nameClaim ?? 'name', groups: input.groupsClaim ?? 'groups' }
+  for (const [which, claim] of Object.entries(claims)) {
+    if (!CLAIM_NAME_PATTERN.test(claim)) throw new ConnectionError('invalid_input', `the ${which} claim name is not a valid claim name`)
+  }
+  const scopes = (input.scopes ?? DEFAULT_OIDC_SCOPES).trim().split(/\s+/)
+  if (!scopes.includes('openid') || scopes.some((scope) => !/^[\x21\x23-\x5b\x5d-\x7e]{1,64}$/.test(scope))) {
+    throw new ConnectionError('invalid_input', 'scopes are space-separated and include "openid"')
+  }
+  const groupRoleMap = input.groupRoleMap ?? {}
+  const defaultRole = input.defaultRole ?? appConfig.defaultRole
+  checkRoleMapping({ groupRoleMap, defaultRole }, deps.editorRole)
+  try {
+    await checkIssuerUrl(input.issuer, deps.outboundPolicy)
+  } catch (error) {
+    if (error instanceof OutboundRequestError) throw new ConnectionError('issuer_refused', `issuer refused: ${error.message}`)
+    throw error
+  }
+
+  const id = generateId()
+  const row: SsoConnection = {
+    id,
+    organizationId: input.organizationId,
+    protocol: 'oidc',
+    displayName,
+    status: input.status ?? 'draft',
+    oidcIssuer: input.issuer,
+    oidcClientId: input.clientId,
+    oidcScopes: scopes.join(' '),
+    oidcTokenAuthMethod: input.tokenAuthMethod ?? 'client_secret_basic',
+    oidcEmailClaim: claims.email,
+    oidcNameClaim: claims.name,
+    oidcGroupsClaim: claims.groups,
+    ...sealClientSecret(id, input.clientSecret),
+    groupRoleMap,
+    defaultRole,
+    mfaAmrValues: input.mfaAmrValues ?? [],
+    mfaAcrValues: input.mfaAcrValues ?? [],
+    lastTestResult: null,
+    lastTestedAt: null,
+    createdAt: deps.now,
+    updatedAt: deps.now,
+  }
+  await deps.db.insert(ssoConnections).values(row)
+  await recordActorAuditEvent(deps.db, deps.actor, {
+    type: 'sso.connection.created',
+    organizationId: row.organizationId,
+    // Group names are the IdP's words (a group called "token-admins" is possible), so they are
+    // values here, never keys: the details key check would refuse them.
+    details: {
+      connectionId: id,
+      protocol: 'oidc',
+      displayName,
+      issuer: input.issuer,
+      status: row.status,
+      defaultRole,
+      roleMapping: Object.entries(groupRoleMap).map(([group, role]) => ({ group, role })),
+    },
+  })
+  const { oidcClientSecretSealed, oidcClientSecretKeyId, ...view } = row
+  return toView(view, oidcClientSecretSealed !== null && oidcClientSecretKeyId !== null)
+}
+
+/** Connections, optionally of one organization, oldest first; never with the sealed secret. */
+export async function listSsoConnections(db: Database, filter: { organizationId?: string } = {}): Promise<SsoConnectionView[]> {
+  const rows = await db
+    .select({ ...VIEW_COLUMNS, sealed: ssoConnections.oidcClientSecretKeyId })
+    .from(ssoConnections)
+    .where(filter.organizationId ? eq(ssoConnections.organizationId, filter.organizationId) : undefined)
+    .orderBy(asc(ssoConnections.createdAt), asc(ssoConnections.id))
+  return rows.map(({ sealed, ...row }) => toView(row, sealed !== null))
+}
+
+/**
+ * One connection by id, or null; scoped to an organization when `organizationId` is given (the
+ * console always passes it: a connection of another tenant is "not found", never "forbidden").
+ */
+export async function getSsoConnection(db: Database, connectionId: string, scope: { organizationId?: string } = {}): Promise<SsoConnectionView | null> {
+  const [row] = await db
+    .select({ ...VIEW_COLUMNS, sealed: ssoConnections.oidcClientSecretKeyId })
+    .from(ssoConnections)
+    .where(scope.organizationId ? and(eq(ssoConnections.id, connectionId), eq(ssoConnections.organizationId, scope.organizationId)) : eq(ssoConnections.id, connectionId))
+    .limit(1)
+  if (!row) return null
+  const { sealed, ...view } = row
+  return toView(view, sealed !== null)
+}
+
+/** Like `getSsoConnection`, but throws `ConnectionError('not_found')`. */
+export async function requireSsoConnection(db: Database, connectionId: string, scope: { organizationId?: string } = {}): Promise<SsoConnectionView> {
+  const connection = await getSsoConnection(db, connectionId, scope)
+  if (!connection) throw new ConnectionError('not_found', 'no such SSO connection')
+  return connection
+}
+
+/**
+ * Opens the connection's OIDC client secret for a token request. Throws `ConnectionError` when
+ * none is set and `SecretBoxError` when it does not open (tampered, moved, or the key is gone).
+ */
+export async function openOidcClientSecret(db: Database, connectionId: string): Promise<string> {
+  const [row] = await db
+    .select({ sealed: ssoConnections.oidcClientSecretSealed, keyId: ssoConnections.oidcClientSecretKeyId })
+    .from(ssoConnections)
+    .where(eq(ssoConnections.id, connectionId))
+    .limit(1)
+  if (!row?.sealed || !row.keyId) throw new ConnectionError('not_found', 'the connection has no client secret')
+  const bytes = decryptSecret(getSecretBoxKeyRing(SSO_CLIENT_SECRET_PURPOSE), { keyId: row.keyId, ciphertext: row.sealed }, connectionId)
+  return new TextDecoder().decode(bytes)
+}
+
+/** Replaces the client secret (rotation at the IdP); audits `sso.connection.updated` without the value. */
+export async function replaceOidcClientSecret(deps: ConnectionDeps, input: { connectionId: string; organizationId?: string; clientSecret: string }): Promise<SsoConnectionView> {
+  const connection = await requireSsoConnection(deps.db, input.connectionId, { organizationId: input.organizationId })
+  await deps.db
+    .update(ssoConnections)
+    .set({ ...sealClientSecret(connection.id, input.clientSecret), updatedAt: deps.now })
+    .where(eq(ssoConnections.id, connection.id))
+  await recordActorAuditEvent(deps.db, deps.actor, {
+    type: 'sso.connection.updated',
+    organizationId: connection.organizationId,
+    details: { connectionId: connection.id, change: 'client_secret_replaced' },
+  })
+  return requireSsoConnection(deps.db, connection.id)
+}
+
+/**
+ * Enables or disables a connection. `draft → enabled ↔ disabled`: a draft cannot be "disabled".
+ * Disabling revokes every session the connection created (its users must sign in again, through
+ * a password where they have one). Audits `sso.connection.updated`. Idempotent.
+ */
+export async function setSsoConnectionStatus(
+  deps: ConnectionDeps,
+  input: { connectionId: string; organizationId?: string; status: Exclude<SsoConnectionStatus, 'draft'> },
+): Promise<{ connection: SsoConnectionView; revokedSessions: number }> {
+  const connection = await requireSsoConnection(deps.db, input.connectionId, { organizationId: input.organizationId })
+  if (connection.status === input.status) return { connection, revokedSessions: 0 }
+  if (connection.status === 'draft' && input.status === 'disabled') throw new ConnectionError('invalid_transition', 'a draft connection is not enabled yet')
+  await deps.db.update(ssoConnections).set({ status: input.status, updatedAt: deps.now }).where(eq(ssoConnections.id, connection.id))
+  const revokedSessions = input.status === 'disabled' ? await invalidateConnectionSessions(deps.db, connection.id) : 0
+  await recordActorAuditEvent(deps.db, deps.actor, {
+    type: 'sso.connection.updated',
+    organizationId: connection.organizationId,
+    details: { connectionId: connection.id, change: input.status, previousStatus: connection.status, revokedSessions },
+  })
+  return { connection: await requireSsoConnection(deps.db, connection.id), revokedSessions }
+}
+
+/**
+ * Deletes a connection with its identities and flows (foreign keys cascade), un-routes its domains
+ * (SET NULL) and revokes its sessions; audits `sso.connection.deleted`. Users it provisioned stay.
+ */
+export async function deleteSsoConnection(deps: ConnectionDeps, input: { connectionId: string; organizationId?: string }): Promise<{ revokedSessions: number }> {
+  const connection = await requireSsoConnection(deps.db, input.connectionId, { organizationId: input.organizationId })
+  const revokedSessions = await invalidateConnectionSessions(deps.db, connection.id)
+  await deps.db.delete(ssoConnections).where(eq(ssoConnections.id, connection.id))
+  await recordActorAuditEvent(deps.db, deps.actor, {
+    type: 'sso.connection.deleted',
+    organizationId: connection.organizationId,
+    details: { connectionId: connection.id, displayName: connection.displayName, revokedSessions },
+  })
+  return { revokedSessions }
+}

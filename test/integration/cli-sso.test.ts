@@ -1,0 +1,145 @@
+/**
+ * The SSO commands of the `gatehouse` CLI as an operator runs them (a separate process on this
+ * worker's database). Each happy path, and bad input: exit 2, one line on stderr, nothing written
+ * (table checksums unchanged). The client secret never travels on argv (visible in `ps` and shell
+ * history): it comes from a file or stdin, and it never shows in output or the audit log.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { getDb } from '../../src/server/db/client'
+import { openOidcClientSecret } from '../../src/server/sso/connections'
+import type { Organization, User } from '../../db/schema'
+import { createTestOrganization, createTestUser, signedInCaller, sql, tableChecksums } from '../support/auth-fixtures'
+import { auditEventsOfType, createTestOidcConnection, runCli } from '../support/sso-fixtures'
+
+const CLI_TIMEOUT = { timeout: 60_000 }
+const SECRET = 'cli-secret-Value-1234567890'
+let secretFile: string
+let organization: Organization
+
+beforeAll(async () => {
+  const directory = mkdtempSync(join(tmpdir(), 'gatehouse-cli-sso-'))
+  secretFile = join(directory, 'client-secret')
+  writeFileSync(secretFile, `${SECRET}\n`, { mode: 0o600 })
+  writeFileSync(join(directory, 'empty'), '')
+  organization = await createTestOrganization()
+})
+
+function addArgs(extra: string[] = []): string[] {
+  return ['sso:oidc:add', '--org', organization.slug, '--name', 'Acme IdP', '--issuer', 'http://127.0.0.1:9/oidc', '--client-id', 'gatehouse', '--client-secret-file', secretFile, ...extra]
+}
+
+describe('sso:oidc:add, sso:list, sso:enable, sso:disable', () => {
+  it('adds a connection with a role map from a secret file, seals the secret, and never prints or audits it', CLI_TIMEOUT, async () => {
+    const result = await runCli(addArgs(['--token-auth', 'post', '--groups-claim', 'roles', '--role-map', 'gh-admins=admin,staff=member', '--default-role', 'member', '--enable']))
+    expect(result.code).toBe(0)
+    const id = /created OIDC connection ([a-z2-7]{26})/.exec(result.stdout)![1]!
+    expect(result.stdout).toContain(`/api/auth/oidc/${id}/callback`)
+    expect(result.stdout + result.stderr).not.toContain(SECRET)
+
+    const [row] = await sql('SELECT * FROM sso_connections WHERE id = ?', [id])
+    expect(row).toMatchObject({ status: 'enabled', oidc_token_auth_method: 'client_secret_post', oidc_groups_claim: 'roles', default_role: 'member' })
+    expect(JSON.stringify(row)).not.toContain(SECRET)
+    expect(await openOidcClientSecret(getDb(), id)).toBe(SECRET)
+
+    const [event] = (await auditEventsOfType('sso.connection.created')).filter((e) => e.details.connectionId === id)
+    expect(event!.details).toMatchObject({ byOperator: true, status: 'enabled', roleMapping: [{ group: 'gh-admins', role: 'admin' }, { group: 'staff', role: 'member' }] })
+    expect(JSON.stringify(event)).not.toContain(SECRET)
+
+    const listed = await runCli(['sso:list', '--org', organization.slug])
+    expect(listed.code).toBe(0)
+    expect(listed.stdout).toMatch(new RegExp(`${id}\\toidc\\tenabled\\t"Acme IdP"\\thttp://127.0.0.1:9/oidc\\tclient=gatehouse\\tsecret=set`))
+    expect(listed.stdout).not.toContain(SECRET)
+  })
+
+  it('reads the secret from stdin with --client-secret-file -', CLI_TIMEOUT, async () => {
+    const result = await runCli(['sso:oidc:add', '--org', organization.slug, '--name', 'Stdin IdP', '--issuer', 'http://localhost:9', '--client-id', 'x', '--client-secret-file', '-'], {
+      stdin: 'from-stdin-secret\n',
+    })
+    expect(result.code).toBe(0)
+    const id = /created OIDC connection ([a-z2-7]{26})/.exec(result.stdout)![1]!
+    expect(await openOidcClientSecret(getDb(), id)).toBe('from-stdin-secret')
+    const [row] = await sql('SELECT status FROM sso_connections WHERE id = ?', [id])
+    expect(row!.status).toBe('draft')
+  })
+
+  it('enables a draft, then disabling revokes the sessions it created (and only those)', CLI_TIMEOUT, async () => {
+    const connection = await createTestOidcConnection(organization.id)
+    const { user } = await createTestUser({ organizationId: organization.id })
+    await signedInCaller(user, { metadata: { authMethod: 'oidc', ssoConnectionId: connection.id } })
+    await signedInCaller(user, { metadata: { authMethod: 'oidc', ssoConnectionId: connection.id } })
+    const passwordSession = await signedInCaller(user)
+
+    const enabled = await runCli(['sso:enable', '--connection', connection.id])
+    expect(enabled).toMatchObject({ code: 0, stdout: `enabled ${connection.id} (Test IdP)\n` })
+
+    const disabled = await runCli(['sso:disable', '--connection', connection.id])
+    expect(disabled).toMatchObject({ code: 0, stdout: `disabled ${connection.id} (Test IdP); revoked 2 session(s)\n` })
+    const sessions = await sql('SELECT id FROM sessions WHERE user_id = ?', [user.id])
+    expect(sessions.map((row) => row.id)).toEqual([passwordSession.sessionId])
+    const events = (await auditEventsOfType('sso.connection.updated')).filter((e) => e.details.connectionId === connection.id)
+    expect(events.map((e) => e.details)).toEqual([
+      expect.objectContaining({ change: 'enabled', previousStatus: 'draft', byOperator: true }),
+      expect.objectContaining({ change: 'disabled', previousStatus: 'enabled', revokedSessions: 2, byOperator: true }),
+    ])
+  })
+})
+
+describe('user:set-role', () => {
+  let member: User
+
+  beforeAll(async () => {
+    member = (await createTestUser({ organizationId: organization.id, role: 'member' })).user
+  })
+
+  it("gives an SSO-only organization's user a role, audited byOperator", CLI_TIMEOUT, async () => {
+    const result = await runCli(['user:set-role', '--email', member.email.toUpperCase(), '--role', 'admin'])
+    expect(result).toMatchObject({ code: 0, stdout: `${member.email}: role member → admin\n` })
+    const [row] = await sql('SELECT role FROM users WHERE id = ?', [member.id])
+    expect(row!.role).toBe('admin')
+    const [event] = (await auditEventsOfType('user.role_changed')).filter((e) => e.subjectUserId === member.id)
+    expect(event!.details).toEqual({ from: 'member', to: 'admin', byOperator: true })
+  })
+})
+
+describe('bad input: exit 2, one line, nothing written', () => {
+  it.each<[string, () => string[], RegExp]>([
+    ['a secret on argv', () => addArgs(['--client-secret', 'x']), /Unknown option '--client-secret'/],
+    ['a missing secret file', () => ['sso:oidc:add', '--org', organization.slug, '--name', 'X', '--issuer', 'https://idp.example.com', '--client-id', 'x', '--client-secret-file', '/nonexistent/secret'], /--client-secret-file: cannot read/],
+    ['an empty secret file', () => addArgs().map((arg) => (arg === secretFile ? join(secretFile, '..', 'empty') : arg)), /--client-secret-file: the file is empty/],
+    ['an issuer on a private address', () => addArgs().map((arg) => (arg === 'http://127.0.0.1:9/oidc' ? 'https://10.0.0.5/oidc' : arg)), /--issuer: issuer refused: 10\.0\.0\.5 resolves to a private address/],
+    ['the cloud metadata address as issuer', () => addArgs().map((arg) => (arg === 'http://127.0.0.1:9/oidc' ? 'http://169.254.169.254/latest' : arg)), /--issuer: issuer refused: .*link-local/],
+    ['an issuer with a query string', () => addArgs().map((arg) => (arg === 'http://127.0.0.1:9/oidc' ? 'http://127.0.0.1:9/oidc?x=1' : arg)), /--issuer: issuer refused: an issuer URL has no query/],
+    ['an unknown token auth method', () => addArgs(['--token-auth', 'private_key_jwt']), /--token-auth: /],
+    ['a malformed role map', () => addArgs(['--role-map', 'admins']), /--role-map: expected group=role pairs/],
+    ['a role map naming an unknown role', () => addArgs(['--role-map', 'admins=root']), /--role-map: expected group=role pairs/],
+    ['an unknown default role', () => addArgs(['--default-role', 'root']), /--default-role: must be one of/],
+    ['an unknown organization', () => addArgs().map((arg) => (arg === organization.slug ? 'nope' : arg)), /--org: no organization with slug "nope"/],
+    ['sso:enable of an unknown connection', () => ['sso:enable', '--connection', 'a'.repeat(26)], /--connection: no such SSO connection/],
+    ['sso:disable of a malformed id', () => ['sso:disable', '--connection', 'x'], /--connection: not a connection id/],
+    ['user:set-role to an unknown role', () => ['user:set-role', '--email', 'x@example.test', '--role', 'root'], /--role: must be one of/],
+    ['user:set-role of an unknown user', () => ['user:set-role', '--email', 'ghost@example.test', '--role', 'admin'], /--email: no user with this email/],
+    ['org:add-domain with an invalid domain', () => ['org:add-domain', '--org', organization.slug, '--domain', 'https://acme.test/'], /--domain: not a valid domain name/],
+    ['org:add-domain with an IP address', () => ['org:add-domain', '--org', organization.slug, '--domain', '192.168.0.1'], /--domain: an IP address is not a domain/],
+    ['org:verify-domain of an unclaimed domain', () => ['org:verify-domain', '--org', organization.slug, '--domain', 'unclaimed.test'], /--domain: .* has no claim on unclaimed\.test/],
+    ['org:route-domain of an unverified domain', () => ['org:route-domain', '--org', organization.slug, '--domain', 'unclaimed.test', '--connection', 'none'], /--domain: the organization has no claim/],
+  ])('refuses %s', CLI_TIMEOUT, async (_label, args, message) => {
+    const before = await tableChecksums()
+    const result = await runCli(args())
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+    expect(result.stderr).toMatch(message)
+    expect(result.code).toBe(2)
+    expect(await tableChecksums()).toEqual(before)
+  })
+
+  it('refuses sso:disable of a draft connection', CLI_TIMEOUT, async () => {
+    const connection = await createTestOidcConnection(organization.id)
+    const before = await tableChecksums()
+    const result = await runCli(['sso:disable', '--connection', connection.id])
+    expect(result).toMatchObject({ code: 2 })
+    expect(result.stderr).toMatch(/a draft connection is not enabled yet/)
+    expect(await tableChecksums()).toEqual(before)
+  })
+})
