@@ -24,6 +24,8 @@ import { Route as LoginMfaRouteImport } from './routes/login.mfa'
 import { Route as MfaEnrollRouteImport } from './routes/mfa.enroll'
 import { Route as AuthedAdminIndexRouteImport } from './routes/_authed/admin.index'
 import { Route as AuthedSettingsSecurityRouteImport } from './routes/_authed/settings.security'
+import { Route as ApiAuthSsoStartRouteImport } from './routes/api/auth/sso/start'
+import { Route as ApiAuthOidcConnectionIdCallbackRouteImport } from './routes/api/auth/oidc/$connectionId/callback'
 
 const IndexRoute = IndexRouteImport.update({
   id: '/',
@@ -99,6 +101,17 @@ const AuthedSettingsSecurityRoute = AuthedSettingsSecurityRouteImport.update({
   path: '/settings/security',
   getParentRoute: () => AuthedRoute,
 } as any)
+const ApiAuthSsoStartRoute = ApiAuthSsoStartRouteImport.update({
+  id: '/api/auth/sso/start',
+  path: '/api/auth/sso/start',
+  getParentRoute: () => rootRouteImport,
+} as any)
+const ApiAuthOidcConnectionIdCallbackRoute =
+  ApiAuthOidcConnectionIdCallbackRouteImport.update({
+    id: '/api/auth/oidc/$connectionId/callback',
+    path: '/api/auth/oidc/$connectionId/callback',
+    getParentRoute: () => rootRouteImport,
+  } as any)
 
 export interface FileRoutesByFullPath {
   '/': typeof IndexRoute
@@ -115,6 +128,8 @@ export interface FileRoutesByFullPath {
   '/login/': typeof LoginIndexRoute
   '/settings/security': typeof AuthedSettingsSecurityRoute
   '/admin/': typeof AuthedAdminIndexRoute
+  '/api/auth/sso/start': typeof ApiAuthSsoStartRoute
+  '/api/auth/oidc/$connectionId/callback': typeof ApiAuthOidcConnectionIdCallbackRoute
 }
 export interface FileRoutesByTo {
   '/': typeof IndexRoute
@@ -130,6 +145,8 @@ export interface FileRoutesByTo {
   '/login': typeof LoginIndexRoute
   '/settings/security': typeof AuthedSettingsSecurityRoute
   '/admin': typeof AuthedAdminIndexRoute
+  '/api/auth/sso/start': typeof ApiAuthSsoStartRoute
+  '/api/auth/oidc/$connectionId/callback': typeof ApiAuthOidcConnectionIdCallbackRoute
 }
 export interface FileRoutesById {
   __root__: typeof rootRouteImport
@@ -148,6 +165,8 @@ export interface FileRoutesById {
   '/login/': typeof LoginIndexRoute
   '/_authed/settings/security': typeof AuthedSettingsSecurityRoute
   '/_authed/admin/': typeof AuthedAdminIndexRoute
+  '/api/auth/sso/start': typeof ApiAuthSsoStartRoute
+  '/api/auth/oidc/$connectionId/callback': typeof ApiAuthOidcConnectionIdCallbackRoute
 }
 export interface FileRouteTypes {
   fileRoutesByFullPath: FileRoutesByFullPath
@@ -166,6 +185,8 @@ export interface FileRouteTypes {
     | '/login/'
     | '/settings/security'
     | '/admin/'
+    | '/api/auth/sso/start'
+    | '/api/auth/oidc/$connectionId/callback'
   fileRoutesByTo: FileRoutesByTo
   to:
     | '/'
@@ -181,6 +202,8 @@ export interface FileRouteTypes {
     | '/login'
     | '/settings/security'
     | '/admin'
+    | '/api/auth/sso/start'
+    | '/api/auth/oidc/$connectionId/callback'
   id:
     | '__root__'
     | '/'
@@ -198,6 +221,8 @@ export interface FileRouteTypes {
     | '/login/'
     | '/_authed/settings/security'
     | '/_authed/admin/'
+    | '/api/auth/sso/start'
+    | '/api/auth/oidc/$connectionId/callback'
   fileRoutesById: FileRoutesById
 }
 export interface RootRouteChildren {
@@ -212,6 +237,8 @@ export interface RootRouteChildren {
   LoginMfaRoute: typeof LoginMfaRoute
   MfaEnrollRoute: typeof MfaEnrollRoute
   LoginIndexRoute: typeof LoginIndexRoute
+  ApiAuthSsoStartRoute: typeof ApiAuthSsoStartRoute
+  ApiAuthOidcConnectionIdCallbackRoute: typeof ApiAuthOidcConnectionIdCallbackRoute
 }
 
 declare module '@tanstack/react-router' {
@@ -321,6 +348,20 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof AuthedSettingsSecurityRouteImport
       parentRoute: typeof AuthedRoute
     }
+    '/api/auth/sso/start': {
+      id: '/api/auth/sso/start'
+      path: '/api/auth/sso/start'
+      fullPath: '/api/auth/sso/start'
+      preLoaderRoute: typeof ApiAuthSsoStartRouteImport
+      parentRoute: typeof rootRouteImport
+    }
+    '/api/auth/oidc/$connectionId/callback': {
+      id: '/api/auth/oidc/$connectionId/callback'
+      path: '/api/auth/oidc/$connectionId/callback'
+      fullPath: '/api/auth/oidc/$connectionId/callback'
+      preLoaderRoute: typeof ApiAuthOidcConnectionIdCallbackRouteImport
+      parentRoute: typeof rootRouteImport
+    }
   }
 }
 
@@ -363,6 +404,8 @@ const rootRouteChildren: RootRouteChildren = {
   LoginMfaRoute: LoginMfaRoute,
   MfaEnrollRoute: MfaEnrollRoute,
   LoginIndexRoute: LoginIndexRoute,
+  ApiAuthSsoStartRoute: ApiAuthSsoStartRoute,
+  ApiAuthOidcConnectionIdCallbackRoute: ApiAuthOidcConnectionIdCallbackRoute,
 }
 export const routeTree = rootRouteImport
   ._addFileChildren(rootRouteChildren)

@@ -33,6 +33,25 @@ type SentenceParts = {
 type Describer = (parts: SentenceParts) => string
 
 const SOMEONE_OUTSIDE = 'someone outside your organization'
+const UNKNOWN_ACCOUNT = 'an unknown account'
+
+/** Why a single sign-on was refused, in words (reason codes from `src/server/sso/`). */
+const SSO_FAILURE_REASONS: Record<string, string> = {
+  idp_error: 'the identity provider reported an error',
+  unknown_state: 'the sign-in link was not one we started',
+  expired: 'it took too long',
+  already_consumed: 'the sign-in response was used before',
+  browser_mismatch: 'it finished in another browser than it started in',
+  connection_mismatch: 'the response came back for another connection',
+  connection_disabled: 'the connection is turned off',
+  token_invalid: 'the identity provider’s answer did not pass our checks',
+  idp_unreachable: 'the identity provider could not be reached',
+  email_missing: 'the identity provider sent no email address',
+  email_not_verified: 'the identity provider did not confirm the email address',
+  domain_not_verified: 'the email domain is not verified for this organization',
+  user_in_other_organization: 'the account belongs to another organization',
+  user_disabled: 'the account is disabled',
+}
 
 /** "1 session" / "3 sessions". */
 function countOf(value: unknown, singular: string, plural = `${singular}s`): string | null {
@@ -187,7 +206,14 @@ const DESCRIBERS: Record<AuditEventType, Describer> = {
   'sso.connection.updated': ({ actor, details }) => `${actor} changed the single sign-on connection ${quoted(details.displayName ?? details.name)}.`,
   'sso.connection.deleted': ({ actor, details }) => `${actor} deleted the single sign-on connection ${quoted(details.displayName ?? details.name)}.`,
   'sso.sign_in.succeeded': ({ subject, details }) => `${subject} signed in through single sign-on${text(details.name) ? ` (${details.name as string})` : ''}.`,
-  'sso.sign_in.failed': ({ subject }) => `A single sign-on attempt for ${subject} failed.`,
+  'sso.sign_in.failed': ({ subject, details }) => {
+    const reason = text(details.reason)
+    const why = reason ? SSO_FAILURE_REASONS[reason] : undefined
+    return `A single sign-on attempt${subject === UNKNOWN_ACCOUNT ? '' : ` for ${subject}`} failed${why ? ` (${why})` : ''}.`
+  },
+  'sso.identity.linked': ({ subject, details }) =>
+    `${subject}’s existing account was linked to their identity provider account.${details.removedCredentials === true ? ' Its password and two-factor settings were removed, because the email address had never been verified.' : ''}`,
+  'user.provisioned': ({ subject }) => `${subject} was created at their first single sign-on.`,
   'rate_limit.blocked': ({ subject }) => `Too many attempts for ${subject}: further attempts are refused for a while.`,
   'account.locked': ({ subject }) => `The account of ${subject} was locked for a while after repeated failed sign-ins.`,
 }
@@ -213,7 +239,7 @@ export function describeAuditEvent(event: AuditEventForSentence, lookupPerson: P
   const actorName = name(event.actorUserId)
   const parts: SentenceParts = {
     actor: actorName ?? 'The system',
-    subject: subjectName ?? actorName ?? 'an unknown account',
+    subject: subjectName ?? actorName ?? UNKNOWN_ACCOUNT,
     isOwnAction: event.actorUserId === null || event.actorUserId === event.subjectUserId,
     details: event.details ?? {},
   }

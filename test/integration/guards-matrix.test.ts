@@ -45,6 +45,7 @@ const PROCEDURES: Record<string, ProcedureExpectation> = {
   'system.info': { access: 'public' },
 
   'auth.me': { access: 'public' },
+  'auth.beginSignIn': { access: 'public', input: { email: 'nobody@example.test' } },
   'auth.signIn': { access: 'public', input: { email: 'nobody@example.test', password: 'not the right password' } },
   // A too-short password: refused by policy after the (absent) guard, so no account is created.
   'auth.signUp': { access: 'public', input: { email: 'guard-matrix@example.test', password: 'short', name: 'Matrix' } },

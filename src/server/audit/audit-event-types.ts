@@ -26,6 +26,7 @@ export const AUDIT_EVENT_TYPES = [
   'mfa.reset_by_admin',
   // Administration (SPEC §6).
   'user.role_changed',
+  'user.provisioned',
   'user.disabled',
   'user.enabled',
   'organization.mfa_policy_changed',
@@ -39,6 +40,7 @@ export const AUDIT_EVENT_TYPES = [
   'sso.connection.deleted',
   'sso.sign_in.succeeded',
   'sso.sign_in.failed',
+  'sso.identity.linked',
   // Abuse controls (SPEC §7). Record a block when a limit starts refusing, not for every refused
   // request: appends are serialized, so one row per request would let a flood throttle the log.
   'rate_limit.blocked',

@@ -54,6 +54,7 @@ async function runMfaChallenge(ctx: RequestContext, pending: PendingSignIn, fact
     provenWith: factor,
     ssoConnectionId: session.ssoConnectionId,
     mfaSatisfiedAt: ctx.now,
+    mfaMethod: factor,
     auditDetails: { method: session.authMethod, mfa: factor },
   })
 }

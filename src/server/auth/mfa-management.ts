@@ -51,7 +51,7 @@ export async function finishTotpEnrollment(ctx: RequestContext, auth: SignedIn, 
   const otherSessionsRevoked = await invalidateUserSessions(ctx.db, user.id, { exceptSessionId: session.id })
   // Only mfaSatisfiedAt: a code from a factor bound moments ago proves nothing about who is
   // present (a session thief could have bound it), so it is no re-authentication.
-  await rotateSessionAndSetCookie(ctx, session, { mfaSatisfiedAt: ctx.now })
+  await rotateSessionAndSetCookie(ctx, session, { mfaSatisfiedAt: ctx.now, mfaMethod: 'totp' })
   await auditOwnAction(ctx, user, 'mfa.enrolled', { isReEnrollment, otherSessionsRevoked })
   await notifySecurityEvent(ctx, user, { kind: 'mfa-enabled' })
   return { recoveryCodes: result.recoveryCodes }
@@ -86,7 +86,7 @@ export async function turnOffTotp(ctx: RequestContext, auth: AuthState): Promise
   const wasEnabled = await disableTotp(ctx.db, user.id, ctx.now)
   if (!wasEnabled) return { wasEnabled, otherSessionsRevoked: 0 }
   const otherSessionsRevoked = await invalidateUserSessions(ctx.db, user.id, { exceptSessionId: session.id })
-  await rotateSessionAndSetCookie(ctx, session, { mfaSatisfiedAt: null })
+  await rotateSessionAndSetCookie(ctx, session, { mfaSatisfiedAt: null, mfaMethod: null })
   await auditOwnAction(ctx, user, 'mfa.disabled', { otherSessionsRevoked })
   await notifySecurityEvent(ctx, user, { kind: 'mfa-disabled' })
   return { wasEnabled, otherSessionsRevoked }

@@ -135,7 +135,7 @@ export async function validateSessionToken(db: PooledDatabase, token: string, no
 }
 
 /** What a rotation may change on a session; everything else is inherited. */
-export type SessionChanges = Partial<Pick<Session, 'mfaSatisfiedAt' | 'reauthenticatedAt' | 'reauthenticatedWith' | 'ip' | 'userAgent'>>
+export type SessionChanges = Partial<Pick<Session, 'mfaSatisfiedAt' | 'mfaMethod' | 'reauthenticatedAt' | 'reauthenticatedWith' | 'ip' | 'userAgent'>>
 
 /** True while neither the idle expiry nor the absolute lifetime has passed. */
 export function isSessionLive(session: Pick<Session, 'expiresAt' | 'absoluteExpiresAt'>, now: Date): boolean {

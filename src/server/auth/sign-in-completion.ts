@@ -11,7 +11,7 @@ import { appError } from '../errors'
 import type { RequestContext } from '../request-context'
 import { isKnownDevice, rememberDevice } from './known-devices'
 import { resetAccountFailures } from './rate-limit'
-import type { AuthMethod, ReauthFactor } from './session'
+import type { AuthMethod, ReauthFactor, SessionMetadata } from './session'
 import { createSessionAndSetCookie, endIncomingSession, rotateSessionAndSetCookie } from './session-actions'
 
 /** What every sign-in answers: where the user stands once the session exists. */
@@ -24,6 +24,10 @@ export type SignInCompletion = {
   ssoConnectionId?: string | null
   /** Set when this sign-in proved a second factor (the MFA challenge, or an IdP's MFA the organization trusts). */
   mfaSatisfiedAt?: Date | null
+  /** Which second factor that was. */
+  mfaMethod?: SessionMetadata['mfaMethod']
+  /** What an IdP asserted about how it authenticated the user (`amr` / `acr`), bounded, non-secret. */
+  idpAuthnContext?: string | null
   /** The audit event of a completed sign-in: `auth.sign_in.succeeded` unless the path names its own. */
   auditType?: AuditEventType
   auditDetails?: Record<string, unknown>
@@ -43,13 +47,20 @@ export async function completeSignIn(ctx: RequestContext, user: Pick<User, 'id' 
   const incoming = await ctx.getAuth()
   const isSecondStepOfSameSignIn = incoming !== null && incoming.mfaState === 'pending' && incoming.user.id === user.id && completion.mfaSatisfiedAt != null
   if (isSecondStepOfSameSignIn) {
-    await rotateSessionAndSetCookie(ctx, incoming.session, { mfaSatisfiedAt: completion.mfaSatisfiedAt, reauthenticatedAt: ctx.now, reauthenticatedWith: completion.provenWith })
+    await rotateSessionAndSetCookie(ctx, incoming.session, {
+      mfaSatisfiedAt: completion.mfaSatisfiedAt,
+      mfaMethod: completion.mfaMethod ?? null,
+      reauthenticatedAt: ctx.now,
+      reauthenticatedWith: completion.provenWith,
+    })
   } else {
     await endIncomingSession(ctx)
     await createSessionAndSetCookie(ctx, user.id, {
       authMethod: completion.authMethod,
       ssoConnectionId: completion.ssoConnectionId ?? null,
       mfaSatisfiedAt: completion.mfaSatisfiedAt ?? null,
+      mfaMethod: completion.mfaMethod ?? null,
+      idpAuthnContext: completion.idpAuthnContext ?? null,
       reauthenticatedWith: completion.provenWith,
     })
   }

@@ -29,6 +29,10 @@ export const API_ROUTES: readonly ApiRoute[] = [
   // Dispatched from the server entry (ADR 008): the API hot path skips Start's per-request router.
   { path: '/api/trpc/$', methods: ['GET', 'POST'], csrf: 'same-origin-json', servedBy: 'pipeline' },
   { path: '/api/health', methods: ['GET'], csrf: 'read-only', servedBy: 'file-route' },
+  // Top-level GETs from the browser: the OIDC callback's integrity is the flow (state, PKCE, nonce)
+  // bound to this browser by a cookie; the start changes no account state.
+  { path: '/api/auth/oidc/$connectionId/callback', methods: ['GET'], csrf: 'read-only', servedBy: 'file-route' },
+  { path: '/api/auth/sso/start', methods: ['GET'], csrf: 'read-only', servedBy: 'file-route' },
 ]
 
 /** The routes that accept a cross-site state-changing request. Empty until the SAML assertion consumer exists. */

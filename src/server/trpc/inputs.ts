@@ -23,6 +23,9 @@ export const passwordInputSchema = z
 
 export const signInInputSchema = z.strictObject({ email: emailSchema, password: passwordInputSchema })
 
+/** The first step of the login page; `redirect` is sanitised when the flow is created. */
+export const beginSignInInputSchema = z.strictObject({ email: emailSchema, redirect: z.string().max(2048).optional() })
+
 export const signUpInputSchema = z.strictObject({
   email: emailSchema,
   password: passwordInputSchema,

@@ -5,8 +5,9 @@ import { deleteSessionCookie } from '../../auth/session-cookie'
 import { signInWithPassword } from '../../auth/sign-in'
 import { signUpWithPassword } from '../../auth/sign-up'
 import { toViewer, type Viewer } from '../../auth/viewer'
+import { beginSignIn } from '../../sso/sso-login'
 import { createTRPCRouter, protectedProcedure, publicProcedure } from '../init'
-import { reauthenticateInputSchema, signInInputSchema, signUpInputSchema } from '../inputs'
+import { beginSignInInputSchema, reauthenticateInputSchema, signInInputSchema, signUpInputSchema } from '../inputs'
 import { authRecoveryProcedures } from './auth-recovery'
 
 export const authRouter = createTRPCRouter({
@@ -16,6 +17,13 @@ export const authRouter = createTRPCRouter({
     if (auth) ctx.responseHeaders.set('cache-control', 'no-store')
     return auth ? toViewer(auth) : null
   }),
+
+  /**
+   * Email-first sign-in: `{ next: 'sso', url }` for a domain routed to an enabled SSO connection
+   * (the page navigates there), `{ next: 'password' }` otherwise. A mutation, so the email stays out
+   * of URLs and logs; the answer depends on the domain only.
+   */
+  beginSignIn: publicProcedure.input(beginSignInInputSchema).mutation(({ ctx, input }) => beginSignIn(ctx, input)),
 
   signIn: publicProcedure.input(signInInputSchema).mutation(({ ctx, input }) => signInWithPassword(ctx, input)),
 

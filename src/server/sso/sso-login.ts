@@ -1,0 +1,150 @@
+/**
+ * Server-only: starting and finishing an SSO login, whatever the protocol (OIDC now, SAML next):
+ * email discovery (`auth.beginSignIn`), starting by connection (`/api/auth/sso/start`), and the
+ * callback's ladder — rate limit → flow (single use, this browser, this connection) → protocol
+ * validation → account rules → session — where every refusal answers 4xx, creates no session and
+ * appends exactly one `sso.sign_in.failed` event.
+ */
+import { TRPCError } from '@trpc/server'
+import { getSafeRedirect } from '../../lib/safe-redirect'
+import { appError } from '../errors'
+import type { RequestContext } from '../request-context'
+import { ensureSsoBinding, readSsoBinding } from './browser-binding'
+import { getSsoConnection, type SsoConnectionView } from './connections'
+import { getEmailDomain } from './domain-name'
+import { getVerifiedDomain } from './domains'
+import { consumeSsoLoginFlow, createSsoLoginFlow, type SsoFlowRefusal } from './login-flows'
+import { buildOidcAuthorizationUrl, OidcResponseRefusal, readOidcCallback } from './oidc/oidc-flow'
+import { renderSsoErrorPage } from './sso-error-page'
+import { completeSsoSignIn, SsoSignInRefusal, type SsoRefusalReason } from './sso-sign-in'
+
+/** Where a signed-in user lands when the flow named no page. */
+const DEFAULT_LANDING_PATH = '/app'
+/** The second-factor page; it forwards to enrollment when policy demands a factor the user lacks. */
+const MFA_STEP_PATH = '/login/mfa'
+
+export type SsoLoginStart = { purpose: 'sign_in' | 'reauth' | 'test'; redirect: unknown; requestingUserId?: string; requestingSessionId?: string }
+
+/**
+ * Creates a flow bound to this browser and returns the IdP URL to send it to. The landing page is
+ * sanitised now and stored in the flow: nothing in the callback URL decides where the user lands.
+ */
+export async function startSsoLogin(ctx: RequestContext, connection: SsoConnectionView, start: SsoLoginStart): Promise<string> {
+  if (connection.protocol !== 'oidc') throw appError('NOT_FOUND')
+  const browserBinding = ensureSsoBinding(ctx.cookies, ctx.env.appUrl)
+  const { state, nonce, pkceVerifier } = await createSsoLoginFlow(ctx, {
+    connectionId: connection.id,
+    purpose: start.purpose,
+    redirectTo: getSafeRedirect(start.redirect, DEFAULT_LANDING_PATH),
+    requestingUserId: start.requestingUserId ?? null,
+    requestingSessionId: start.requestingSessionId ?? null,
+    browserBinding,
+    hasPkce: true,
+  })
+  try {
+    return await buildOidcAuthorizationUrl(ctx, connection, { state, nonce, pkceVerifier: pkceVerifier!, forceReauthentication: start.purpose === 'reauth' })
+  } catch (error) {
+    // Discovery failed (IdP down, issuer refused by the outbound guard): say so, never the cause.
+    console.warn(`[sso] connection ${connection.id}: authorization request could not be built: ${error instanceof Error ? error.message : String(error)}`)
+    throw appError('SERVICE_UNAVAILABLE', 'Your organization’s sign-in service cannot be reached right now. Try again in a moment.')
+  }
+}
+
+/** The enabled connection email discovery routes `email`'s domain to, or null. */
+async function findConnectionForEmail(ctx: RequestContext, email: string): Promise<SsoConnectionView | null> {
+  const domain = getEmailDomain(email)
+  const verified = domain ? await getVerifiedDomain(ctx.db, domain) : null
+  if (!verified?.ssoConnectionId) return null
+  const connection = await getSsoConnection(ctx.db, verified.ssoConnectionId, { organizationId: verified.organizationId })
+  return connection?.status === 'enabled' ? connection : null
+}
+
+/**
+ * Email-first sign-in: SSO for a domain routed to an enabled connection, the password step
+ * otherwise. The answer depends on the domain alone, so it says nothing about whether an address
+ * has an account (user enumeration, WSTG-IDNT-04). Limited by `ssoStartPerIp`.
+ */
+export async function beginSignIn(ctx: RequestContext, input: { email: string; redirect?: unknown }): Promise<{ next: 'password' } | { next: 'sso'; url: string }> {
+  await ctx.enforceRateLimit('ssoStartPerIp', ctx.clientIp)
+  const connection = await findConnectionForEmail(ctx, input.email)
+  if (!connection) return { next: 'password' }
+  return { next: 'sso', url: await startSsoLogin(ctx, connection, { purpose: 'sign_in', redirect: input.redirect }) }
+}
+
+type CallbackRefusalReason = SsoFlowRefusal | SsoRefusalReason | OidcResponseRefusal['reason'] | 'unsupported_purpose' | 'unknown_connection'
+
+const STATUS_BY_REASON: Partial<Record<CallbackRefusalReason, number>> = {
+  connection_disabled: 403,
+  user_disabled: 403,
+  user_in_other_organization: 403,
+  email_missing: 403,
+  email_not_verified: 403,
+  domain_not_verified: 403,
+  unknown_connection: 404,
+  idp_unreachable: 502,
+}
+
+/** Appends the one `sso.sign_in.failed` event of a refused callback and renders its page. */
+async function refuseCallback(
+  ctx: RequestContext,
+  reason: CallbackRefusalReason,
+  context: { connectionId: string; organizationId?: string | null; userId?: string | null; check?: string },
+): Promise<Response> {
+  await ctx.audit('sso.sign_in.failed', {
+    organizationId: context.organizationId ?? null,
+    subjectUserId: context.userId ?? null,
+    details: { reason, connectionId: context.connectionId, ...(context.check ? { check: context.check } : {}) },
+  })
+  return renderSsoErrorPage(STATUS_BY_REASON[reason] ?? 400, reason, ctx.responseHeaders)
+}
+
+/** A 303 to `location` carrying the cookies the request set (session, known device). */
+function seeOther(ctx: RequestContext, location: string): Response {
+  const headers = new Headers(ctx.responseHeaders)
+  headers.set('location', location)
+  headers.set('cache-control', 'no-store')
+  return new Response(null, { status: 303, headers })
+}
+
+/**
+ * The OIDC redirect URI `GET /api/auth/oidc/<connectionId>/callback`. A top-level navigation, so
+ * the `SameSite=Lax` binding cookie arrives; the flow is spent before any other check, so a
+ * refused callback cannot be retried either. Success is a 303 to the page stored in the flow (the
+ * code and state leave the address bar), or to the MFA step the organization's policy demands.
+ */
+export async function finishOidcLogin(ctx: RequestContext, connectionId: string): Promise<Response> {
+  await ctx.enforceRateLimit('ssoCallbackPerIp', ctx.clientIp)
+  const requestUrl = new URL(ctx.request.url)
+  // The URL the IdP redirected to, as the outside world sees it (behind a proxy the request URL is internal).
+  const callbackUrl = new URL(requestUrl.pathname + requestUrl.search, ctx.env.appUrl)
+  const state = callbackUrl.searchParams.get('state') ?? ''
+
+  const consumption = await consumeSsoLoginFlow(ctx, { state, browserBinding: readSsoBinding(ctx.cookies, ctx.env.appUrl), connectionId })
+  if (!consumption.isConsumed) return refuseCallback(ctx, consumption.reason, { connectionId })
+  const { flow, pkceVerifier } = consumption
+
+  const connection = await getSsoConnection(ctx.db, connectionId)
+  if (!connection || connection.protocol !== 'oidc' || !pkceVerifier) return refuseCallback(ctx, 'unknown_connection', { connectionId })
+  const auditContext = { connectionId, organizationId: connection.organizationId }
+  // Step-up and the connection doctor arrive with SSO administration (issue 9).
+  if (flow.purpose !== 'sign_in') return refuseCallback(ctx, 'unsupported_purpose', auditContext)
+  if (connection.status !== 'enabled') return refuseCallback(ctx, 'connection_disabled', auditContext)
+
+  try {
+    const claims = await readOidcCallback(ctx, connection, callbackUrl, { state, nonce: flow.nonce, pkceVerifier })
+    const result = await completeSsoSignIn(ctx, connection, claims)
+    return seeOther(ctx, result.status === 'signed-in' ? flow.redirectTo : `${MFA_STEP_PATH}?redirect=${encodeURIComponent(flow.redirectTo)}`)
+  } catch (error) {
+    if (error instanceof OidcResponseRefusal) return refuseCallback(ctx, error.reason, { ...auditContext, check: error.check })
+    if (error instanceof SsoSignInRefusal) return refuseCallback(ctx, error.reason, { ...auditContext, userId: error.userId })
+    throw error
+  }
+}
+
+/** Turns a thrown catalog error (rate limit, not found, unavailable) into the SSO error page. */
+export function renderSsoRouteError(ctx: RequestContext, error: unknown): Response {
+  if (error instanceof TRPCError && error.code === 'TOO_MANY_REQUESTS') return renderSsoErrorPage(429, 'rate_limited', ctx.responseHeaders)
+  if (error instanceof TRPCError && error.code === 'NOT_FOUND') return renderSsoErrorPage(404, 'unknown_connection', ctx.responseHeaders)
+  if (error instanceof TRPCError && error.code === 'SERVICE_UNAVAILABLE') return renderSsoErrorPage(502, 'idp_unreachable', ctx.responseHeaders)
+  throw error
+}

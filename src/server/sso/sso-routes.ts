@@ -1,0 +1,49 @@
+/**
+ * Server-only: the SSO URLs outsiders call, as fetch handlers for Start server routes. Each builds
+ * the transport-neutral request context from its `Request`, so the callback reaches the same
+ * session layer, rate limits and audit as a tRPC procedure.
+ */
+import { ID_PATTERN } from '../../lib/input-formats'
+import { createHeaderCookieJar } from '../http/cookies'
+import { createRequestContext, type RequestContext } from '../request-context'
+import { getSsoConnection } from './connections'
+import { renderSsoErrorPage } from './sso-error-page'
+import { finishOidcLogin, renderSsoRouteError, startSsoLogin } from './sso-login'
+
+function contextFor(request: Request): RequestContext {
+  const responseHeaders = new Headers()
+  return createRequestContext({ request, cookies: createHeaderCookieJar(request, responseHeaders), responseHeaders })
+}
+
+/** `GET /api/auth/oidc/<connectionId>/callback`: the OIDC redirect URI of one connection. */
+export async function handleOidcCallbackRoute(request: Request, connectionId: string): Promise<Response> {
+  const ctx = contextFor(request)
+  if (!ID_PATTERN.test(connectionId)) return renderSsoErrorPage(404, 'unknown_connection')
+  try {
+    return await finishOidcLogin(ctx, connectionId)
+  } catch (error) {
+    return renderSsoRouteError(ctx, error)
+  }
+}
+
+/**
+ * `GET /api/auth/sso/start?connection=<id>&redirect=<path>`: starts a login at one connection (for
+ * bookmarks and IdP tiles). It changes no account state; limited by `ssoStartPerIp`.
+ */
+export async function handleSsoStartRoute(request: Request): Promise<Response> {
+  const ctx = contextFor(request)
+  const params = new URL(request.url).searchParams
+  const connectionId = params.get('connection') ?? ''
+  try {
+    await ctx.enforceRateLimit('ssoStartPerIp', ctx.clientIp)
+    const connection = ID_PATTERN.test(connectionId) ? await getSsoConnection(ctx.db, connectionId) : null
+    if (!connection || connection.status !== 'enabled') return renderSsoErrorPage(404, 'unknown_connection', ctx.responseHeaders)
+    const url = await startSsoLogin(ctx, connection, { purpose: 'sign_in', redirect: params.get('redirect') })
+    const headers = new Headers(ctx.responseHeaders)
+    headers.set('location', url)
+    headers.set('cache-control', 'no-store')
+    return new Response(null, { status: 303, headers })
+  } catch (error) {
+    return renderSsoRouteError(ctx, error)
+  }
+}
