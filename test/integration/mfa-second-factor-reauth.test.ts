@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import appConfig from '../../app.config'
 import { advanceClockForTests, resetClockForTests } from '../../src/server/clock'
-import { nextTestIp, readUser, signedInCaller, tableChecksums } from '../support/auth-fixtures'
+import { callerWithToken, nextTestIp, readUser, signedInCaller, tableChecksums } from '../support/auth-fixtures'
 import { createMfaTestUser, nextTotpCode } from '../support/mfa-fixtures'
 import { expectAppError } from '../support/trpc-errors'
 
@@ -68,5 +68,18 @@ describe('second-factor removal after a password-only re-authentication', () => 
     const { caller } = await signedInCaller(user, { ip: nextTestIp(), isMfaSatisfied: true })
     advanceClockForTests((appConfig.session.reauthWindowSeconds + 1) * 1000)
     await expectAppError(caller.mfa.disable(), 'REAUTH_REQUIRED')
+  })
+})
+
+describe('recovery-code regeneration and the sessions around it', () => {
+  it('issues a new token for this session and counts the other sessions the page offers to end', async () => {
+    const { user } = await createMfaTestUser()
+    const current = await signedInCaller(user, { ip: nextTestIp(), isMfaSatisfied: true })
+    await signedInCaller(user, { ip: nextTestIp(), isMfaSatisfied: true })
+    const { otherSessionCount } = await current.caller.mfa.regenerateRecoveryCodes()
+    expect(otherSessionCount).toBe(1)
+    // The token the page held before is dead; the caller (a browser) followed the new one.
+    expect(await callerWithToken(current.token).caller.auth.me()).toBeNull()
+    expect(await current.caller.auth.me()).toMatchObject({ status: 'signed-in' })
   })
 })

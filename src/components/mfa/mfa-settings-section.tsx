@@ -22,7 +22,7 @@ import { TotpEnrollment } from './totp-enrollment'
 /** At or below this many unused recovery codes, the user is nudged to regenerate. */
 const LOW_RECOVERY_CODES = 3
 
-type Panel = { kind: 'overview' } | { kind: 'enroll'; isReEnrollment: boolean; isConfirmed: boolean } | { kind: 'new-codes'; codes: string[] }
+type Panel = { kind: 'overview' } | { kind: 'enroll'; isReEnrollment: boolean; isConfirmed: boolean } | { kind: 'new-codes'; codes: string[]; otherSessionCount: number }
 
 export function MfaSettingsSection() {
   const viewer = useSignedInViewer()
@@ -41,9 +41,10 @@ export function MfaSettingsSection() {
 
   async function regenerateCodes() {
     try {
-      const { recoveryCodes } = await withReauth(() => regenerate.mutateAsync())
-      setPanel({ kind: 'new-codes', codes: recoveryCodes })
-      void utils.mfa.status.invalidate()
+      const { recoveryCodes, otherSessionCount } = await withReauth(() => regenerate.mutateAsync())
+      setPanel({ kind: 'new-codes', codes: recoveryCodes, otherSessionCount })
+      // The session got a new token: the sessions list and the viewer are stale.
+      refreshAfterChange()
     } catch (error) {
       toast.error(describeFormError(error).message)
     }
@@ -77,6 +78,7 @@ export function MfaSettingsSection() {
   if (panel.kind === 'new-codes') {
     return (
       <Card title="New recovery codes" description="Your previous recovery codes no longer work.">
+        {panel.otherSessionCount > 0 && <SignOutOthersOffer count={panel.otherSessionCount} onDone={() => setPanel({ ...panel, otherSessionCount: 0 })} />}
         <RecoveryCodesPanel codes={panel.codes} accountEmail={viewer.user.email} continueLabel="Done" onContinue={() => setPanel({ kind: 'overview' })} />
       </Card>
     )
@@ -153,5 +155,38 @@ function DisableMfaButton({ onDisabled }: { onDisabled: () => void }) {
       isPending={disable.isPending}
       onConfirm={confirmDisable}
     />
+  )
+}
+
+/**
+ * After new recovery codes: the old ones may have leaked, and whoever used one may hold a session.
+ * Offers to end every other session (the same call as the sessions list's "Sign out all others").
+ */
+function SignOutOthersOffer({ count, onDone }: { count: number; onDone: () => void }) {
+  const utils = trpc.useUtils()
+  const revokeOthers = trpc.sessions.revokeOthers.useMutation()
+
+  async function signOutOthers() {
+    try {
+      const { revoked } = await revokeOthers.mutateAsync()
+      toast.success(revoked === 1 ? 'Signed out 1 other session.' : `Signed out ${revoked} other sessions.`)
+      void utils.sessions.list.invalidate()
+      onDone()
+    } catch (error) {
+      toast.error(describeFormError(error).message)
+    }
+  }
+
+  return (
+    <Alert tone="warning">
+      <span className="flex flex-wrap items-center gap-3">
+        <span>
+          You are signed in on {count === 1 ? '1 other device' : `${count} other devices`}. If your old codes may have been seen by someone else, sign those out too.
+        </span>
+        <Button variant="secondary" onClick={signOutOthers} isLoading={revokeOthers.isPending}>
+          Sign out other sessions
+        </Button>
+      </span>
+    </Alert>
   )
 }

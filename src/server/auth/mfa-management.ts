@@ -12,7 +12,7 @@ import type { AuthState } from './auth-state'
 import { beginTotpEnrollment, confirmTotpEnrollment, disableTotp, regenerateRecoveryCodes, type TotpEnrollment } from './mfa'
 import { isMfaRequiredByPolicy } from './mfa-policy'
 import { requireRecentReauthentication, requireSecondFactorReauthentication } from './reauthentication'
-import { invalidateUserSessions } from './session'
+import { invalidateUserSessions, listUserSessions } from './session'
 import { rotateSessionAndSetCookie } from './session-actions'
 
 type SignedIn = { user: User; session: Session }
@@ -60,16 +60,18 @@ export async function finishTotpEnrollment(ctx: RequestContext, auth: SignedIn, 
 /**
  * Replaces the whole set of recovery codes (the old ones stop working); shown once. The old codes
  * are authenticators being removed, so this needs a second-factor re-authentication, and the session
- * gets a new token like after any privilege change.
+ * gets a new token like after any privilege change. Codes are often regenerated because the old
+ * ones may have leaked, so the answer says how many other sessions exist: the page offers to end them.
  */
-export async function replaceRecoveryCodes(ctx: RequestContext, auth: SignedIn): Promise<{ recoveryCodes: string[] }> {
+export async function replaceRecoveryCodes(ctx: RequestContext, auth: SignedIn): Promise<{ recoveryCodes: string[]; otherSessionCount: number }> {
   requireSecondFactorReauthentication(auth, ctx.now)
   const codes = await regenerateRecoveryCodes(ctx.db, auth.user.id, ctx.now)
   if (!codes) throw appError('NOT_FOUND', 'Two-factor authentication is not turned on.')
-  await rotateSessionAndSetCookie(ctx, auth.session, {})
+  const rotated = await rotateSessionAndSetCookie(ctx, auth.session, {})
   await auditOwnAction(ctx, auth.user, 'mfa.recovery_codes.regenerated')
   await notifySecurityEvent(ctx, auth.user, { kind: 'recovery-codes-regenerated' })
-  return { recoveryCodes: codes }
+  const otherSessionCount = (await listUserSessions(ctx.db, auth.user.id, ctx.now)).filter((session) => session.id !== rotated.id).length
+  return { recoveryCodes: codes, otherSessionCount }
 }
 
 /**
