@@ -22,12 +22,18 @@ export const APP_ERROR_CODES = [
   'INVALID_CODE',
   'PASSWORD_POLICY',
   'EMAIL_TAKEN',
+  /** The email's domain belongs to an organization that signs its people in through SSO. */
+  'SSO_REQUIRED',
   'SIGN_UP_DISABLED',
   'INVALID_TOKEN',
   'RATE_LIMITED',
   'ACCOUNT_LOCKED',
   'CSRF_REJECTED',
   'NOT_FOUND',
+  /** Input that passed the schema but not the domain's rules (an invalid domain name, a refused issuer). */
+  'INVALID_INPUT',
+  /** The thing already exists (a domain this organization already claims). */
+  'ALREADY_EXISTS',
   /** The database is unreachable or did not answer in time (503 + Retry-After); nothing was granted. */
   'SERVICE_UNAVAILABLE',
 ] as const

@@ -83,6 +83,7 @@ const SIGN_IN_FAILURE_REASONS: Record<string, string> = {
   unknown_email: 'unknown email address',
   disabled: 'the account is disabled',
   locked: 'the account was temporarily locked after repeated failures',
+  sso_enforced: 'the organization requires single sign-on',
 }
 
 const MFA_FAILURE_REASONS: Record<string, string> = {
@@ -192,6 +193,13 @@ const DESCRIBERS: Record<AuditEventType, Describer> = {
     if (!next) return `${actor} changed the two-factor authentication policy.`
     return `${actor} made two-factor authentication ${next}${previous && previous !== next ? ` (it was ${previous})` : ''}.`
   },
+  'organization.sso_policy_changed': ({ actor, details }) => {
+    const revoked = countOf(details.signedOutSessions, 'password session')
+    const trust = details.mfaMode === 'trust_idp_mfa' ? ' The identity provider’s two-factor authentication is trusted.' : ''
+    return details.isEnforced === true
+      ? `${actor} made single sign-on mandatory${revoked ? `; ${revoked} signed out` : ''}.${trust}`
+      : `${actor} changed the single sign-on policy (passwords are allowed).${trust}`
+  },
   'domain.added': ({ actor, details }) => `${actor} added the domain ${text(details.domain) ?? 'of the organization'}.`,
   'domain.verified': ({ details }) => `The domain ${text(details.domain) ?? 'of the organization'} was verified.`,
   'domain.removed': ({ actor, details }) => `${actor} removed the domain ${text(details.domain) ?? 'of the organization'}.`,
@@ -212,7 +220,7 @@ const DESCRIBERS: Record<AuditEventType, Describer> = {
     return `A single sign-on attempt${subject === UNKNOWN_ACCOUNT ? '' : ` for ${subject}`} failed${why ? ` (${why})` : ''}.`
   },
   'sso.identity.linked': ({ subject, details }) =>
-    `${subject}’s existing account was linked to their identity provider account.${details.removedCredentials === true ? ' Its password and two-factor settings were removed, because the email address had never been verified.' : ''}`,
+    `${subject}’s existing account was linked to their identity provider account.${details.clearedUnverifiedAccount === true ? ' Its password and two-factor settings were removed, because the email address had never been verified.' : ''}`,
   'user.provisioned': ({ subject }) => `${subject} was created at their first single sign-on.`,
   'rate_limit.blocked': ({ subject }) => `Too many attempts for ${subject}: further attempts are refused for a while.`,
   'account.locked': ({ subject }) => `The account of ${subject} was locked for a while after repeated failed sign-ins.`,

@@ -9,8 +9,8 @@ import type { Viewer } from './viewer'
 
 const SIGNED_IN: Viewer = {
   status: 'signed-in',
-  user: { id: 'u1', email: 'a@example.test', name: 'Ann', role: 'member', isEmailVerified: true, isMfaEnabled: false, organization: null },
-  session: { id: 's1', authMethod: 'password', ssoConnectionId: null, createdAt: '2026-01-01T00:00:00.000Z', mfaSatisfiedAt: null, reauthenticatedAt: '2026-01-01T00:00:00.000Z' },
+  user: { id: 'u1', email: 'a@example.test', name: 'Ann', role: 'member', isEmailVerified: true, isMfaEnabled: false, hasPassword: true, organization: null },
+  session: { id: 's1', authMethod: 'password', ssoConnectionId: null, ssoConnectionName: null, createdAt: '2026-01-01T00:00:00.000Z', mfaSatisfiedAt: null, reauthenticatedAt: '2026-01-01T00:00:00.000Z' },
 }
 
 /** A client-side tab: its own QueryClient, a stand-in server answering `auth.me`, a counted router invalidation. */

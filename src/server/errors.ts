@@ -18,12 +18,15 @@ const TRPC_CODE_BY_APP_CODE: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   INVALID_CODE: 'BAD_REQUEST',
   PASSWORD_POLICY: 'BAD_REQUEST',
   EMAIL_TAKEN: 'CONFLICT',
+  SSO_REQUIRED: 'FORBIDDEN',
   SIGN_UP_DISABLED: 'FORBIDDEN',
   INVALID_TOKEN: 'BAD_REQUEST',
   RATE_LIMITED: 'TOO_MANY_REQUESTS',
   ACCOUNT_LOCKED: 'TOO_MANY_REQUESTS',
   CSRF_REJECTED: 'FORBIDDEN',
   NOT_FOUND: 'NOT_FOUND',
+  INVALID_INPUT: 'BAD_REQUEST',
+  ALREADY_EXISTS: 'CONFLICT',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 }
 
@@ -39,12 +42,15 @@ const DEFAULT_MESSAGES: Record<AppErrorCode, string> = {
   INVALID_CODE: 'That code is not valid.',
   PASSWORD_POLICY: 'Choose a different password.',
   EMAIL_TAKEN: 'An account with this email already exists.',
+  SSO_REQUIRED: 'Your organization signs you in through its own sign-in service. Use “Sign in” with your work email instead of creating an account.',
   SIGN_UP_DISABLED: 'Sign-up is disabled.',
   INVALID_TOKEN: 'This link is invalid or has expired.',
   RATE_LIMITED: 'Too many attempts. Try again later.',
   ACCOUNT_LOCKED: 'Too many attempts. Try again later.',
   CSRF_REJECTED: 'Request refused.',
   NOT_FOUND: 'Not found.',
+  INVALID_INPUT: 'Check the values and try again.',
+  ALREADY_EXISTS: 'That already exists.',
   SERVICE_UNAVAILABLE: 'The service is briefly unavailable. Try again in a few seconds.',
 }
 

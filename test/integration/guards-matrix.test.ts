@@ -27,8 +27,9 @@ import appConfig from '../../app.config'
  * - mfaEnrollmentSensitive: mfaEnrollment + a recent re-authentication, except for a session that
  *   policy forces to enroll (it can do nothing else, not even re-authenticate).
  * - adminSensitive: admin + a recent re-authentication.
+ * - ownerSensitive: role ≥ owner + a recent re-authentication (SSO enforcement).
  */
-type Access = 'public' | 'protected' | 'sensitive' | 'admin' | 'adminSensitive' | 'mfaPending' | 'mfaEnrollment' | 'mfaEnrollmentSensitive'
+type Access = 'public' | 'protected' | 'sensitive' | 'admin' | 'adminSensitive' | 'ownerSensitive' | 'mfaPending' | 'mfaEnrollment' | 'mfaEnrollmentSensitive'
 
 type ProcedureExpectation = {
   access: Access
@@ -51,6 +52,12 @@ const PROCEDURES: Record<string, ProcedureExpectation> = {
   'auth.signUp': { access: 'public', input: { email: 'guard-matrix@example.test', password: 'short', name: 'Matrix' } },
   'auth.signOut': { access: 'public' },
   'auth.reauthenticate': { access: 'protected', input: { password: 'not the right password' } },
+  // Only SSO sessions may step up at the IdP: the handler refuses every password session here.
+  'auth.beginSsoReauthentication': {
+    access: 'protected',
+    input: {},
+    handlerAnswers: { member: 'FORBIDDEN', staleMember: 'FORBIDDEN', admin: 'FORBIDDEN', staleAdmin: 'FORBIDDEN', owner: 'FORBIDDEN', mfaSatisfiedAdmin: 'FORBIDDEN' },
+  },
   'auth.requestPasswordReset': { access: 'public', input: { email: 'nobody@example.test' } },
   'auth.resetPassword': { access: 'public', input: { token: 'not-a-real-token', password: 'some new passphrase here' } },
   'auth.verifyEmail': { access: 'public', input: { token: 'not-a-real-token' } },
@@ -71,6 +78,24 @@ const PROCEDURES: Record<string, ProcedureExpectation> = {
   'admin.audit.list': { access: 'admin', input: {} },
 
   'organization.getMfaPolicy': { access: 'admin' },
+  'organization.getSsoPolicy': { access: 'admin' },
+  'organization.setSsoPolicy': { access: 'ownerSensitive', input: { isEnforced: false, breakGlassUserId: null, mfaMode: 'require_gatehouse_mfa' } },
+  'organization.domains.list': { access: 'admin' },
+  'organization.domains.add': { access: 'admin', input: { domain: 'guard-matrix.test' } },
+  'organization.domains.verify': { access: 'admin', input: { domain: 'not-claimed.test' } },
+  'organization.domains.route': { access: 'adminSensitive', input: { domain: 'not-claimed.test', connectionId: null } },
+  'organization.domains.remove': { access: 'adminSensitive', input: { domain: 'not-claimed.test' } },
+  'organization.sso.list': { access: 'admin' },
+  'organization.sso.get': { access: 'admin', input: { connectionId: DUMMY_ID } },
+  'organization.sso.createOidc': {
+    access: 'adminSensitive',
+    input: { displayName: 'Matrix IdP', issuer: 'http://127.0.0.1:9/oidc', clientId: 'matrix-client', clientSecret: 'matrix-client-secret-value' },
+  },
+  'organization.sso.update': { access: 'adminSensitive', input: { connectionId: DUMMY_ID, displayName: 'Matrix IdP', issuer: 'http://127.0.0.1:9/oidc', clientId: 'matrix-client' } },
+  'organization.sso.setEnabled': { access: 'adminSensitive', input: { connectionId: DUMMY_ID, isEnabled: false } },
+  'organization.sso.delete': { access: 'adminSensitive', input: { connectionId: DUMMY_ID } },
+  'organization.sso.startTest': { access: 'admin', input: { connectionId: DUMMY_ID } },
+  'organization.sso.getTestResult': { access: 'admin', input: { connectionId: DUMMY_ID } },
   'organization.setMfaPolicy': { access: 'adminSensitive', input: { policy: 'optional' } },
 
   'mfa.status': { access: 'mfaEnrollment' },
@@ -114,6 +139,7 @@ const GUARD_OUTCOMES: Record<Access, Record<PersonaName, Outcome>> = {
   sensitive: { ...PROTECTED, staleMember: 'REAUTH_REQUIRED', staleAdmin: 'REAUTH_REQUIRED' },
   admin: ADMIN,
   adminSensitive: { ...ADMIN, staleAdmin: 'REAUTH_REQUIRED' },
+  ownerSensitive: { ...ADMIN, admin: 'FORBIDDEN', staleAdmin: 'FORBIDDEN', mfaSatisfiedAdmin: 'FORBIDDEN' },
   mfaPending: {
     anonymous: 'UNAUTHENTICATED', member: 'FORBIDDEN', staleMember: 'FORBIDDEN', admin: 'FORBIDDEN', staleAdmin: 'FORBIDDEN', owner: 'FORBIDDEN',
     mfaSatisfiedAdmin: 'FORBIDDEN', mfaPendingAdmin: 'passes', enrollmentRequiredAdmin: 'FORBIDDEN',

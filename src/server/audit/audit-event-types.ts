@@ -30,6 +30,7 @@ export const AUDIT_EVENT_TYPES = [
   'user.disabled',
   'user.enabled',
   'organization.mfa_policy_changed',
+  'organization.sso_policy_changed',
   'domain.added',
   'domain.verified',
   'domain.verification_failed',

@@ -8,7 +8,7 @@
  * the release, so the next holder reads the newest head), release. Hence `recordAuditEvent` takes
  * the pool-backed database, never a transaction, and runs after the change it records committed.
  */
-import { and, asc, desc, eq, gt, lt, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, gte, lt, or, type SQL } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/mysql2'
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise'
 import { auditEvents } from '../../../db/schema'
@@ -205,11 +205,24 @@ export type AuditEventView = {
  */
 export async function listAuditEvents(
   db: Database,
-  query: { organizationId: string; limit?: number; beforeId?: number | null },
+  query: {
+    organizationId: string
+    limit?: number
+    beforeId?: number | null
+    /** Filters: an exact event type, a person as actor or subject, and a time range (from inclusive, to exclusive). */
+    type?: string | null
+    userId?: string | null
+    from?: Date | null
+    to?: Date | null
+  },
 ): Promise<{ events: AuditEventView[]; nextBeforeId: number | null }> {
   const limit = Math.min(Math.max(Math.trunc(query.limit ?? DEFAULT_LIST_LIMIT), 1), MAX_LIST_LIMIT)
   const conditions: SQL[] = [eq(auditEvents.organizationId, query.organizationId)]
   if (query.beforeId != null) conditions.push(lt(auditEvents.id, query.beforeId))
+  if (query.type) conditions.push(eq(auditEvents.type, query.type))
+  if (query.userId) conditions.push(or(eq(auditEvents.actorUserId, query.userId), eq(auditEvents.subjectUserId, query.userId))!)
+  if (query.from) conditions.push(gte(auditEvents.createdAt, query.from))
+  if (query.to) conditions.push(lt(auditEvents.createdAt, query.to))
   const rows = await db
     .select({
       id: auditEvents.id,

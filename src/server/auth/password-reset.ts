@@ -15,6 +15,7 @@ import { buildTokenLink, passwordResetMail } from '../mail/account-mail'
 import { notifySecurityEvent } from '../mail/security-notifications'
 import { sendMailInBackground } from '../mail/send-mail'
 import type { RequestContext } from '../request-context'
+import { getDomainSsoRule, isPasswordRefusedBySso, type DomainSsoRule } from '../sso/sso-policy'
 import { getUserByEmail } from '../users/users'
 import { consumeOneTimeToken, getUsableOneTimeToken, issueOneTimeToken, PASSWORD_RESET_TOKEN_TTL_SECONDS } from './one-time-tokens'
 import { hashPassword } from './password'
@@ -44,7 +45,9 @@ async function waitUntilElapsed(startedAtMs: number, minMs: number): Promise<voi
 }
 
 /** Why an existing account gets no link (kept for the audit log, never told to the requester). */
-function getResetRefusalReason(user: User): 'no_password' | 'disabled' | null {
+function getResetRefusalReason(user: User, ssoRule?: DomainSsoRule): 'no_password' | 'disabled' | 'sso_enforced' | null {
+  // Under SSO enforcement the IdP owns the credential; only the break-glass owner keeps a password.
+  if (ssoRule && isPasswordRefusedBySso(ssoRule, user.id)) return 'sso_enforced'
   // SSO-only accounts have no password to reset: their IdP owns the credential.
   if (!user.passwordHash) return 'no_password'
   // A disabled account cannot sign in, so a link would only be noise in the mailbox.
@@ -71,7 +74,7 @@ export async function requestPasswordReset(ctx: RequestContext, email: string): 
 async function issuePasswordResetIfEligible(ctx: RequestContext, email: string): Promise<void> {
   const user = await getUserByEmail(ctx.db, email)
   if (!user) return
-  const refusalReason = getResetRefusalReason(user)
+  const refusalReason = getResetRefusalReason(user, await getDomainSsoRule(ctx.db, email))
   if (!refusalReason) {
     const token = await issueOneTimeToken(ctx.db, { userId: user.id, purpose: 'password_reset', email: user.email }, ctx.now)
     const link = buildTokenLink(ctx.env.appUrl, RESET_PASSWORD_PATH, token)
@@ -94,7 +97,7 @@ export async function resetPasswordWithToken(ctx: RequestContext, input: { token
   const user = usable?.user
   // The link proves control of the mailbox it was sent to; once the account's email is another,
   // the old mailbox proves nothing about this account.
-  if (!usable || !user || user.email !== usable.email || getResetRefusalReason(user)) throw appError('INVALID_TOKEN')
+  if (!usable || !user || user.email !== usable.email || getResetRefusalReason(user, await getDomainSsoRule(ctx.db, user.email))) throw appError('INVALID_TOKEN')
 
   const policy = checkPasswordPolicy(input.password, { hasMfa: user.mfaEnabledAt != null, email: user.email })
   if (!policy.isAcceptable) throw appError('PASSWORD_POLICY', policy.reason)

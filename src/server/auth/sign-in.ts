@@ -8,6 +8,7 @@ import { sha256 } from '@oslojs/crypto/sha2'
 import { encodeHexLowerCase } from '@oslojs/encoding'
 import { appError } from '../errors'
 import type { RequestContext } from '../request-context'
+import { getDomainSsoRule, isPasswordRefusedBySso } from '../sso/sso-policy'
 import { getUserByEmail } from '../users/users'
 import { upgradePasswordHashIfWeak } from './password-upgrade'
 import { verifyAgainstDummyHash, verifyPassword } from './password'
@@ -40,6 +41,13 @@ export async function signInWithPassword(ctx: RequestContext, input: { email: st
   }
 
   const isPasswordValid = user?.passwordHash ? await verifyPassword(user.passwordHash, input.password) : await verifyAgainstDummyHash(input.password)
+  // Under SSO enforcement only the break-glass owner keeps a password; everyone else gets the
+  // answer an unknown address gets, after the same argon2 work (no account oracle).
+  if (isPasswordValid && isPasswordRefusedBySso(await getDomainSsoRule(ctx.db, input.email), user?.id ?? null)) {
+    await recordAccountFailure(ctx.db, lockSubject, ctx.now)
+    await ctx.audit('auth.sign_in.failed', { subjectUserId: user?.id, organizationId: user?.organizationId, details: { reason: 'sso_enforced' } })
+    throw appError('INVALID_CREDENTIALS')
+  }
   if (!user || !isPasswordValid) {
     const hasJustLocked = await recordAccountFailure(ctx.db, lockSubject, ctx.now)
     await ctx.audit('auth.sign_in.failed', { subjectUserId: user?.id, organizationId: user?.organizationId, details: { reason: user ? 'bad_password' : 'unknown_email' } })

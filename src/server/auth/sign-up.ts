@@ -5,6 +5,7 @@
 import appConfig from '../../../app.config'
 import { appError } from '../errors'
 import type { RequestContext } from '../request-context'
+import { getDomainSsoRule } from '../sso/sso-policy'
 import { createUser, getUserByEmail, isDuplicateKeyError } from '../users/users'
 import { sendEmailVerification } from './email-verification'
 import { hashPassword } from './password'
@@ -18,6 +19,9 @@ export async function signUpWithPassword(ctx: RequestContext, input: { email: st
   // New accounts have no second factor yet, so the password-only minimum applies.
   const policy = checkPasswordPolicy(input.password, { hasMfa: false, email: input.email })
   if (!policy.isAcceptable) throw appError('PASSWORD_POLICY', policy.reason)
+  // A domain whose organization signs in through SSO gets no password accounts (no shadow accounts
+  // next to SSO). Domain-level, so it reveals no more about accounts than EMAIL_TAKEN does.
+  if ((await getDomainSsoRule(ctx.db, input.email)).kind !== 'none') throw appError('SSO_REQUIRED')
   // Sign-up necessarily tells whether an email is taken; the per-IP limit above bounds that
   // enumeration (ADR 004). Sign-in and password reset never tell.
   if (await getUserByEmail(ctx.db, input.email)) throw appError('EMAIL_TAKEN')

@@ -13,12 +13,16 @@ export type Viewer =
         role: string
         isEmailVerified: boolean
         isMfaEnabled: boolean
+        /** False for SSO-only accounts: no password to change or to confirm with. */
+        hasPassword: boolean
         organization: { id: string; name: string; slug: string } | null
       }
       session: {
         id: string
         authMethod: string
         ssoConnectionId: string | null
+        /** The connection's display name for SSO sessions ("Continue with …" in the re-auth dialog). */
+        ssoConnectionName: string | null
         createdAt: string
         mfaSatisfiedAt: string | null
         reauthenticatedAt: string
@@ -29,7 +33,7 @@ export type Viewer =
  * Builds the viewer. A session still owing its second factor learns nothing about the account
  * beyond the fact that a code is due (it has only proven the password).
  */
-export function toViewer(auth: AuthState): Viewer {
+export function toViewer(auth: AuthState, ssoConnectionName: string | null = null): Viewer {
   if (auth.mfaState === 'pending') return { status: 'mfa-pending' }
   const { user, session, organization } = auth
   return {
@@ -41,12 +45,14 @@ export function toViewer(auth: AuthState): Viewer {
       role: user.role,
       isEmailVerified: user.emailVerifiedAt !== null,
       isMfaEnabled: user.mfaEnabledAt !== null,
+      hasPassword: user.passwordHash !== null,
       organization: organization ? { id: organization.id, name: organization.name, slug: organization.slug } : null,
     },
     session: {
       id: session.id,
       authMethod: session.authMethod,
       ssoConnectionId: session.ssoConnectionId,
+      ssoConnectionName,
       createdAt: session.createdAt.toISOString(),
       mfaSatisfiedAt: session.mfaSatisfiedAt?.toISOString() ?? null,
       reauthenticatedAt: session.reauthenticatedAt.toISOString(),

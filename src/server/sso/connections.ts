@@ -100,14 +100,10 @@ function sealClientSecret(connectionId: string, clientSecret: string): { oidcCli
   return { oidcClientSecretSealed: sealed.ciphertext, oidcClientSecretKeyId: sealed.keyId }
 }
 
-/**
- * Creates an OIDC connection (draft unless `status: 'enabled'`) after checking the issuer URL with
- * the outbound policy; seals the client secret; audits `sso.connection.created` (without secret).
- */
-export async function createOidcConnection(
-  deps: ConnectionDeps & { outboundPolicy: OutboundPolicy; editorRole?: Role },
-  input: OidcConnectionInput,
-): Promise<SsoConnectionView> {
+type OidcSettingsInput = Omit<OidcConnectionInput, 'organizationId' | 'clientSecret' | 'status'>
+
+/** Checks and normalises the settings of an OIDC connection (create and update alike). */
+async function validateOidcSettings(deps: { outboundPolicy: OutboundPolicy; editorRole?: Role }, input: OidcSettingsInput) {
   const displayName = input.displayName.trim()
   if (!displayName || displayName.length > 120) throw new ConnectionError('invalid_input', 'the display name has 1 to 120 characters')
   if (!input.clientId || input.clientId.length > 255) throw new ConnectionError('invalid_input', 'the client id has 1 to 255 characters')
@@ -129,6 +125,57 @@ export async function createOidcConnection(
     if (error instanceof OutboundRequestError) throw new ConnectionError('issuer_refused', `issuer refused: ${error.message}`)
     throw error
   }
+  return { displayName, claims, scopes, groupRoleMap, defaultRole }
+}
+
+/**
+ * Changes an OIDC connection's settings (and, when given, its client secret). `updated_at` moves,
+ * so the discovery cache rediscovers and the connection needs a passing test again before SSO can
+ * be enforced. Audits `sso.connection.updated` with the changed setting names (never the secret).
+ */
+export async function updateOidcConnection(
+  deps: ConnectionDeps & { outboundPolicy: OutboundPolicy; editorRole?: Role },
+  input: OidcSettingsInput & { connectionId: string; organizationId: string; clientSecret?: string },
+): Promise<SsoConnectionView> {
+  const connection = await requireSsoConnection(deps.db, input.connectionId, { organizationId: input.organizationId })
+  if (connection.protocol !== 'oidc') throw new ConnectionError('invalid_input', 'not an OIDC connection')
+  const settings = await validateOidcSettings(deps, input)
+  const next = {
+    displayName: settings.displayName,
+    oidcIssuer: input.issuer,
+    oidcClientId: input.clientId,
+    oidcScopes: settings.scopes.join(' '),
+    oidcTokenAuthMethod: input.tokenAuthMethod ?? connection.oidcTokenAuthMethod ?? 'client_secret_basic',
+    oidcEmailClaim: settings.claims.email,
+    oidcNameClaim: settings.claims.name,
+    oidcGroupsClaim: settings.claims.groups,
+    groupRoleMap: settings.groupRoleMap,
+    defaultRole: settings.defaultRole,
+    mfaAmrValues: input.mfaAmrValues ?? [],
+    mfaAcrValues: input.mfaAcrValues ?? [],
+  }
+  const changed = (Object.keys(next) as Array<keyof typeof next>).filter((key) => JSON.stringify(next[key]) !== JSON.stringify(connection[key]))
+  await deps.db
+    .update(ssoConnections)
+    .set({ ...next, ...(input.clientSecret ? sealClientSecret(connection.id, input.clientSecret) : {}), updatedAt: deps.now })
+    .where(eq(ssoConnections.id, connection.id))
+  await recordActorAuditEvent(deps.db, deps.actor, {
+    type: 'sso.connection.updated',
+    organizationId: connection.organizationId,
+    details: { connectionId: connection.id, displayName: settings.displayName, changedSettings: changed, hasNewClientKey: Boolean(input.clientSecret) },
+  })
+  return requireSsoConnection(deps.db, connection.id)
+}
+
+/**
+ * Creates an OIDC connection (draft unless `status: 'enabled'`) after checking the issuer URL with
+ * the outbound policy; seals the client secret; audits `sso.connection.created` (without secret).
+ */
+export async function createOidcConnection(
+  deps: ConnectionDeps & { outboundPolicy: OutboundPolicy; editorRole?: Role },
+  input: OidcConnectionInput,
+): Promise<SsoConnectionView> {
+  const { displayName, claims, scopes, groupRoleMap, defaultRole } = await validateOidcSettings(deps, input)
 
   const id = generateId()
   const row: SsoConnection = {

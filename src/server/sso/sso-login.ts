@@ -16,7 +16,9 @@ import { getVerifiedDomain } from './domains'
 import { consumeSsoLoginFlow, createSsoLoginFlow, type SsoFlowRefusal } from './login-flows'
 import { buildOidcAuthorizationUrl, OidcResponseRefusal, readOidcCallback } from './oidc/oidc-flow'
 import { renderSsoErrorPage } from './sso-error-page'
+import { evaluateTestClaims, failedTestResult, recordTestResult } from './connection-doctor'
 import { completeSsoSignIn, SsoSignInRefusal, type SsoRefusalReason } from './sso-sign-in'
+import { completeSsoStepUp, requireRequestingSession, SsoStepUpRefusal, type SsoStepUpRefusalReason } from './sso-step-up'
 
 /** Where a signed-in user lands when the flow named no page. */
 const DEFAULT_LANDING_PATH = '/app'
@@ -50,6 +52,18 @@ export async function startSsoLogin(ctx: RequestContext, connection: SsoConnecti
   }
 }
 
+/**
+ * Starts a step-up at the IdP the session signed in through (`purpose: 'reauth'`, forced login).
+ * Only for SSO sessions: password users confirm with their password or a code.
+ */
+export async function startSsoReauthentication(ctx: RequestContext, auth: { user: { id: string }; session: { id: string; ssoConnectionId: string | null } }, redirect: unknown): Promise<{ url: string }> {
+  const connection = auth.session.ssoConnectionId ? await getSsoConnection(ctx.db, auth.session.ssoConnectionId) : null
+  if (!connection || connection.status !== 'enabled') throw appError('FORBIDDEN', 'This session did not sign in through single sign-on. Confirm with your password or a code instead.')
+  await ctx.enforceRateLimit('ssoStartPerIp', ctx.clientIp)
+  const url = await startSsoLogin(ctx, connection, { purpose: 'reauth', redirect, requestingUserId: auth.user.id, requestingSessionId: auth.session.id })
+  return { url }
+}
+
 /** The enabled connection email discovery routes `email`'s domain to, or null. */
 async function findConnectionForEmail(ctx: RequestContext, email: string): Promise<SsoConnectionView | null> {
   const domain = getEmailDomain(email)
@@ -71,7 +85,7 @@ export async function beginSignIn(ctx: RequestContext, input: { email: string; r
   return { next: 'sso', url: await startSsoLogin(ctx, connection, { purpose: 'sign_in', redirect: input.redirect }) }
 }
 
-type CallbackRefusalReason = SsoFlowRefusal | SsoRefusalReason | OidcResponseRefusal['reason'] | 'unsupported_purpose' | 'unknown_connection'
+type CallbackRefusalReason = SsoFlowRefusal | SsoRefusalReason | SsoStepUpRefusalReason | OidcResponseRefusal['reason'] | 'unknown_connection'
 
 const STATUS_BY_REASON: Partial<Record<CallbackRefusalReason, number>> = {
   connection_disabled: 403,
@@ -80,6 +94,9 @@ const STATUS_BY_REASON: Partial<Record<CallbackRefusalReason, number>> = {
   email_missing: 403,
   email_not_verified: 403,
   domain_not_verified: 403,
+  reauth_session_mismatch: 403,
+  reauth_other_user: 403,
+  reauth_stale: 403,
   unknown_connection: 404,
   idp_unreachable: 502,
 }
@@ -106,11 +123,19 @@ function seeOther(ctx: RequestContext, location: string): Response {
   return new Response(null, { status: 303, headers })
 }
 
+/** Where the connection doctor shows its result. */
+function doctorPagePath(connectionId: string): string {
+  return `/admin/sso/${connectionId}?test=done`
+}
+
 /**
  * The OIDC redirect URI `GET /api/auth/oidc/<connectionId>/callback`. A top-level navigation, so
  * the `SameSite=Lax` binding cookie arrives; the flow is spent before any other check, so a
- * refused callback cannot be retried either. Success is a 303 to the page stored in the flow (the
- * code and state leave the address bar), or to the MFA step the organization's policy demands.
+ * refused callback cannot be retried either. Then, by the flow's purpose:
+ * - `sign_in`: the account rules and a new session; a 303 to the page stored in the flow (the code
+ *   and state leave the address bar), or to the MFA step the organization's policy demands;
+ * - `reauth`: a fresh IdP login of the same identity stamps the session that asked (step-up);
+ * - `test`: the connection doctor records what it saw and changes nothing else.
  */
 export async function finishOidcLogin(ctx: RequestContext, connectionId: string): Promise<Response> {
   await ctx.enforceRateLimit('ssoCallbackPerIp', ctx.clientIp)
@@ -126,17 +151,32 @@ export async function finishOidcLogin(ctx: RequestContext, connectionId: string)
   const connection = await getSsoConnection(ctx.db, connectionId)
   if (!connection || connection.protocol !== 'oidc' || !pkceVerifier) return refuseCallback(ctx, 'unknown_connection', { connectionId })
   const auditContext = { connectionId, organizationId: connection.organizationId }
-  // Step-up and the connection doctor arrive with SSO administration (issue 9).
-  if (flow.purpose !== 'sign_in') return refuseCallback(ctx, 'unsupported_purpose', auditContext)
-  if (connection.status !== 'enabled') return refuseCallback(ctx, 'connection_disabled', auditContext)
+  // Only the doctor may run against a connection that is not enabled (that is what testing is for).
+  if (flow.purpose !== 'test' && connection.status !== 'enabled') return refuseCallback(ctx, 'connection_disabled', auditContext)
 
   try {
     const claims = await readOidcCallback(ctx, connection, callbackUrl, { state, nonce: flow.nonce, pkceVerifier })
+    if (flow.purpose === 'test') {
+      await requireRequestingSession(ctx, flow)
+      await recordTestResult(ctx, connection.id, await evaluateTestClaims(ctx, connection, claims))
+      return seeOther(ctx, doctorPagePath(connection.id))
+    }
+    if (flow.purpose === 'reauth') {
+      await completeSsoStepUp(ctx, connection, flow, claims)
+      return seeOther(ctx, flow.redirectTo)
+    }
     const result = await completeSsoSignIn(ctx, connection, claims)
     return seeOther(ctx, result.status === 'signed-in' ? flow.redirectTo : `${MFA_STEP_PATH}?redirect=${encodeURIComponent(flow.redirectTo)}`)
   } catch (error) {
-    if (error instanceof OidcResponseRefusal) return refuseCallback(ctx, error.reason, { ...auditContext, check: error.check })
-    if (error instanceof SsoSignInRefusal) return refuseCallback(ctx, error.reason, { ...auditContext, userId: error.userId })
+    if (error instanceof OidcResponseRefusal) {
+      if (flow.purpose === 'test') {
+        await recordTestResult(ctx, connection.id, failedTestResult(error.reason, error.check))
+        await refuseCallback(ctx, error.reason, { ...auditContext, check: error.check })
+        return seeOther(ctx, doctorPagePath(connection.id))
+      }
+      return refuseCallback(ctx, error.reason, { ...auditContext, check: error.check })
+    }
+    if (error instanceof SsoSignInRefusal || error instanceof SsoStepUpRefusal) return refuseCallback(ctx, error.reason, { ...auditContext, userId: error.userId })
     throw error
   }
 }

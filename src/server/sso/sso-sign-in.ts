@@ -42,6 +42,8 @@ export type SsoClaims = {
   /** Assurance as asserted (`amr` / `acr`, or SAML `AuthnContextClassRef` as `acr`). */
   amr: unknown
   acr: unknown
+  /** When the IdP last authenticated the user (OIDC `auth_time`, SAML `AuthnInstant`); step-up needs it. */
+  authTime: Date | null
 }
 
 /** Why an SSO sign-in was refused: the `reason` of the `sso.sign_in.failed` event. */
@@ -80,7 +82,8 @@ async function requireOrganization(ctx: RequestContext, organizationId: string):
   return organization
 }
 
-async function findIdentityUser(ctx: RequestContext, connectionId: string, subject: string): Promise<User | null> {
+/** The user an identity (connection, subject) is linked to, or null. */
+export async function findSsoIdentityUser(ctx: Pick<RequestContext, 'db'>, connectionId: string, subject: string): Promise<User | null> {
   const [row] = await ctx.db
     .select({ user: users })
     .from(ssoIdentities)
@@ -123,8 +126,8 @@ async function linkExistingAccount(ctx: RequestContext, connection: SsoConnectio
   if (user.organizationId !== null && user.organizationId !== connection.organizationId) throw new SsoSignInRefusal('user_in_other_organization', user.id)
   if (user.disabledAt) throw new SsoSignInRefusal('user_disabled', user.id)
 
-  const removedCredentials = user.emailVerifiedAt === null
-  if (removedCredentials) {
+  const clearedUnverifiedAccount = user.emailVerifiedAt === null
+  if (clearedUnverifiedAccount) {
     await disableTotp(ctx.db, user.id, ctx.now)
     await invalidateUserSessions(ctx.db, user.id)
   }
@@ -133,7 +136,7 @@ async function linkExistingAccount(ctx: RequestContext, connection: SsoConnectio
     .set({
       organizationId: connection.organizationId,
       emailVerifiedAt: user.emailVerifiedAt ?? ctx.now,
-      ...(removedCredentials ? { passwordHash: null, mfaEnabledAt: null } : {}),
+      ...(clearedUnverifiedAccount ? { passwordHash: null, mfaEnabledAt: null } : {}),
       updatedAt: ctx.now,
     })
     .where(eq(users.id, user.id))
@@ -141,7 +144,7 @@ async function linkExistingAccount(ctx: RequestContext, connection: SsoConnectio
   await ctx.audit('sso.identity.linked', {
     subjectUserId: user.id,
     organizationId: connection.organizationId,
-    details: { connectionId: connection.id, removedCredentials, joinedOrganization: user.organizationId === null },
+    details: { connectionId: connection.id, clearedUnverifiedAccount, joinedOrganization: user.organizationId === null },
   })
   const [linked] = await ctx.db.select().from(users).where(eq(users.id, user.id)).limit(1)
   return { user: linked!, outcome: 'linked' }
@@ -172,7 +175,7 @@ async function provisionAccount(ctx: RequestContext, connection: SsoConnectionFo
 }
 
 async function resolveOnce(ctx: RequestContext, connection: SsoConnectionForSignIn, claims: SsoClaims): Promise<ResolvedUser | null> {
-  const known = await findIdentityUser(ctx, connection.id, claims.subject)
+  const known = await findSsoIdentityUser(ctx, connection.id, claims.subject)
   if (known) {
     if (known.organizationId !== connection.organizationId) throw new SsoSignInRefusal('user_in_other_organization', known.id)
     if (known.disabledAt) throw new SsoSignInRefusal('user_disabled', known.id)

@@ -106,3 +106,9 @@ export const adminSensitiveProcedure = adminProcedure.use(({ ctx, next }) => {
   requireRecentReauthentication(ctx.session, ctx.now)
   return next()
 })
+
+/** An owner whose session re-authenticated recently: decisions that can lock an organization out (SSO enforcement). */
+export const ownerSensitiveProcedure = roleProcedure('owner').use(({ ctx, next }) => {
+  requireRecentReauthentication(ctx.session, ctx.now)
+  return next()
+})

@@ -119,5 +119,6 @@ export async function readOidcCallback(
     groups: readGroupsClaim(claims[connection.oidcGroupsClaim || 'groups']).slice(0, MAX_GROUPS),
     amr: claims.amr,
     acr: claims.acr,
+    authTime: typeof claims.auth_time === 'number' && Number.isFinite(claims.auth_time) ? new Date(claims.auth_time * 1000) : null,
   }
 }

@@ -2,10 +2,11 @@
  * Server-only: the organization admin console. Every query is scoped to the admin's own
  * organization (an admin of org A can neither see nor touch org B — BOLA / OWASP API1).
  */
-import { and, asc, eq } from 'drizzle-orm'
+import { and, asc, eq, inArray, max, sql } from 'drizzle-orm'
 import appConfig from '../../../../app.config'
 import { z } from 'zod'
-import { users } from '../../../../db/schema'
+import { ssoIdentities, users } from '../../../../db/schema'
+import { AUDIT_EVENT_TYPES } from '../../audit/audit-event-types'
 import { listAuditEvents } from '../../audit/audit-log'
 import { disableTotp } from '../../auth/mfa'
 import { invalidateUserSessions } from '../../auth/session'
@@ -46,12 +47,23 @@ export const adminRouter = createTRPCRouter({
           role: users.role,
           disabledAt: users.disabledAt,
           mfaEnabledAt: users.mfaEnabledAt,
+          // A flag, not the hash: password hashes never leave the users table for a listing.
+          hasPassword: sql<number>`${users.passwordHash} IS NOT NULL`,
           createdAt: users.createdAt,
         })
         .from(users)
         .where(eq(users.organizationId, ctx.user.organizationId))
         .orderBy(asc(users.email))
         .limit(500)
+      // Last SSO sign-in per member, in one grouped query (no N+1).
+      const ssoRows = rows.length
+        ? await ctx.db
+            .select({ userId: ssoIdentities.userId, lastSignInAt: max(ssoIdentities.lastSignInAt) })
+            .from(ssoIdentities)
+            .where(inArray(ssoIdentities.userId, rows.map((row) => row.id)))
+            .groupBy(ssoIdentities.userId)
+        : []
+      const lastSsoSignInByUser = new Map(ssoRows.map((row) => [row.userId, row.lastSignInAt]))
       return rows.map((row) => ({
         id: row.id,
         email: row.email,
@@ -59,6 +71,9 @@ export const adminRouter = createTRPCRouter({
         role: row.role,
         isDisabled: row.disabledAt !== null,
         isMfaEnabled: row.mfaEnabledAt !== null,
+        /** How the member signs in: a password, single sign-on, or both (an account linked to the IdP). */
+        signInMethods: [...(Number(row.hasPassword) === 1 ? (['password'] as const) : []), ...(lastSsoSignInByUser.has(row.id) ? (['sso'] as const) : [])],
+        lastSsoSignInAt: lastSsoSignInByUser.get(row.id)?.toISOString() ?? null,
         createdAt: row.createdAt.toISOString(),
       }))
     }),
@@ -133,10 +148,27 @@ export const adminRouter = createTRPCRouter({
   audit: createTRPCRouter({
     /** The admin's organization's audit trail, newest first, keyset-paginated. */
     list: adminProcedure
-      .input(z.strictObject({ limit: z.number().int().min(1).max(100).default(50), beforeId: z.number().int().positive().nullable().default(null) }))
+      .input(
+        z.strictObject({
+          limit: z.number().int().min(1).max(100).default(50),
+          beforeId: z.number().int().positive().nullable().default(null),
+          type: z.enum(AUDIT_EVENT_TYPES).nullish(),
+          userId: idInputSchema.nullish(),
+          from: z.iso.datetime().nullish(),
+          to: z.iso.datetime().nullish(),
+        }),
+      )
       .query(async ({ ctx, input }) => {
         if (!ctx.user.organizationId) return { events: [], nextBeforeId: null }
-        const page = await listAuditEvents(ctx.db, { organizationId: ctx.user.organizationId, limit: input.limit, beforeId: input.beforeId })
+        const page = await listAuditEvents(ctx.db, {
+          organizationId: ctx.user.organizationId,
+          limit: input.limit,
+          beforeId: input.beforeId,
+          type: input.type ?? null,
+          userId: input.userId ?? null,
+          from: input.from ? new Date(input.from) : null,
+          to: input.to ? new Date(input.to) : null,
+        })
         return { events: page.events.map((event) => ({ ...event, createdAt: event.createdAt.toISOString() })), nextBeforeId: page.nextBeforeId }
       }),
   }),

@@ -1,11 +1,13 @@
 /** Server-only: sign-up, sign-in, sign-out, the viewer and step-up re-authentication. */
+import { z } from 'zod'
 import { reauthenticate } from '../../auth/reauthentication'
 import { invalidateSession } from '../../auth/session'
 import { deleteSessionCookie } from '../../auth/session-cookie'
 import { signInWithPassword } from '../../auth/sign-in'
 import { signUpWithPassword } from '../../auth/sign-up'
 import { toViewer, type Viewer } from '../../auth/viewer'
-import { beginSignIn } from '../../sso/sso-login'
+import { getConnectionDisplayName } from '../../sso/connection-names'
+import { beginSignIn, startSsoReauthentication } from '../../sso/sso-login'
 import { createTRPCRouter, protectedProcedure, publicProcedure } from '../init'
 import { beginSignInInputSchema, reauthenticateInputSchema, signInInputSchema, signUpInputSchema } from '../inputs'
 import { authRecoveryProcedures } from './auth-recovery'
@@ -14,8 +16,10 @@ export const authRouter = createTRPCRouter({
   /** The current viewer, or null; public so the client can ask "am I signed in?". */
   me: publicProcedure.query(async ({ ctx }): Promise<Viewer | null> => {
     const auth = await ctx.getAuth()
-    if (auth) ctx.responseHeaders.set('cache-control', 'no-store')
-    return auth ? toViewer(auth) : null
+    if (!auth) return null
+    ctx.responseHeaders.set('cache-control', 'no-store')
+    const connectionName = auth.session.ssoConnectionId ? await getConnectionDisplayName(ctx.db, auth.session.ssoConnectionId) : null
+    return toViewer(auth, connectionName)
   }),
 
   /**
@@ -40,6 +44,15 @@ export const authRouter = createTRPCRouter({
     ctx.resetAuth()
     return { status: 'signed-out' as const }
   }),
+
+  /**
+   * Step-up at the identity provider for SSO sessions: a flow with `prompt=login` / `max_age=0`
+   * whose callback stamps this session (same user, same connection, a fresh login). Answers the
+   * IdP URL for the dialog's popup.
+   */
+  beginSsoReauthentication: protectedProcedure
+    .input(z.strictObject({ redirect: z.string().max(2048).optional() }))
+    .mutation(({ ctx, input }) => startSsoReauthentication(ctx, ctx.auth, input.redirect)),
 
   /** Step-up: proves presence again (password, or a TOTP code for MFA users), unlocking sensitive procedures for a while. */
   reauthenticate: protectedProcedure.input(reauthenticateInputSchema).mutation(({ ctx, input }) => reauthenticate(ctx, ctx.auth, input)),

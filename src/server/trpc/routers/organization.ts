@@ -9,7 +9,10 @@ import appConfig from '../../../../app.config'
 import { MFA_POLICIES, organizations } from '../../../../db/schema'
 import { getMfaState } from '../../auth/mfa-policy'
 import { appError } from '../../errors'
-import { adminProcedure, adminSensitiveProcedure, createTRPCRouter } from '../init'
+import { setSsoPolicy, toSsoPolicy } from '../../sso/sso-policy'
+import { adminProcedure, adminSensitiveProcedure, createTRPCRouter, ownerSensitiveProcedure } from '../init'
+import { idInputSchema } from '../inputs'
+import { organizationDomainsRouter, organizationSsoRouter } from './organization-sso'
 
 const roleSchema = z.enum(appConfig.roles)
 
@@ -22,7 +25,34 @@ const mfaPolicyInputSchema = z
     }
   })
 
+const ssoPolicyInputSchema = z.strictObject({
+  isEnforced: z.boolean(),
+  breakGlassUserId: idInputSchema.nullable(),
+  mfaMode: z.enum(['require_gatehouse_mfa', 'trust_idp_mfa']),
+})
+
 export const organizationRouter = createTRPCRouter({
+  domains: organizationDomainsRouter,
+  sso: organizationSsoRouter,
+
+  /** Whether SSO is mandatory, who the break-glass owner is, and whether the IdP's MFA is trusted. */
+  getSsoPolicy: adminProcedure.query(async ({ ctx }) => {
+    if (!ctx.user.organizationId) throw appError('NOT_FOUND')
+    const [organization] = await ctx.db.select().from(organizations).where(eq(organizations.id, ctx.user.organizationId)).limit(1)
+    if (!organization) throw appError('NOT_FOUND')
+    return toSsoPolicy(organization)
+  }),
+
+  /**
+   * Owner only, after re-authentication: makes SSO mandatory for the organization's verified
+   * domains (every precondition checked, other members' password sessions revoked), names the
+   * break-glass owner, and chooses whether the IdP's MFA is trusted.
+   */
+  setSsoPolicy: ownerSensitiveProcedure.input(ssoPolicyInputSchema).mutation(({ ctx, input }) => {
+    if (!ctx.user.organizationId) throw appError('NOT_FOUND')
+    return setSsoPolicy(ctx, { userId: ctx.user.id, authMethod: ctx.session.authMethod, organizationId: ctx.user.organizationId }, input)
+  }),
+
   /** The organization's MFA policy. */
   getMfaPolicy: adminProcedure.query(({ ctx }) => {
     if (!ctx.organization) throw appError('NOT_FOUND')
