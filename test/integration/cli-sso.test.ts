@@ -125,6 +125,9 @@ describe('bad input: exit 2, one line, nothing written', () => {
     ['org:add-domain with an IP address', () => ['org:add-domain', '--org', organization.slug, '--domain', '192.168.0.1'], /--domain: an IP address is not a domain/],
     ['org:verify-domain of an unclaimed domain', () => ['org:verify-domain', '--org', organization.slug, '--domain', 'unclaimed.test'], /--domain: .* has no claim on unclaimed\.test/],
     ['org:route-domain of an unverified domain', () => ['org:route-domain', '--org', organization.slug, '--domain', 'unclaimed.test', '--connection', 'none'], /--domain: the organization has no claim/],
+    ['sso:enforce with neither --break-glass nor --off', () => ['sso:enforce', '--org', organization.slug], /--break-glass: give either --break-glass <email> or --off/],
+    ['sso:enforce with both --break-glass and --off', () => ['sso:enforce', '--org', organization.slug, '--break-glass', 'x@example.test', '--off'], /give either --break-glass <email> or --off/],
+    ['sso:enforce naming someone outside the organization', () => ['sso:enforce', '--org', organization.slug, '--break-glass', 'ghost@example.test'], /--break-glass: no owner with this email/],
   ])('refuses %s', CLI_TIMEOUT, async (_label, args, message) => {
     const before = await tableChecksums()
     const result = await runCli(args())
@@ -141,5 +144,28 @@ describe('bad input: exit 2, one line, nothing written', () => {
     expect(result).toMatchObject({ code: 2 })
     expect(result.stderr).toMatch(/a draft connection is not enabled yet/)
     expect(await tableChecksums()).toEqual(before)
+  })
+})
+
+describe('sso:enforce', () => {
+  it('refuses with the first unmet precondition (no tested connection), exit 2, nothing written', CLI_TIMEOUT, async () => {
+    const organizationToEnforce = await createTestOrganization()
+    const { user: owner } = await createTestUser({ role: 'owner', organizationId: organizationToEnforce.id, isMfaEnabled: true })
+    const before = await tableChecksums()
+    const result = await runCli(['sso:enforce', '--org', organizationToEnforce.slug, '--break-glass', owner.email])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/successful test sign-in/)
+    expect(await tableChecksums()).toEqual(before)
+  })
+
+  it('--off makes SSO optional again, audited byOperator', CLI_TIMEOUT, async () => {
+    const enforced = await createTestOrganization()
+    await sql('UPDATE organizations SET sso_enforced_at = UTC_TIMESTAMP(3) WHERE id = ?', [enforced.id])
+    const result = await runCli(['sso:enforce', '--org', enforced.slug, '--off'])
+    expect(result.code).toBe(0)
+    const [row] = await sql('SELECT sso_enforced_at FROM organizations WHERE id = ?', [enforced.id])
+    expect(row!.sso_enforced_at).toBeNull()
+    const [event] = (await auditEventsOfType('organization.sso_policy_changed')).filter((e) => e.organizationId === enforced.id)
+    expect(event!.details).toMatchObject({ isEnforced: false, byOperator: true })
   })
 })

@@ -1,6 +1,7 @@
 /** Server-only: the CLI's commands, each a flag spec, a zod schema and a run function. */
 import { readFileSync } from 'node:fs'
 import { eq } from 'drizzle-orm'
+import { TRPCError } from '@trpc/server'
 import { z } from 'zod'
 import appConfig from '../../../app.config'
 import { users } from '../../../db/schema'
@@ -26,6 +27,7 @@ import {
   verifyOrganizationDomainByOperator,
 } from '../sso/domains'
 import { getSsoOutboundPolicy } from '../sso/outbound-fetch'
+import { setSsoPolicy } from '../sso/sso-policy'
 import { emailSchema } from '../users/email'
 import { createOrganization, createUser, getOrganizationBySlug, getUserByEmail, isDuplicateKeyError, isRole } from '../users/users'
 import { CliUsageError } from './errors'
@@ -343,7 +345,9 @@ export const COMMANDS = {
       const input = parseFlags(z.strictObject({ connection: idSchema }), flags)
       await useResolvedDatabase()
       await requireSsoConnection(getDb(), input.connection).catch((error) => asUsageError(error, '--connection'))
-      const { connection } = await setSsoConnectionStatus({ db: getDb(), now: now(), actor: OPERATOR }, { connectionId: input.connection, status: 'enabled' })
+      // The console enables a connection only after a passing test; the operator may override that
+      // rule (a connection tested elsewhere, a recovery), and the audit event says so.
+      const { connection } = await setSsoConnectionStatus({ db: getDb(), now: now(), actor: OPERATOR }, { connectionId: input.connection, status: 'enabled', isDoctorOverride: true })
       out(`enabled ${connection.id} (${connection.displayName})`)
     },
   },
@@ -357,6 +361,35 @@ export const COMMANDS = {
       if (existing.status === 'draft') throw new CliUsageError('--connection: a draft connection is not enabled yet')
       const { connection, revokedSessions } = await setSsoConnectionStatus({ db: getDb(), now: now(), actor: OPERATOR }, { connectionId: input.connection, status: 'disabled' })
       out(`disabled ${connection.id} (${connection.displayName}); revoked ${revokedSessions} session(s)`)
+    },
+  },
+  'sso:enforce': {
+    summary: 'make SSO mandatory for an organization: --org <slug> --break-glass <owner email>, or --org <slug> --off',
+    flags: { org: { type: 'string' }, 'break-glass': { type: 'string' }, off: { type: 'boolean' } },
+    run: async (flags, { out }) => {
+      const input = parseFlags(
+        z
+          .strictObject({ org: slugSchema, 'break-glass': emailSchema.optional(), off: z.boolean().optional() })
+          .refine((value) => Boolean(value.off) !== Boolean(value['break-glass']), { message: 'give either --break-glass <email> or --off', path: ['break-glass'] }),
+        flags,
+      )
+      await useResolvedDatabase()
+      const db = getDb()
+      const organization = await requireOrganizationBySlug(input.org)
+      const breakGlass = input['break-glass'] ? await getUserByEmail(db, input['break-glass']) : null
+      if (input['break-glass'] && breakGlass?.organizationId !== organization.id) throw new CliUsageError('--break-glass: no owner with this email in the organization')
+      try {
+        const policy = await setSsoPolicy(
+          { db, now: now(), actor: OPERATOR },
+          { organizationId: organization.id, actingUser: null },
+          { isEnforced: !input.off, breakGlassUserId: breakGlass?.id ?? organization.breakGlassUserId, mfaMode: organization.ssoMfaMode },
+        )
+        out(policy.isEnforced ? `SSO is mandatory for ${organization.slug}; break-glass owner ${breakGlass!.email}; ${policy.passwordSessionsRevoked} password session(s) revoked` : `SSO is optional for ${organization.slug}`)
+      } catch (error) {
+        // A precondition that does not hold: its sentence, exit 2, nothing written.
+        if (error instanceof TRPCError && error.code === 'FORBIDDEN') throw new CliUsageError(error.message)
+        throw error
+      }
     },
   },
   'user:set-role': {

@@ -290,7 +290,7 @@ export async function replaceOidcClientSecret(deps: ConnectionDeps, input: { con
  */
 export async function setSsoConnectionStatus(
   deps: ConnectionDeps,
-  input: { connectionId: string; organizationId?: string; status: Exclude<SsoConnectionStatus, 'draft'> },
+  input: { connectionId: string; organizationId?: string; status: Exclude<SsoConnectionStatus, 'draft'>; isDoctorOverride?: boolean },
 ): Promise<{ connection: SsoConnectionView; revokedSessions: number }> {
   const connection = await requireSsoConnection(deps.db, input.connectionId, { organizationId: input.organizationId })
   if (connection.status === input.status) return { connection, revokedSessions: 0 }
@@ -300,7 +300,7 @@ export async function setSsoConnectionStatus(
   await recordActorAuditEvent(deps.db, deps.actor, {
     type: 'sso.connection.updated',
     organizationId: connection.organizationId,
-    details: { connectionId: connection.id, change: input.status, previousStatus: connection.status, revokedSessions },
+    details: { connectionId: connection.id, change: input.status, previousStatus: connection.status, revokedSessions, ...(input.isDoctorOverride ? { overridesDoctorRule: true } : {}) },
   })
   return { connection: await requireSsoConnection(deps.db, connection.id), revokedSessions }
 }

@@ -11,7 +11,7 @@ import { and, eq, inArray, isNotNull, ne } from 'drizzle-orm'
 import { organizations, sessions, ssoConnections, users, type Organization, type SsoMfaMode } from '../../../db/schema'
 import type { Database } from '../db/client'
 import { appError } from '../errors'
-import type { RequestContext } from '../request-context'
+import { recordActorAuditEvent, type AuditActor } from './audit-actor'
 import { getEmailDomain } from './domain-name'
 import { getVerifiedDomain, listOrganizationDomains } from './domains'
 
@@ -72,7 +72,8 @@ const BLOCKER_MESSAGES: Record<EnforcementBlocker, string> = {
   actor_not_sso_or_break_glass: 'Sign in through single sign-on first (or as the break-glass owner), so turning this on cannot lock you out.',
 }
 
-type PolicyActor = { userId: string; authMethod: string }
+/** Who changes the policy: an owner from a session (how it signed in matters), or an operator through the CLI (null). */
+type PolicyActor = { userId: string; authMethod: string } | null
 
 /**
  * Every precondition of enforcement that does not hold, in the order an owner fixes them:
@@ -100,8 +101,11 @@ export async function findEnforcementBlockers(db: Database, organizationId: stri
     .limit(1)
   if (!breakGlass) blockers.push('break_glass_invalid')
 
-  const isSsoSession = actor.authMethod === 'oidc' || actor.authMethod === 'saml'
-  if (!isSsoSession && actor.userId !== breakGlassUserId) blockers.push('actor_not_sso_or_break_glass')
+  // An operator on the server (CLI) has no session to lock out; an owner must not lock themselves out.
+  if (actor) {
+    const isSsoSession = actor.authMethod === 'oidc' || actor.authMethod === 'saml'
+    if (!isSsoSession && actor.userId !== breakGlassUserId) blockers.push('actor_not_sso_or_break_glass')
+  }
   return blockers
 }
 
@@ -118,27 +122,28 @@ export type SsoPolicyChange = { isEnforced: boolean; breakGlassUserId: string | 
  * other member (their passwords stopped working; only the break-glass owner's still does).
  */
 export async function setSsoPolicy(
-  ctx: RequestContext,
-  actor: PolicyActor & { organizationId: string },
+  deps: { db: Database; now: Date; actor: AuditActor },
+  target: { organizationId: string; actingUser: PolicyActor },
   change: SsoPolicyChange,
 ): Promise<SsoPolicy & { passwordSessionsRevoked: number }> {
-  const [organization] = await ctx.db.select().from(organizations).where(eq(organizations.id, actor.organizationId)).limit(1)
+  const { actingUser: actor } = target
+  const [organization] = await deps.db.select().from(organizations).where(eq(organizations.id, target.organizationId)).limit(1)
   if (!organization) throw appError('NOT_FOUND')
   const isStarting = change.isEnforced && organization.ssoEnforcedAt === null
   if (change.isEnforced) {
     if (!change.breakGlassUserId) throw appError('FORBIDDEN', describeEnforcementBlocker('break_glass_invalid'))
-    const blockers = await findEnforcementBlockers(ctx.db, organization.id, change.breakGlassUserId, actor)
+    const blockers = await findEnforcementBlockers(deps.db, organization.id, change.breakGlassUserId, actor)
     if (blockers.length > 0) throw appError('FORBIDDEN', describeEnforcementBlocker(blockers[0]!))
   }
   const next = {
-    ssoEnforcedAt: change.isEnforced ? (organization.ssoEnforcedAt ?? ctx.now) : null,
+    ssoEnforcedAt: change.isEnforced ? (organization.ssoEnforcedAt ?? deps.now) : null,
     breakGlassUserId: change.breakGlassUserId ?? organization.breakGlassUserId,
     ssoMfaMode: change.mfaMode,
   }
-  await ctx.db.update(organizations).set(next).where(eq(organizations.id, organization.id))
-  const passwordSessionsRevoked = isStarting ? await revokeOtherMembersPasswordSessions(ctx.db, organization.id, actor.userId) : 0
-  await ctx.audit('organization.sso_policy_changed', {
-    actorUserId: actor.userId,
+  await deps.db.update(organizations).set(next).where(eq(organizations.id, organization.id))
+  const passwordSessionsRevoked = isStarting ? await revokeOtherMembersPasswordSessions(deps.db, organization.id, actor?.userId ?? null) : 0
+  await recordActorAuditEvent(deps.db, deps.actor, {
+    type: 'organization.sso_policy_changed',
     organizationId: organization.id,
     details: {
       previous: toSsoPolicy(organization),
@@ -152,9 +157,12 @@ export async function setSsoPolicy(
   return { ...toSsoPolicy({ ...organization, ...next }), passwordSessionsRevoked }
 }
 
-/** Deletes the password sessions of every member but `actorUserId`; returns how many. */
-async function revokeOtherMembersPasswordSessions(db: Database, organizationId: string, actorUserId: string): Promise<number> {
-  const members = await db.select({ id: users.id }).from(users).where(and(eq(users.organizationId, organizationId), ne(users.id, actorUserId)))
+/** Deletes the password sessions of every member but `actorUserId` (every member for an operator); returns how many. */
+async function revokeOtherMembersPasswordSessions(db: Database, organizationId: string, actorUserId: string | null): Promise<number> {
+  const members = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(actorUserId ? and(eq(users.organizationId, organizationId), ne(users.id, actorUserId)) : eq(users.organizationId, organizationId))
   if (members.length === 0) return 0
   const [result] = await db.delete(sessions).where(and(eq(sessions.authMethod, 'password'), inArray(sessions.userId, members.map((member) => member.id))))
   return result.affectedRows

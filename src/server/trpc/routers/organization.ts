@@ -50,7 +50,11 @@ export const organizationRouter = createTRPCRouter({
    */
   setSsoPolicy: ownerSensitiveProcedure.input(ssoPolicyInputSchema).mutation(({ ctx, input }) => {
     if (!ctx.user.organizationId) throw appError('NOT_FOUND')
-    return setSsoPolicy(ctx, { userId: ctx.user.id, authMethod: ctx.session.authMethod, organizationId: ctx.user.organizationId }, input)
+    return setSsoPolicy(
+      { db: ctx.db, now: ctx.now, actor: { actorUserId: ctx.user.id, ip: ctx.clientIp, userAgent: ctx.userAgent } },
+      { organizationId: ctx.user.organizationId, actingUser: { userId: ctx.user.id, authMethod: ctx.session.authMethod } },
+      input,
+    )
   }),
 
   /** The organization's MFA policy. */
