@@ -53,6 +53,7 @@ const BEA = idpUser('bea', domainB)
 const VIC = idpUser('vic', domainA)
 const REN = idpUser('ren', domainA)
 const SOL = idpUser('sol', domainA, { sub: 'shared-subject' })
+const MOE = idpUser('moe', domainA)
 
 let testbed: OidcTestbed
 const tenantA = () => testbed.tenants[0]!
@@ -60,7 +61,7 @@ const tenantB = () => testbed.tenants[1]!
 
 beforeAll(async () => {
   clearOidcConfigurationCache()
-  testbed = await startOidcTestbed([SAM, NORA, UMA, URI, PAT, PUB, OLGA, BOB, BEA, VIC, REN, SOL], [{ domain: domainA }, { domain: domainB }])
+  testbed = await startOidcTestbed([SAM, NORA, UMA, URI, PAT, PUB, OLGA, BOB, BEA, VIC, REN, SOL, MOE], [{ domain: domainA }, { domain: domainB }])
   await addOrganizationDomain({ db: getDb(), now: now(), actor: OPERATOR_ACTOR }, { organizationId: tenantA().organization.id, domain: pendingDomainA })
 })
 
@@ -145,7 +146,6 @@ describe('refused links write nothing', () => {
   }
 
   const accountIn = (email: string, organizationId: () => string | null) => async () => (await createTestUser({ email, organizationId: organizationId() })).user.id
-  const otherOrganization = createTestOrganization
 
   const cases: RefusalCase[] = [
     { attack: 'email_verified: false, naming an existing account', idpUser: UMA, existingAccount: accountIn(UMA.email, () => tenantA().organization.id), reason: 'email_not_verified' },
@@ -155,7 +155,7 @@ describe('refused links write nothing', () => {
     {
       attack: 'an account of another organization',
       idpUser: OLGA,
-      existingAccount: async () => (await createTestUser({ email: OLGA.email, organizationId: (await otherOrganization()).id })).user.id,
+      existingAccount: async () => (await createTestUser({ email: OLGA.email, organizationId: (await createTestOrganization()).id })).user.id,
       reason: 'user_in_other_organization',
     },
     { attack: 'an email at another tenant’s verified domain, no account (no JIT)', idpUser: BOB, discoverWith: `someone@${domainA}`, reason: 'domain_not_verified' },
@@ -177,6 +177,21 @@ describe('refused links write nothing', () => {
     expect(event.details.connectionId).toBe(tenantA().connection.id)
     expect(await sql('SELECT id FROM sso_identities WHERE subject = ?', [asserted.sub])).toHaveLength(0)
     expect(await userIdByEmail(asserted.email)).toBe(accountId)
+    expect(await callerIn(login.browser).auth.me()).toBeNull()
+  })
+})
+
+describe('an existing identity whose account moved to another organization', () => {
+  it('is refused with nothing written: the connection signs nobody into another organization', async () => {
+    await loginThroughIdp(MOE)
+    const moeId = (await userIdByEmail(MOE.email))!
+    const other = await createTestOrganization()
+    await sql('UPDATE users SET organization_id = ? WHERE id = ?', [other.id, moeId])
+
+    const login = await loginCapturingAccountState(MOE)
+
+    const event = await expectRefusedWithNothingWritten(login, { status: 403, reason: 'user_in_other_organization' })
+    expect(event).toMatchObject({ subjectUserId: moeId, organizationId: tenantA().organization.id })
     expect(await callerIn(login.browser).auth.me()).toBeNull()
   })
 })

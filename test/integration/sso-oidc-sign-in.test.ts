@@ -26,6 +26,7 @@ const GRACE = { email: `grace@${domain}`, password: 'grace-idp-password', name: 
 const NOOR = { email: `noor@${defaultRoleDomain}`, password: 'noor-idp-password', name: 'Noor Unmapped', groups: ['idp-unmapped'], sub: 'noor-subject' }
 const DINA = { email: `dina@${domain}`, password: 'dina-idp-password', name: 'Dina Disabled Later', sub: 'dina-subject' }
 const EVE = { email: `eve@${domain}`, password: 'eve-idp-password', name: 'Eve Disabled Account', sub: 'eve-subject' }
+const OWEN = { email: `owen@${domain}`, password: 'owen-idp-password', name: 'Owen Break-Glass', groups: ['idp-staff'], sub: 'owen-subject' }
 
 let testbed: OidcTestbed
 const tenant = () => testbed.tenants[0]!
@@ -34,7 +35,7 @@ const defaultRoleTenant = () => testbed.tenants[1]!
 beforeAll(async () => {
   clearOidcConfigurationCache()
   testbed = await startOidcTestbed(
-    [ADA, JOAN, GRACE, NOOR, DINA, EVE],
+    [ADA, JOAN, GRACE, NOOR, DINA, EVE, OWEN],
     [
       { groupRoleMap: { 'idp-admins': 'admin' }, defaultRole: 'member', domain },
       // Nothing mapped: everyone gets the connection's default role, which here is not the app's.
@@ -128,6 +129,16 @@ describe('OIDC sign-in', () => {
       status: 'signed-in',
       user: { email: NOOR.email, role: 'admin', organization: { id: defaultRoleTenant().organization.id } },
     })
+  })
+
+  it('a mapping never demotes the organization’s break-glass owner', async () => {
+    const { user } = await createTestUser({ email: OWEN.email, role: 'owner', organizationId: tenant().organization.id })
+    await sql('UPDATE organizations SET break_glass_user_id = ? WHERE id = ?', [user.id, tenant().organization.id])
+
+    const { browser } = await loginThroughIdp(OWEN)
+
+    expect(await callerIn(browser).auth.me()).toMatchObject({ status: 'signed-in', user: { id: user.id, role: 'owner' } })
+    expect((await auditEventsOfType('user.role_changed')).filter((event) => event.subjectUserId === user.id)).toEqual([])
   })
 
   describe('a disabled user is refused, with nothing written', () => {
