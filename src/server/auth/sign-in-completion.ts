@@ -45,7 +45,13 @@ export type SignInCompletion = {
  */
 export async function completeSignIn(ctx: RequestContext, user: Pick<User, 'id' | 'organizationId' | 'email'>, completion: SignInCompletion): Promise<SignInResult> {
   const incoming = await ctx.getAuth()
-  const isSecondStepOfSameSignIn = incoming !== null && incoming.mfaState === 'pending' && incoming.user.id === user.id && completion.mfaSatisfiedAt != null
+  // Only a factor proven inside the pending session (the MFA challenge) continues it. An IdP's
+  // authentication is a sign-in of its own even when it also satisfies MFA: it always gets the
+  // connection's new session, so the connection's revocation reaches it and what the IdP asserted
+  // is recorded (ADR 014).
+  const isSecondFactorProof = completion.provenWith === 'totp' || completion.provenWith === 'recovery_code'
+  const isSecondStepOfSameSignIn =
+    isSecondFactorProof && incoming !== null && incoming.mfaState === 'pending' && incoming.user.id === user.id && completion.mfaSatisfiedAt != null
   if (isSecondStepOfSameSignIn) {
     await rotateSessionAndSetCookie(ctx, incoming.session, {
       mfaSatisfiedAt: completion.mfaSatisfiedAt,
