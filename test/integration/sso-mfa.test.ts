@@ -25,7 +25,7 @@ import { clearOidcConfigurationCache } from '../../src/server/sso/oidc/configura
 import { callerWithResponse } from '../support/caller'
 import { createTestUser, readUser, sql } from '../support/auth-fixtures'
 import { enrollTotpForTests, nextTotpCode } from '../support/mfa-fixtures'
-import { callerIn, cookieHeader, loginThroughIdp, startOidcTestbed, storeCookies, type OidcTenantSpec, type OidcTestbed, type OidcTestTenant } from '../support/oidc-fixtures'
+import { callerIn, cookieHeader, loginThroughIdp, newTestBrowser, startOidcTestbed, storeCookies, type OidcTenantSpec, type OidcTestbed, type OidcTestTenant } from '../support/oidc-fixtures'
 import { auditEventsOfType } from '../support/sso-fixtures'
 
 type SsoMfaMode = 'require_gatehouse_mfa' | 'trust_idp_mfa'
@@ -92,6 +92,8 @@ const unlistedUser = (entry: UnlistedCase) => idpUser(entry.localPart, entry.ten
 // ── The TOTP challenge after SSO ───────────────────────────────────────────────────────────────
 
 const CHALLENGE_USER = idpUser('challenge', 'require_gatehouse_mfa/optional', { amr: AMR_WITH_MFA })
+/** Has a password and TOTP at Gatehouse too; signs in at the IdP with a listed `amr` value. */
+const PENDING_PASSWORD_USER = idpUser('half-signed-in', 'trust_idp_mfa/optional', { amr: AMR_WITH_MFA })
 
 // ── Setup ──────────────────────────────────────────────────────────────────────────────────────
 
@@ -108,7 +110,7 @@ beforeAll(async () => {
     [EMPTY_LIST_TENANT, { ssoMfaMode: 'trust_idp_mfa', mfaPolicy: 'required', domain: domainOf(EMPTY_LIST_TENANT) }],
   ]
   testbed = await startOidcTestbed(
-    [...MATRIX.map(matrixUser), ...UNLISTED.map(unlistedUser), CHALLENGE_USER],
+    [...MATRIX.map(matrixUser), ...UNLISTED.map(unlistedUser), CHALLENGE_USER, PENDING_PASSWORD_USER],
     specs.map(([, spec]) => spec),
   )
   specs.forEach(([key], index) => tenants.set(key, testbed.tenants[index]!))
@@ -220,5 +222,29 @@ describe('completing the second factor after SSO', () => {
     // The same sign-in continues under a new token (session fixation, OWASP ASVS 3.2.1), keeping what the IdP asserted.
     expect(session.id).not.toBe(pending.session.id)
     expect(session).toMatchObject({ mfaMethod: 'totp', idpAuthnContext: `amr=${AMR_WITH_MFA.join(',')}` })
+  })
+})
+
+describe('an SSO sign-in is never the second step of another sign-in', () => {
+  it('a browser holding a pending password session of the same user gets the connection’s own session', async () => {
+    // Were the IdP's MFA taken as the second step of the password sign-in, the session would stay
+    // a password session without the connection: disabling the connection would not revoke it
+    // (ADR 014), and what the IdP asserted would not be recorded.
+    const { organization, connection } = tenantFor('trust_idp_mfa/optional')
+    const { user, password } = await createTestUser({ email: PENDING_PASSWORD_USER.email, organizationId: organization.id })
+    await enrollTotpForTests(user)
+    const browser = newTestBrowser()
+    const { caller, responseHeaders } = callerWithResponse({ ip: browser.ip, cookie: cookieHeader(browser.cookies) })
+    expect(await caller.auth.signIn({ email: user.email, password })).toEqual({ status: 'mfa-required' })
+    storeCookies(browser.cookies, responseHeaders.getSetCookie())
+    const pending = await readSsoSession(user.email, organization)
+
+    const { location } = await loginThroughIdp(PENDING_PASSWORD_USER, { browser, redirect: REQUESTED_PAGE })
+
+    expect(location).toBe(REQUESTED_PAGE)
+    const { session, mfaState } = await readSsoSession(user.email, organization)
+    expect(mfaState).toBe('satisfied')
+    expect(session.id).not.toBe(pending.session.id)
+    expect(session).toMatchObject({ authMethod: 'oidc', ssoConnectionId: connection.id, mfaMethod: 'idp', idpAuthnContext: `amr=${AMR_WITH_MFA.join(',')}` })
   })
 })
