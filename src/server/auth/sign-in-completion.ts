@@ -28,6 +28,8 @@ export type SignInCompletion = {
   mfaMethod?: SessionMetadata['mfaMethod']
   /** What an IdP asserted about how it authenticated the user (`amr` / `acr`), bounded, non-secret. */
   idpAuthnContext?: string | null
+  /** The account was created by this request (sign-up, SSO provisioning): its first browser is remembered silently. */
+  isNewAccount?: boolean
   /** The audit event of a completed sign-in: `auth.sign_in.succeeded` unless the path names its own. */
   auditType?: AuditEventType
   auditDetails?: Record<string, unknown>
@@ -83,7 +85,7 @@ export async function completeSignIn(ctx: RequestContext, user: Pick<User, 'id' 
     organizationId: user.organizationId,
     details: completion.auditDetails ?? { method: completion.authMethod },
   })
-  await noteSignInDevice(ctx, user, { isNewAccount: completion.auditType === 'auth.sign_up' })
+  await noteSignInDevice(ctx, user, { isNewAccount: completion.isNewAccount === true })
   return auth.mfaState === 'enrollment_required' ? { status: 'mfa-enrollment-required' } : { status: 'signed-in' }
 }
 

@@ -215,7 +215,7 @@ async function applyMappedRole(ctx: RequestContext, connection: SsoConnectionFor
 export async function completeSsoSignIn(ctx: RequestContext, connection: SsoConnectionForSignIn, claims: SsoClaims): Promise<SignInResult> {
   if (connection.status !== 'enabled') throw new SsoSignInRefusal('connection_disabled')
   const organization = await requireOrganization(ctx, connection.organizationId)
-  const { user: resolved } = await resolveSsoUser(ctx, connection, claims)
+  const { user: resolved, outcome } = await resolveSsoUser(ctx, connection, claims)
   const user = await applyMappedRole(ctx, connection, organization, resolved, claims)
   await ctx.db
     .update(ssoIdentities)
@@ -232,6 +232,7 @@ export async function completeSsoSignIn(ctx: RequestContext, connection: SsoConn
     mfaSatisfiedAt: mfa.isMfaSatisfiedByIdp ? ctx.now : null,
     mfaMethod: mfa.isMfaSatisfiedByIdp ? 'idp' : null,
     idpAuthnContext: mfa.authnContext,
+    isNewAccount: outcome === 'provisioned',
     auditType: 'sso.sign_in.succeeded',
     auditDetails: { connectionId: connection.id, method: connection.protocol, ...(mfa.isMfaSatisfiedByIdp ? { mfa: 'idp' } : {}) },
   })
