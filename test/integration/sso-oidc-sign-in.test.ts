@@ -97,6 +97,11 @@ describe('OIDC sign-in', () => {
     const provisioned = (await auditEventsOfType('user.provisioned')).filter((event) => event.subjectUserId === user!.id)
     expect(provisioned).toEqual([expect.objectContaining({ organizationId: tenant().organization.id, details: { connectionId: tenant().connection.id, role: 'member' } })])
     expect(await callerIn(browser).auth.me()).toMatchObject({ status: 'signed-in', user: { id: user!.id, isEmailVerified: true } })
+    // Like sign-up (ADR 013), a brand-new account's first browser is remembered silently…
+    expect(await sql('SELECT subject FROM mail_outbox WHERE to_address = ?', [JOAN.email])).toEqual([])
+    // …and another browser is a new device.
+    await loginThroughIdp(JOAN)
+    expect(await sql('SELECT subject FROM mail_outbox WHERE to_address = ?', [JOAN.email])).toHaveLength(1)
   })
 
   it('group → role mapping is re-evaluated at every sign-in and each change is audited with source idp', async () => {
