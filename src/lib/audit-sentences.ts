@@ -220,7 +220,7 @@ const DESCRIBERS: Record<AuditEventType, Describer> = {
     return `A single sign-on attempt${subject === UNKNOWN_ACCOUNT ? '' : ` for ${subject}`} failed${why ? ` (${why})` : ''}.`
   },
   'sso.identity.linked': ({ subject, details }) =>
-    `${subject}’s existing account was linked to their identity provider account.${details.clearedUnverifiedAccount === true ? ' Its password and two-factor settings were removed, because the email address had never been verified.' : ''}`,
+    `${subject}’s existing account was linked to their identity provider account.${details.removedSignInFactors === true ? ' Its password and two-factor settings were removed, because the email address had never been verified.' : ''}`,
   'user.provisioned': ({ subject }) => `${subject} was created at their first single sign-on.`,
   'rate_limit.blocked': ({ subject }) => `Too many attempts for ${subject}: further attempts are refused for a while.`,
   'account.locked': ({ subject }) => `The account of ${subject} was locked for a while after repeated failed sign-ins.`,

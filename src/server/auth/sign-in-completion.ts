@@ -28,6 +28,8 @@ export type SignInCompletion = {
   mfaMethod?: SessionMetadata['mfaMethod']
   /** What an IdP asserted about how it authenticated the user (`amr` / `acr`), bounded, non-secret. */
   idpAuthnContext?: string | null
+  /** The account was created by this request (sign-up, SSO provisioning): its first browser is remembered silently. */
+  isNewAccount?: boolean
   /** The audit event of a completed sign-in: `auth.sign_in.succeeded` unless the path names its own. */
   auditType?: AuditEventType
   auditDetails?: Record<string, unknown>
@@ -45,7 +47,13 @@ export type SignInCompletion = {
  */
 export async function completeSignIn(ctx: RequestContext, user: Pick<User, 'id' | 'organizationId' | 'email'>, completion: SignInCompletion): Promise<SignInResult> {
   const incoming = await ctx.getAuth()
-  const isSecondStepOfSameSignIn = incoming !== null && incoming.mfaState === 'pending' && incoming.user.id === user.id && completion.mfaSatisfiedAt != null
+  // Only a factor proven inside the pending session (the MFA challenge) continues it. An IdP's
+  // authentication is a sign-in of its own even when it also satisfies MFA: it always gets the
+  // connection's new session, so the connection's revocation reaches it and what the IdP asserted
+  // is recorded (ADR 014).
+  const isSecondFactorProof = completion.provenWith === 'totp' || completion.provenWith === 'recovery_code'
+  const isSecondStepOfSameSignIn =
+    isSecondFactorProof && incoming !== null && incoming.mfaState === 'pending' && incoming.user.id === user.id && completion.mfaSatisfiedAt != null
   if (isSecondStepOfSameSignIn) {
     await rotateSessionAndSetCookie(ctx, incoming.session, {
       mfaSatisfiedAt: completion.mfaSatisfiedAt,
@@ -77,7 +85,7 @@ export async function completeSignIn(ctx: RequestContext, user: Pick<User, 'id' 
     organizationId: user.organizationId,
     details: completion.auditDetails ?? { method: completion.authMethod },
   })
-  await noteSignInDevice(ctx, user, { isNewAccount: completion.auditType === 'auth.sign_up' })
+  await noteSignInDevice(ctx, user, { isNewAccount: completion.isNewAccount === true })
   return auth.mfaState === 'enrollment_required' ? { status: 'mfa-enrollment-required' } : { status: 'signed-in' }
 }
 

@@ -34,7 +34,7 @@ export async function signUpWithPassword(ctx: RequestContext, input: { email: st
     if (isDuplicateKeyError(error)) throw appError('EMAIL_TAKEN')
     throw error
   }
-  const result = await completeSignIn(ctx, user, { authMethod: 'password', provenWith: 'password', auditType: 'auth.sign_up', auditDetails: {} })
+  const result = await completeSignIn(ctx, user, { authMethod: 'password', provenWith: 'password', isNewAccount: true, auditType: 'auth.sign_up', auditDetails: {} })
   await sendEmailVerification(ctx, user)
   return result
 }

@@ -126,8 +126,8 @@ async function linkExistingAccount(ctx: RequestContext, connection: SsoConnectio
   if (user.organizationId !== null && user.organizationId !== connection.organizationId) throw new SsoSignInRefusal('user_in_other_organization', user.id)
   if (user.disabledAt) throw new SsoSignInRefusal('user_disabled', user.id)
 
-  const clearedUnverifiedAccount = user.emailVerifiedAt === null
-  if (clearedUnverifiedAccount) {
+  const removedSignInFactors = user.emailVerifiedAt === null
+  if (removedSignInFactors) {
     await disableTotp(ctx.db, user.id, ctx.now)
     await invalidateUserSessions(ctx.db, user.id)
   }
@@ -136,7 +136,7 @@ async function linkExistingAccount(ctx: RequestContext, connection: SsoConnectio
     .set({
       organizationId: connection.organizationId,
       emailVerifiedAt: user.emailVerifiedAt ?? ctx.now,
-      ...(clearedUnverifiedAccount ? { passwordHash: null, mfaEnabledAt: null } : {}),
+      ...(removedSignInFactors ? { passwordHash: null, mfaEnabledAt: null } : {}),
       updatedAt: ctx.now,
     })
     .where(eq(users.id, user.id))
@@ -144,7 +144,9 @@ async function linkExistingAccount(ctx: RequestContext, connection: SsoConnectio
   await ctx.audit('sso.identity.linked', {
     subjectUserId: user.id,
     organizationId: connection.organizationId,
-    details: { connectionId: connection.id, clearedUnverifiedAccount, joinedOrganization: user.organizationId === null },
+    // Not `removedCredentials`: the audit guard refuses key names with "credential" (it throws in
+    // development and tests, and redacts the value in production).
+    details: { connectionId: connection.id, removedSignInFactors, joinedOrganization: user.organizationId === null },
   })
   const [linked] = await ctx.db.select().from(users).where(eq(users.id, user.id)).limit(1)
   return { user: linked!, outcome: 'linked' }
@@ -216,7 +218,7 @@ async function applyMappedRole(ctx: RequestContext, connection: SsoConnectionFor
 export async function completeSsoSignIn(ctx: RequestContext, connection: SsoConnectionForSignIn, claims: SsoClaims): Promise<SignInResult> {
   if (connection.status !== 'enabled') throw new SsoSignInRefusal('connection_disabled')
   const organization = await requireOrganization(ctx, connection.organizationId)
-  const { user: resolved } = await resolveSsoUser(ctx, connection, claims)
+  const { user: resolved, outcome } = await resolveSsoUser(ctx, connection, claims)
   const user = await applyMappedRole(ctx, connection, organization, resolved, claims)
   await ctx.db
     .update(ssoIdentities)
@@ -233,6 +235,7 @@ export async function completeSsoSignIn(ctx: RequestContext, connection: SsoConn
     mfaSatisfiedAt: mfa.isMfaSatisfiedByIdp ? ctx.now : null,
     mfaMethod: mfa.isMfaSatisfiedByIdp ? 'idp' : null,
     idpAuthnContext: mfa.authnContext,
+    isNewAccount: outcome === 'provisioned',
     auditType: 'sso.sign_in.succeeded',
     auditDetails: { connectionId: connection.id, method: connection.protocol, ...(mfa.isMfaSatisfiedByIdp ? { mfa: 'idp' } : {}) },
   })
