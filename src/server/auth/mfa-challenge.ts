@@ -55,7 +55,7 @@ async function runMfaChallenge(ctx: RequestContext, pending: PendingSignIn, fact
     ssoConnectionId: session.ssoConnectionId,
     mfaSatisfiedAt: ctx.now,
     mfaMethod: factor,
-    auditDetails: { method: session.authMethod, mfa: factor },
+    auditDetails: { method: session.authMethod, mfa: factor, ...(session.ssoConnectionId ? { connectionId: session.ssoConnectionId } : {}) },
   })
 }
 
