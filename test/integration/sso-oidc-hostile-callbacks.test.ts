@@ -28,6 +28,7 @@ import { getSessionCookieName } from '../../src/server/auth/session-cookie'
 import { getServerEnv } from '../../src/server/env'
 import { generateId } from '../../src/server/ids'
 import { setSsoConnectionStatus } from '../../src/server/sso/connections'
+import { addOrganizationDomain } from '../../src/server/sso/domains'
 import { generateFlowRandomValue, hashFlowValue } from '../../src/server/sso/login-flows'
 import { clearOidcConfigurationCache } from '../../src/server/sso/oidc/configuration'
 import type { LocalOidcFaults } from '../../scripts/idp/oidc-provider'
@@ -45,6 +46,10 @@ const ALICE = { email: `alice@${DOMAIN_A}`, password: 'alice-idp-password', name
 const MALLORY_AS_B = { email: `victim@${DOMAIN_B}`, password: 'mallory-idp-password', name: 'Mallory', sub: 'mallory-subject' }
 /** A user at A's IdP whose email (at A's domain) belongs to an account of organization B. */
 const BOB_OF_B = { email: `bob@${DOMAIN_A}`, password: 'bob-idp-password', name: 'Bob', sub: 'bob-subject' }
+/** A user at A's IdP with an address at B's verified domain that no account holds yet (JIT into the wrong tenant). */
+const NEWCOMER_AT_B = { email: `newcomer@${DOMAIN_B}`, password: 'newcomer-idp-password', name: 'Newcomer', sub: 'newcomer-subject' }
+/** A user at A's IdP with an address at a domain nobody verified (a public mail provider). */
+const PUBLIC_ADDRESS = { email: 'someone@public-mail.test', password: 'public-idp-password', name: 'Someone', sub: 'public-subject' }
 /** A user at A's IdP whose identity was linked through A, and whose account later moved to B. */
 const CAROL_MOVED = { email: `carol@${DOMAIN_A}`, password: 'carol-idp-password', name: 'Carol', sub: 'carol-subject' }
 
@@ -57,7 +62,7 @@ let tenantB: OidcTestTenant
 
 beforeAll(async () => {
   clearOidcConfigurationCache()
-  testbed = await startOidcTestbed([ALICE, MALLORY_AS_B, BOB_OF_B, CAROL_MOVED], [{ domain: DOMAIN_A }, { domain: DOMAIN_B }])
+  testbed = await startOidcTestbed([ALICE, MALLORY_AS_B, BOB_OF_B, CAROL_MOVED, NEWCOMER_AT_B, PUBLIC_ADDRESS], [{ domain: DOMAIN_A }, { domain: DOMAIN_B }])
   ;[tenantA, tenantB] = testbed.tenants as [OidcTestTenant, OidcTestTenant]
 })
 
@@ -343,6 +348,16 @@ describe('state and browser binding (login CSRF, replay, mix-up, expiry)', () =>
     await expectSignedIn(await startLogin(ALICE))
   })
 
+  it('nothing in the callback URL decides where the user lands (open redirect): the page stored at the start does', async () => {
+    const browser = newTestBrowser()
+    const answer = await beginSignInAs(browser, ALICE.email, 'https://evil.example/phish')
+    if (answer.next !== 'sso') throw new Error('expected SSO')
+    const callbackUrl = await signInAtLocalIdp(answer.url, ALICE)
+    const hostile = withParams(callbackUrl, { redirect: 'https://evil.example/', redirect_uri: 'https://evil.example/', next: '//evil.example' })
+    const response = await expectSignedIn({ browser, state: new URL(answer.url).searchParams.get('state')!, callbackUrl: hostile })
+    expect(response.headers.get('location')).toBe('/app')
+  })
+
   it("refusing another browser's callback leaves that browser's own flow usable", async () => {
     const attacker = await startLogin(ALICE)
     const victim = await startLogin(ALICE)
@@ -364,6 +379,8 @@ describe('ID token and authorization response validation (OIDC Core §3.1.3.7, R
     ['an ID token for another audience', () => ({ idToken: { claims: { aud: 'another-client' } } }), CLAIM],
     ['an ID token with an extra audience and no azp', () => ({ idToken: { claims: { aud: [tenantA.clientId, 'another-client'] }, removeClaims: ['azp'] } }), CLAIM],
     ['an ID token with an extra audience, authorized for the other party (azp)', () => ({ idToken: { claims: { aud: [tenantA.clientId, 'another-client'], azp: 'another-client' } } }), CLAIM],
+    ['an ID token with an extra audience, although authorized for us (azp)', () => ({ idToken: { claims: { aud: [tenantA.clientId, 'another-client'], azp: tenantA.clientId } } }), 'aud'],
+    ['an ID token authorized for another party (azp) although the audience is ours', () => ({ idToken: { claims: { azp: 'another-client' } } }), 'azp'],
     ["an ID token for B's client (another connection's audience)", () => ({ idToken: { claims: { aud: tenantB.clientId } } }), CLAIM],
     ['an unsigned ID token (alg: none)', () => ({ idToken: { alg: 'none' } }), INVALID],
     ['an ID token with a corrupted signature', () => ({ idToken: { signature: 'corrupt' } }), INVALID],
@@ -404,8 +421,12 @@ describe('ID token and authorization response validation (OIDC Core §3.1.3.7, R
     })
   })
 
-  it('an ID token re-signed by the real key with claims left intact signs in (the fault switch itself changes nothing else)', async () => {
-    testbed.idp.setFaults({ idToken: { claims: {} } })
+  it.each<[string, () => LocalOidcFaults]>([
+    ['an ID token re-signed by the real key with claims left intact (the fault switch itself changes nothing else)', () => ({ idToken: { claims: {} } })],
+    ['an ID token whose audience is a one-element array of our client, authorized for us (azp)', () => ({ idToken: { claims: { aud: [tenantA.clientId], azp: tenantA.clientId } } })],
+    ['an ID token that expires within the clock tolerance', () => ({ idToken: { claims: { exp: nowSeconds() - 10 } } })],
+  ])('the other side: %s signs in', async (_name, faults) => {
+    testbed.idp.setFaults(faults())
     await expectSignedIn(await startLogin(ALICE))
   })
 })
@@ -459,10 +480,14 @@ describe("tenant binding: A's connection never signs anyone into B", () => {
     // Carol: signed in through A once (identity (A, carol-subject)), then her account moved to B.
     const { user: carol } = await createTestUser({ email: CAROL_MOVED.email, organizationId: tenantB.organization.id })
     await sql('INSERT INTO sso_identities (id, connection_id, subject, user_id, created_at) VALUES (?, ?, ?, ?, NOW())', [generateId(), tenantA.connection.id, CAROL_MOVED.sub, carol.id])
+    // A also claims B's domain; the claim stays pending (B verified it first) and must count for nothing.
+    await addOrganizationDomain({ db: getDb(), now: now(), actor: OPERATOR_ACTOR }, { organizationId: tenantA.organization.id, domain: DOMAIN_B })
   })
 
   const tenantAttacks: Array<[name: string, credentials: Credentials, reason: string]> = [
     ["an IdP user of A asserting an address at B's verified domain (an account of B holds it)", MALLORY_AS_B, 'domain_not_verified'],
+    ["an IdP user of A asserting a new address at B's verified domain (A's pending claim on it counts for nothing)", NEWCOMER_AT_B, 'domain_not_verified'],
+    ['an IdP user of A asserting an address at a domain nobody verified (a public provider)', PUBLIC_ADDRESS, 'domain_not_verified'],
     ["an IdP user of A asserting an address at A's domain that belongs to an account of B", BOB_OF_B, 'user_in_other_organization'],
     ['an identity linked through A whose account now belongs to B', CAROL_MOVED, 'user_in_other_organization'],
   ]

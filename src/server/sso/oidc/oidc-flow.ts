@@ -61,6 +61,17 @@ function claimText(value: unknown, maxLength: number): string | null {
   return typeof value === 'string' && value.length > 0 && value.length <= maxLength ? value : null
 }
 
+/**
+ * OIDC Core §3.1.3.7 (3)–(5): the ID token is for this client alone. Every audience must be our
+ * client id (we trust no other), and an `azp` must name us. openid-client checks `azp` only when
+ * there are several audiences, and accepts extra audiences whenever `azp` names us.
+ */
+function requireOnlyThisClient(claims: Record<string, unknown>, clientId: string | null): void {
+  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
+  if (!clientId || audiences.some((audience) => audience !== clientId)) throw new OidcResponseRefusal('token_invalid', 'aud')
+  if (claims.azp !== undefined && claims.azp !== clientId) throw new OidcResponseRefusal('token_invalid', 'azp')
+}
+
 const MAX_SUBJECT_LENGTH = 255
 const MAX_EMAIL_LENGTH = 254
 const MAX_NAME_LENGTH = 512
@@ -93,6 +104,7 @@ export async function readOidcCallback(
       idTokenExpected: true,
     })
     claims = (tokens.claims() ?? {}) as Record<string, unknown>
+    requireOnlyThisClient(claims, connection.oidcClientId)
     accessToken = tokens.access_token
     const emailClaim = connection.oidcEmailClaim || 'email'
     const groupsClaim = connection.oidcGroupsClaim || 'groups'
@@ -101,6 +113,7 @@ export async function readOidcCallback(
       claims = { ...userinfo, ...claims }
     }
   } catch (error) {
+    if (error instanceof OidcResponseRefusal) throw error
     if (error instanceof OutboundRequestError || (error instanceof Error && /fetch failed|ECONNREFUSED|timeout|aborted/i.test(error.message))) {
       throw new OidcResponseRefusal('idp_unreachable', checkName(error))
     }
