@@ -407,16 +407,30 @@ describe('ID token and authorization response validation (OIDC Core §3.1.3.7, R
     expect(details).toMatchObject({ check })
   })
 
-  it('a callback that repeats code or state is refused (RFC 6749 §3.1: parameters are sent once)', async () => {
+  /** Authorization responses tampered with in the address bar (the flow's state and binding are right). */
+  const responseAttacks: Array<[name: string, tamper: (login: PendingLogin) => Promise<string>]> = [
+    ['a callback that repeats the code (RFC 6749 §3.1: parameters are sent once)', async (login) => `${login.callbackUrl}&code=attacker-code`],
+    ['a callback without a code', async (login) => withParams(login.callbackUrl, { code: null })],
+    ['a made-up code', async (login) => withParams(login.callbackUrl, { code: generateFlowRandomValue() })],
+    [
+      "a code already redeemed by an earlier login, sent with a new flow's state (code replay, RFC 9700 §4.5)",
+      async (login) => {
+        const earlier = await startLogin(ALICE, { browser: login.browser })
+        await expectSignedIn(earlier)
+        return withParams(login.callbackUrl, { code: new URL(earlier.callbackUrl).searchParams.get('code') })
+      },
+    ],
+  ]
+
+  it.each(responseAttacks)('%s is refused and writes nothing', async (name, tamper) => {
     await expectRefusedAndNothingWritten({
-      name: 'duplicated parameters',
+      name,
       reason: 'token_invalid',
       flow: 'consumed',
       prepare: async () => {
         const login = await startLogin(ALICE)
-        const url = new URL(login.callbackUrl)
-        url.searchParams.append('code', 'attacker-code')
-        return { state: login.state, deliver: () => deliverCallback(login.browser, url.href) }
+        const url = await tamper(login)
+        return { state: login.state, deliver: () => deliverCallback(login.browser, url) }
       },
     })
   })
