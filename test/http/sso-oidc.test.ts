@@ -7,10 +7,13 @@
  *   `SSO_ALLOWED_PRIVATE_HOSTS` lists 127.0.0.1: without the entry (the production default is
  *   empty) the same connection cannot be used, and an issuer on loopback — by address or by a name
  *   that resolves there — is refused when it is saved (server-side request forgery, OWASP ASVS 5.0
- *   V1.3.6 / V13.2; ADR 014 "Outbound requests").
+ *   V1.3.6; ADR 014 "Outbound requests").
  * - Two instances on one database, as behind a load balancer: a flow started on A completes on B
  *   (flow state lives in the database, not in an instance), and a callback consumed on A is
- *   refused on B (single use across instances: RFC 9700 §4.5 / §2.1.1, ASVS 5.0 V10.4).
+ *   refused on B (single use on any instance: ADR 014's conditional UPDATE; replayed authorization
+ *   responses, RFC 9700 §4.5; ASVS 5.0 V10.1.2).
+ * - A refusal page from the production build: our words and a reason code only, never the IdP's
+ *   `error_description` (HTML injection), with the usual security headers and `no-store`.
  * - The callback accepts GET only: a POST is answered 405 with `Allow` before any handler runs
  *   (ADR 009 route table; RFC 9110 §15.5.6).
  */
@@ -121,6 +124,28 @@ describe('a full OIDC sign-in over HTTP against the local provider', () => {
     const response = await getCallback(instanceA, callbackUrl, '')
     expect(response.status).toBe(400)
     expect(await response.text()).toContain('browser_mismatch')
+    expect(sessionCookieFrom(response)).toBeNull()
+  })
+
+  it("an IdP error is refused with our own page: none of the IdP's text, security headers, no-store", async () => {
+    const description = 'Call +1 555 0100 <script>alert(document.cookie)</script>'
+    const start = await beginSignInOverHttp(instanceA, ADA.email)
+    testbed.idp.setFaults({ authorizationResponse: { error: { error: 'access_denied', errorDescription: description } } })
+    let callbackUrl: string
+    try {
+      callbackUrl = await signInAtLocalIdp(start.idpUrl, ADA)
+    } finally {
+      testbed.idp.setFaults(null)
+    }
+    const response = await getCallback(instanceA, callbackUrl, start.bindingCookie)
+    const html = await response.text()
+    expect(response.status).toBe(400)
+    expect(html).toContain('Reason code: <code>idp_error</code>')
+    for (const fragment of [description, '<script', 'Call +1 555']) expect(html).not.toContain(fragment)
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    expect(response.headers.get('cache-control')).toBe('no-store')
+    expect(response.headers.get('content-security-policy')).toContain("default-src 'self'")
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff')
     expect(sessionCookieFrom(response)).toBeNull()
   })
 

@@ -2,24 +2,30 @@
  * Hostile OIDC callbacks against the real local provider (oidc-provider 9 with its test-only fault
  * switch). Every attack below must end the same way: a 4xx page, no session cookie, nothing
  * written to users, identities, sessions, domains, connections or organizations (table
- * checksums), exactly one `sso.sign_in.failed` event with the reason, and the flow spent (or,
- * where the callback cannot name it, left alone). Each group also shows the other side of its
- * rule: the untouched response signs in.
+ * checksums), exactly one audit event — `sso.sign_in.failed` with the reason — and the flow spent.
+ * Two kinds of refusal leave the flow row as it was, on purpose: a callback whose state names no
+ * flow cannot spend anyone's flow, and an expired flow is past use already (the conditional
+ * UPDATE requires `expires_at > now`; the purge deletes it). Each group also shows the other side
+ * of its rule: the response as the IdP sent it signs in.
  *
- * The attacks and what they defend against:
- * - State and browser binding — login CSRF and "send the victim my callback URL" (RFC 9700 §4.7,
- *   OIDC Core §3.1.2.7 / RFC 6749 §10.12), replayed authorization responses (RFC 9700 §4.5 code
- *   injection; ASVS 5.0 V10.4 single-use codes), a response for one connection redeemed at
- *   another's redirect URI (mix-up, RFC 9700 §4.4), an expired flow.
- * - ID token validation (OIDC Core §3.1.3.7, ASVS 5.0 V10.5): nonce (replayed or injected ID
- *   tokens, OIDC Core §15.5.2), issuer, audience and `azp`, `alg: none` and forged signatures
- *   (RFC 8725 §2.1, §3.1), expiry; the userinfo `sub` must be the ID token's (OIDC Core §5.3.4).
+ * The attacks and the rules they test:
+ * - State and browser binding: login CSRF and "open my callback URL" swaps (RFC 9700 §4.7,
+ *   RFC 6749 §10.12, OWASP ASVS 5.0 V10.1.2 and V10.2.1), replayed and concurrent callbacks (the
+ *   single-use flow of ADR 014), a code injected under another flow's state or replayed from an
+ *   earlier login (RFC 9700 §4.5), a response for one connection redeemed at another's redirect
+ *   URI (mix-up, RFC 9700 §4.4, ASVS V10.2.2), an expired flow, a disabled connection, and a
+ *   landing page smuggled into the callback URL (open redirect, RFC 9700 §4.11).
+ * - ID token validation (OIDC Core §3.1.3.7): nonce (ID token replay, OIDC Core §15.5.2, ASVS
+ *   V10.5.1), issuer, audience and `azp` (ASVS V10.5.4: `aud` equals our client id, nothing more),
+ *   `alg: none` and forged signatures (RFC 8725 §2.1, §3.1; ASVS V9.1.1, V9.1.2), `exp`/`nbf`
+ *   (ASVS V9.2.1), and a userinfo `sub` that is not the ID token's (OIDC Core §5.3.4).
  * - RFC 9207 §2.4: a wrong `iss` authorization response parameter, or none while the IdP
  *   advertises `authorization_response_iss_parameter_supported` (mix-up).
- * - IdP errors: `error_description` is attacker-influenced text and is never rendered (content
- *   injection, ASVS 5.0 V1.2 output encoding / V16 error handling).
- * - Tenant binding (ADR 014 linking rule 1): a connection of organization A never signs anyone into
- *   organization B, whatever email or prior identity its IdP presents.
+ * - IdP errors (RFC 6749 §4.1.2.1): `error` and `error_description` are attacker-controlled text
+ *   (anyone can craft the callback URL) and are never rendered (HTML/content injection).
+ * - Tenant binding (ADR 014 linking rule 1, ASVS V10.5.2): a connection of organization A never
+ *   signs anyone into organization B, nor creates accounts at B's domain, whatever email or prior
+ *   identity its IdP presents.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { advanceClockForTests, now, resetClockForTests } from '../../src/server/clock'
