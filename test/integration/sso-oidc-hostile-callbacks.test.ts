@@ -28,6 +28,7 @@
  *   identity its IdP presents.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import appConfig from '../../app.config'
 import { advanceClockForTests, now, resetClockForTests } from '../../src/server/clock'
 import { getDb } from '../../src/server/db/client'
 import { getSessionCookieName } from '../../src/server/auth/session-cookie'
@@ -184,7 +185,8 @@ async function expectRefusedAndNothingWritten(attack: Attack): Promise<{ html: s
   if (attack.flow === 'untouched') expect(flow.consumed_at).toBeNull()
   if (attack.flow === 'expired') {
     expect(flow.consumed_at).toBeNull()
-    expect(flow.expires_at.getTime()).toBeLessThanOrEqual(Date.now())
+    // By the app's clock, which the flow store reads (and tests may move).
+    expect(flow.expires_at.getTime()).toBeLessThanOrEqual(now().getTime())
   }
   return { html, details: failures[0]!.details }
 }
@@ -303,18 +305,19 @@ describe('state and browser binding (login CSRF, replay, mix-up, expiry)', () =>
       flow: 'expired',
       prepare: async () => {
         const login = await startLogin(ALICE)
-        await sql('UPDATE sso_login_flows SET expires_at = ? WHERE state_hash = ?', [new Date(Date.now() - 1000), hashFlowValue(login.state)])
+        await sql('UPDATE sso_login_flows SET expires_at = created_at WHERE state_hash = ?', [hashFlowValue(login.state)])
         return { state: login.state, deliver: () => deliverCallback(login.browser, login.callbackUrl) }
       },
     },
     {
       name: 'a callback for a flow past its lifetime (the app clock moved past it)',
       reason: 'expired',
-      flow: 'untouched',
+      flow: 'expired',
       prepare: async () => {
         const login = await startLogin(ALICE)
-        // 10 minutes and one second later by the app's clock; the row itself still says "not yet".
-        advanceClockForTests(10 * 60 * 1000 + 1000)
+        // One second past the flow's lifetime by the app's clock (the flow store's clock; openid-client,
+        // which reads the system clock, is never reached).
+        advanceClockForTests((appConfig.sso.flowLifetimeSeconds + 1) * 1000)
         return { state: login.state, deliver: () => deliverCallback(login.browser, login.callbackUrl) }
       },
     },
@@ -392,6 +395,7 @@ describe('ID token and authorization response validation (OIDC Core §3.1.3.7, R
     ['an ID token with a corrupted signature', () => ({ idToken: { signature: 'corrupt' } }), INVALID],
     ['an ID token signed by another key under the published kid', () => ({ idToken: { signature: 'other_key' } }), INVALID],
     ['an expired ID token', () => ({ idToken: { claims: { iat: nowSeconds() - 7200, exp: nowSeconds() - 3600 } } }), TIMESTAMP],
+    ['an ID token expired by just more than the clock tolerance', () => ({ idToken: { claims: { exp: nowSeconds() - appConfig.sso.clockSkewSeconds - 5 } } }), TIMESTAMP],
     ['an ID token not valid yet (nbf in the future)', () => ({ idToken: { claims: { nbf: nowSeconds() + 3600 } } }), TIMESTAMP],
     ['an ID token without a subject', () => ({ idToken: { removeClaims: ['sub'] } }), INVALID],
     ['userinfo for another subject than the ID token (OIDC Core §5.3.4)', () => ({ idToken: { removeClaims: ['email'] }, userinfo: { sub: 'someone-else' } }), 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED'],
@@ -444,7 +448,7 @@ describe('ID token and authorization response validation (OIDC Core §3.1.3.7, R
   it.each<[string, () => LocalOidcFaults]>([
     ['an ID token re-signed by the real key with claims left intact (the fault switch itself changes nothing else)', () => ({ idToken: { claims: {} } })],
     ['an ID token whose audience is a one-element array of our client, authorized for us (azp)', () => ({ idToken: { claims: { aud: [tenantA.clientId], azp: tenantA.clientId } } })],
-    ['an ID token that expires within the clock tolerance', () => ({ idToken: { claims: { exp: nowSeconds() - 10 } } })],
+    ['an ID token expired by less than the clock tolerance', () => ({ idToken: { claims: { exp: nowSeconds() - Math.floor(appConfig.sso.clockSkewSeconds / 2) } } })],
   ])('the other side: %s signs in', async (_name, faults) => {
     testbed.idp.setFaults(faults())
     await expectSignedIn(await startLogin(ALICE))
