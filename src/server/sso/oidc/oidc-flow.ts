@@ -2,8 +2,9 @@
  * Server-only: the OIDC half of an SSO login with openid-client (SPEC §6; ADR 014) — the
  * authorization request out, and the validation of what comes back. Authorization code with PKCE
  * (S256, always, also for confidential clients), `state` and `nonce`; the ID token's signature,
- * issuer, audience, expiry and nonce are checked by openid-client (non-repudiation checks on), and
- * the RFC 9207 `iss` parameter whenever the IdP advertises it. One redirect URI per connection and
+ * issuer, audience, expiry and nonce are checked by openid-client (non-repudiation checks on), the
+ * audience more strictly here (our client id and nothing else, `azp` ours when present), and the
+ * RFC 9207 `iss` parameter whenever the IdP advertises it. One redirect URI per connection and
  * the flow row bound to the browser defend against mix-up for IdPs that do not send `iss`.
  */
 import * as client from 'openid-client'
