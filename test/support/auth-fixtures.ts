@@ -11,7 +11,7 @@ import { hashPassword } from '../../src/server/auth/password'
 import { createSession, type SessionMetadata } from '../../src/server/auth/session'
 import { getSessionCookieName } from '../../src/server/auth/session-cookie'
 import { now } from '../../src/server/clock'
-import { getDatabase, getDb } from '../../src/server/db/client'
+import { getDatabase, getDb, type Database } from '../../src/server/db/client'
 import { getServerEnv } from '../../src/server/env'
 import { generateId } from '../../src/server/ids'
 import type { Role } from '../../src/lib/roles'
@@ -45,9 +45,9 @@ export function uniqueEmail(prefix = 'user'): string {
   return `${prefix}-${randomBytes(5).toString('hex')}@example.test`
 }
 
-/** Inserts an organization (MFA policy optional unless given). */
+/** Inserts an organization (MFA policy optional unless given), in this worker's database unless `db` names another. */
 export async function createTestOrganization(
-  options: { name?: string; mfaPolicy?: 'optional' | 'required' | 'required_for_role'; mfaRequiredMinRole?: Role; ssoMfaMode?: Organization['ssoMfaMode'] } = {},
+  options: { name?: string; mfaPolicy?: 'optional' | 'required' | 'required_for_role'; mfaRequiredMinRole?: Role; ssoMfaMode?: Organization['ssoMfaMode']; db?: Database } = {},
 ): Promise<Organization> {
   const slug = `org-${randomBytes(5).toString('hex')}`
   const organization: Organization = {
@@ -61,7 +61,7 @@ export async function createTestOrganization(
     ssoMfaMode: options.ssoMfaMode ?? 'require_gatehouse_mfa',
     createdAt: now(),
   }
-  await getDb().insert(organizations).values(organization)
+  await (options.db ?? getDb()).insert(organizations).values(organization)
   return organization
 }
 

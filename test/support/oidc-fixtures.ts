@@ -8,7 +8,7 @@ import { startLocalOidcProvider, type LocalOidcProvider, type LocalOidcUser } fr
 import { signInAtLocalIdp } from '../../scripts/idp/sign-in-at-local-idp'
 import type { Organization } from '../../db/schema'
 import { now } from '../../src/server/clock'
-import { getDb } from '../../src/server/db/client'
+import { getDb, type Database } from '../../src/server/db/client'
 import { getServerEnv } from '../../src/server/env'
 import { createOidcConnection, setSsoConnectionStatus, type SsoConnectionView } from '../../src/server/sso/connections'
 import { addOrganizationDomain, setDomainConnection, verifyOrganizationDomainByOperator } from '../../src/server/sso/domains'
@@ -38,12 +38,12 @@ export type OidcTestbed = { idp: LocalOidcProvider; tenants: OidcTestTenant[]; s
 
 let tenantCount = 0
 
-async function createTenant(issuer: string, spec: OidcTenantSpec): Promise<OidcTestTenant> {
+async function createTenant(db: Database, issuer: string, spec: OidcTenantSpec): Promise<OidcTestTenant> {
   tenantCount += 1
   const suffix = `${tenantCount}${Date.now().toString(36)}`
   const clientId = `gatehouse-${suffix}`
-  const organization = await createTestOrganization({ name: `Tenant ${suffix}`, mfaPolicy: spec.mfaPolicy, ssoMfaMode: spec.ssoMfaMode })
-  const deps = { db: getDb(), now: now(), actor: OPERATOR_ACTOR, outboundPolicy: LOOPBACK_POLICY }
+  const organization = await createTestOrganization({ name: `Tenant ${suffix}`, mfaPolicy: spec.mfaPolicy, ssoMfaMode: spec.ssoMfaMode, db })
+  const deps = { db, now: now(), actor: OPERATOR_ACTOR, outboundPolicy: LOOPBACK_POLICY }
   const created = await createOidcConnection(deps, {
     organizationId: organization.id,
     displayName: 'Local IdP',
@@ -63,20 +63,30 @@ async function createTenant(issuer: string, spec: OidcTenantSpec): Promise<OidcT
   return { organization, connection, domain, clientId }
 }
 
+/** Where the testbed's tenants live; both default to this test worker's own app (in-process tests). */
+export type OidcTestbedOptions = {
+  /** The app's external URL, which the registered redirect URIs use (a built server's `url`). */
+  appUrl?: URL
+  /** The database the tenants are written to (a built server's, through `createDatabase`). */
+  db?: Database
+}
+
 /**
  * Creates one tenant per spec, each with its own connection (client) at one local provider, then
  * starts the provider with every connection's redirect URI registered (the port is chosen first,
  * since the issuer URL, saved in each connection, contains it).
  */
-export async function startOidcTestbed(users: LocalOidcUser[], specs: OidcTenantSpec[]): Promise<OidcTestbed> {
+export async function startOidcTestbed(users: LocalOidcUser[], specs: OidcTenantSpec[], options: OidcTestbedOptions = {}): Promise<OidcTestbed> {
+  const db = options.db ?? getDb()
+  const appUrl = options.appUrl ?? getServerEnv().appUrl
   const port = await getFreePort()
   const issuer = `http://127.0.0.1:${port}`
   const tenants: OidcTestTenant[] = []
-  for (const spec of specs) tenants.push(await createTenant(issuer, spec))
+  for (const spec of specs) tenants.push(await createTenant(db, issuer, spec))
   const idp = await startLocalOidcProvider({
     port,
     users,
-    clients: tenants.map((tenant) => ({ clientId: tenant.clientId, clientSecret: OIDC_CLIENT_SECRET, redirectUris: [redirectUriOf(tenant.connection.id)] })),
+    clients: tenants.map((tenant) => ({ clientId: tenant.clientId, clientSecret: OIDC_CLIENT_SECRET, redirectUris: [getOidcRedirectUri(appUrl, tenant.connection.id)] })),
   })
   return { idp, tenants, stop: () => idp.stop() }
 }

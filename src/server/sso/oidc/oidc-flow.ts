@@ -2,8 +2,9 @@
  * Server-only: the OIDC half of an SSO login with openid-client (SPEC §6; ADR 014) — the
  * authorization request out, and the validation of what comes back. Authorization code with PKCE
  * (S256, always, also for confidential clients), `state` and `nonce`; the ID token's signature,
- * issuer, audience, expiry and nonce are checked by openid-client (non-repudiation checks on), and
- * the RFC 9207 `iss` parameter whenever the IdP advertises it. One redirect URI per connection and
+ * issuer, audience, expiry and nonce are checked by openid-client (non-repudiation checks on), the
+ * audience more strictly here (our client id and nothing else, `azp` ours when present), and the
+ * RFC 9207 `iss` parameter whenever the IdP advertises it. One redirect URI per connection and
  * the flow row bound to the browser defend against mix-up for IdPs that do not send `iss`.
  */
 import * as client from 'openid-client'
@@ -61,6 +62,17 @@ function claimText(value: unknown, maxLength: number): string | null {
   return typeof value === 'string' && value.length > 0 && value.length <= maxLength ? value : null
 }
 
+/**
+ * OIDC Core §3.1.3.7 (3)–(5): the ID token is for this client alone. Every audience must be our
+ * client id (we trust no other), and an `azp` must name us. openid-client checks `azp` only when
+ * there are several audiences, and accepts extra audiences whenever `azp` names us.
+ */
+function requireOnlyThisClient(claims: Record<string, unknown>, clientId: string | null): void {
+  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
+  if (!clientId || audiences.some((audience) => audience !== clientId)) throw new OidcResponseRefusal('token_invalid', 'aud')
+  if (claims.azp !== undefined && claims.azp !== clientId) throw new OidcResponseRefusal('token_invalid', 'azp')
+}
+
 const MAX_SUBJECT_LENGTH = 255
 const MAX_EMAIL_LENGTH = 254
 const MAX_NAME_LENGTH = 512
@@ -93,6 +105,7 @@ export async function readOidcCallback(
       idTokenExpected: true,
     })
     claims = (tokens.claims() ?? {}) as Record<string, unknown>
+    requireOnlyThisClient(claims, connection.oidcClientId)
     accessToken = tokens.access_token
     const emailClaim = connection.oidcEmailClaim || 'email'
     const groupsClaim = connection.oidcGroupsClaim || 'groups'
@@ -101,6 +114,7 @@ export async function readOidcCallback(
       claims = { ...userinfo, ...claims }
     }
   } catch (error) {
+    if (error instanceof OidcResponseRefusal) throw error
     if (error instanceof OutboundRequestError || (error instanceof Error && /fetch failed|ECONNREFUSED|timeout|aborted/i.test(error.message))) {
       throw new OidcResponseRefusal('idp_unreachable', checkName(error))
     }
