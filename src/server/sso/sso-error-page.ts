@@ -14,6 +14,30 @@ const TITLES: Record<number, string> = {
 
 const REASON_PATTERN = /^[a-z0-9_]{1,64}$/
 
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`)
+}
+
+/**
+ * The page a cross-site SSO start stops at: one link that continues from our own origin, so no
+ * other site can start a login in the visitor's browser without a click here (login CSRF).
+ */
+export function renderSsoStartConfirmation(connectionName: string, startUrl: URL): Response {
+  const continueHref = `${startUrl.pathname}${startUrl.search}`
+  const body = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Continue to sign in · Gatehouse</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 32rem; margin: 4rem auto; padding: 0 1rem; color: #0f172a">
+<h1 style="font-size: 1.25rem">Sign in with ${escapeHtml(connectionName)}?</h1>
+<p>Another site sent you here to sign in to Gatehouse through your organization’s identity provider. Continue only if you meant to.</p>
+<p><a href="${escapeHtml(continueHref)}" style="display: inline-block; padding: 0.5rem 1rem; border-radius: 0.375rem; background: #4f46e5; color: white; text-decoration: none">Continue to ${escapeHtml(connectionName)}</a></p>
+<p><a href="/login">Sign in another way</a></p>
+</body>
+</html>
+`
+  return new Response(body, { status: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' } })
+}
+
 /** A small, self-contained HTML page (no script, no external resource) for a refused SSO step. */
 export function renderSsoErrorPage(status: number, reason: string, extraHeaders: Headers = new Headers()): Response {
   const title = TITLES[status] ?? 'Single sign-on did not complete'

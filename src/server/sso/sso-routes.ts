@@ -7,7 +7,7 @@ import { ID_PATTERN } from '../../lib/input-formats'
 import { createHeaderCookieJar } from '../http/cookies'
 import { createRequestContext, type RequestContext } from '../request-context'
 import { getSsoConnection } from './connections'
-import { renderSsoErrorPage } from './sso-error-page'
+import { renderSsoErrorPage, renderSsoStartConfirmation } from './sso-error-page'
 import { finishOidcLogin, renderSsoRouteError, startSsoLogin } from './sso-login'
 
 function contextFor(request: Request): RequestContext {
@@ -27,8 +27,22 @@ export async function handleOidcCallbackRoute(request: Request, connectionId: st
 }
 
 /**
+ * True when the browser says this navigation came from another site (Fetch Metadata). A typed URL
+ * or a bookmark says `none`; our own pages say `same-origin`; old browsers say nothing.
+ */
+function isCrossSiteNavigation(request: Request): boolean {
+  const site = request.headers.get('sec-fetch-site')
+  return site !== null && site !== 'same-origin' && site !== 'none'
+}
+
+/**
  * `GET /api/auth/sso/start?connection=<id>&redirect=<path>`: starts a login at one connection (for
  * bookmarks and IdP tiles). It changes no account state; limited by `ssoStartPerIp`.
+ *
+ * Login CSRF: a link on another site could start a login at a connection whose IdP signs people
+ * in without asking, and bring the victim back signed into the attacker's account. A cross-site
+ * start therefore stops at a confirmation page naming the connection; the click continues
+ * same-origin. Bookmarks and typed URLs (`Sec-Fetch-Site: none`) go straight on.
  */
 export async function handleSsoStartRoute(request: Request): Promise<Response> {
   const ctx = contextFor(request)
@@ -38,6 +52,7 @@ export async function handleSsoStartRoute(request: Request): Promise<Response> {
     await ctx.enforceRateLimit('ssoStartPerIp', ctx.clientIp)
     const connection = ID_PATTERN.test(connectionId) ? await getSsoConnection(ctx.db, connectionId) : null
     if (!connection || connection.status !== 'enabled') return renderSsoErrorPage(404, 'unknown_connection', ctx.responseHeaders)
+    if (isCrossSiteNavigation(request)) return renderSsoStartConfirmation(connection.displayName, new URL(request.url))
     const url = await startSsoLogin(ctx, connection, { purpose: 'sign_in', redirect: params.get('redirect') })
     const headers = new Headers(ctx.responseHeaders)
     headers.set('location', url)
