@@ -18,6 +18,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { User } from '../../db/schema'
 import { resetClockForTests, now } from '../../src/server/clock'
 import { getDb } from '../../src/server/db/client'
+import { getSsoConnection, updateOidcConnection } from '../../src/server/sso/connections'
 import { addOrganizationDomain, setDomainConnection, verifyOrganizationDomainByOperator } from '../../src/server/sso/domains'
 import { clearOidcConfigurationCache } from '../../src/server/sso/oidc/configuration'
 import { describeEnforcementBlocker, type EnforcementBlocker } from '../../src/server/sso/sso-policy'
@@ -119,7 +120,11 @@ describe('preconditions of enforcement', () => {
       precondition: 'the connection changed after its last passing test',
       blocker: 'no_tested_connection',
       arrange: async () => {
-        await sql('UPDATE sso_connections SET last_tested_at = updated_at - INTERVAL 1 MINUTE WHERE id = ?', [pre.connection.id])
+        const connection = await getSsoConnection(getDb(), pre.connection.id)
+        await updateOidcConnection(
+          { ...storeDeps(), outboundPolicy: { allowedPrivateHosts: ['127.0.0.1', 'localhost'] } },
+          { connectionId: pre.connection.id, organizationId: pre.organization.id, displayName: 'Changed after its test', issuer: connection!.oidcIssuer!, clientId: connection!.oidcClientId!, groupRoleMap: ROLE_MAP },
+        )
         return { call: asBreakGlass(), restore: () => markTested(pre.connection.id) }
       },
     },
