@@ -37,6 +37,8 @@ const BREAK_GLASS_ACTOR = 'enforce-break-glass.test'
 const OWEN = { email: `owen@${MAIN}`, password: 'owen-idp-password', name: 'Owen Owner', groups: ['idp-owners'], sub: 'owen-enforce' }
 const ADDIE = { email: `addie@${MAIN}`, password: 'addie-idp-password', name: 'Addie Admin', groups: ['idp-admins'], sub: 'addie-enforce' }
 const MEL = { email: `mel@${MAIN}`, password: 'mel-idp-password', name: 'Mel Member', groups: [], sub: 'mel-enforce' }
+/** Pat has a password account at the domain and the same address at the IdP: an SSO sign-in links the two. */
+const PAT = { email: `pat@${MAIN}`, password: 'pat-idp-password', name: 'Pat Member', groups: [], sub: 'pat-enforce' }
 const ROLE_MAP = { 'idp-owners': 'owner', 'idp-admins': 'admin' }
 
 let testbed: OidcTestbed
@@ -60,7 +62,7 @@ function enforceWith(breakGlassUserId: string | null) {
 beforeAll(async () => {
   clearOidcConfigurationCache()
   testbed = await startOidcTestbed(
-    [OWEN, ADDIE, MEL],
+    [OWEN, ADDIE, MEL, PAT],
     [
       { domain: PRE, groupRoleMap: ROLE_MAP },
       { domain: MAIN, groupRoleMap: ROLE_MAP },
@@ -312,6 +314,26 @@ describe('enforcement by an owner signed in through SSO', () => {
     expect(await caller.auth.me()).toMatchObject({ status: 'signed-in', user: { id: breakGlass.user.id }, session: { authMethod: 'password' } })
   })
 
+  it("the break-glass owner's password still works for a step-up", async () => {
+    const session = await signedInCaller(breakGlass.user, { isMfaSatisfied: true, ip: nextTestIp() })
+    await sql('UPDATE sessions SET reauthenticated_at = reauthenticated_at - INTERVAL 1 HOUR WHERE id = ?', [session.sessionId])
+    expect(await session.caller.auth.reauthenticate({ password: breakGlass.password })).toEqual({ reauthenticatedAt: expect.any(String) })
+  })
+
+  it("a linked member's old password cannot stand in for the IdP at a step-up: SSO_REQUIRED, nothing written", async () => {
+    const { browser } = await loginThroughIdp(PAT)
+    expect(await callerIn(browser).auth.me()).toMatchObject({ user: { id: passwordMember.user.id }, session: { authMethod: 'oidc' } })
+    const [account] = await sql('SELECT password_hash FROM users WHERE id = ?', [passwordMember.user.id])
+    expect(account!.password_hash).not.toBeNull()
+    await sql('UPDATE sessions SET reauthenticated_at = reauthenticated_at - INTERVAL 1 HOUR WHERE user_id = ?', [passwordMember.user.id])
+    const { rate_limit_buckets: _budget, ...before } = await tableChecksums()
+
+    await expectAppError(callerIn(browser).auth.reauthenticate({ password: passwordMember.password }), 'SSO_REQUIRED')
+
+    const { rate_limit_buckets: _budgetAfter, ...after } = await tableChecksums()
+    expect(after).toEqual(before)
+  })
+
   it('sign-up at the enforced domain gets SSO_REQUIRED and writes nothing', async () => {
     const before = await countRows()
     await expectAppError(callerWithResponse({ ip: nextTestIp() }).caller.auth.signUp({ email: `newcomer@${MAIN}`, password: 'correct horse battery staple 42', name: 'New Comer' }), 'SSO_REQUIRED')
@@ -319,12 +341,13 @@ describe('enforcement by an owner signed in through SSO', () => {
   })
 
   it('password reset answers `sent` but mails nothing, audited as sso_enforced', async () => {
+    const mailsToMember = await mailCount(passwordMember.user.email)
     const before = await countRows()
     expect(await callerWithResponse({ ip: nextTestIp() }).caller.auth.requestPasswordReset({ email: passwordMember.user.email })).toEqual({ status: 'sent' })
     const after = await countRows()
     expect({ mail: after.mail_outbox, tokens: after.one_time_tokens }).toEqual({ mail: before.mail_outbox, tokens: before.one_time_tokens })
     // Mail leaves in the background: give a mail that should not exist the time a real one takes to land.
-    expect(await waitForMoreMail(passwordMember.user.email, 0)).toBe(0)
+    expect(await waitForMoreMail(passwordMember.user.email, mailsToMember)).toBe(mailsToMember)
     const requested = (await auditEventsOfType('password.reset_requested')).filter((event) => event.subjectUserId === passwordMember.user.id)
     expect(requested.map((event) => event.details)).toEqual([{ isLinkSent: false, reason: 'sso_enforced' }])
   })
