@@ -21,11 +21,15 @@ import { advanceClockForTests, now, resetClockForTests } from '../../src/server/
 import { clearOidcConfigurationCache } from '../../src/server/sso/oidc/configuration'
 import { createTestUser, getSetSessionCookie, nextTestIp, signedInCaller, sql, tableChecksums } from '../support/auth-fixtures'
 import { createMfaTestUser } from '../support/mfa-fixtures'
-import { TEST_ISSUER } from '../support/sso-fixtures'
+import { auditEventsOfType, TEST_ISSUER } from '../support/sso-fixtures'
+import { signInAtLocalIdp } from '../../scripts/idp/sign-in-at-local-idp'
+import { getSessionCookieName } from '../../src/server/auth/session-cookie'
+import { getServerEnv } from '../../src/server/env'
 import { expectAppError } from '../support/trpc-errors'
 import {
   browserWithSession,
   callerIn,
+  deliverCallback,
   inBrowser,
   loginThroughIdp,
   OIDC_CLIENT_SECRET,
@@ -229,6 +233,29 @@ describe('the connection doctor writes nothing but its result', () => {
     expect(new Date(testedAt!).getTime()).toBeGreaterThanOrEqual(Math.floor(startedAt.getTime() / 1000) * 1000 - 1000)
     expect(result?.isSuccessful).toBe(isSuccessful)
     if (isSuccessful) expect(result?.claims).toMatchObject({ email: credentials.email, emailVerified: true, mappedRole: 'admin' })
+  })
+})
+
+describe('the connection doctor is bound to the session that asked', () => {
+  it('a test flow completed in a browser holding another session records nothing (403)', async () => {
+    const { browser } = await loginThroughIdp(ADA)
+    const { url } = await inBrowser(browser, (caller) => caller.organization.sso.startTest({ connectionId: tenantA.connection.id }))
+    // The same device (binding cookie), now presenting another admin's session.
+    const swapped: TestBrowser = { ip: browser.ip, cookies: new Map(browser.cookies) }
+    swapped.cookies.set(getSessionCookieName(getServerEnv().appUrl), adminA.token)
+    const callbackUrl = await signInAtLocalIdp(url, ADA)
+    const [resultBefore] = await sql('SELECT last_test_result, last_tested_at FROM sso_connections WHERE id = ?', [tenantA.connection.id])
+    const { users, sessions, sso_identities, organizations, sso_connections } = await tableChecksums()
+
+    const response = await deliverCallback(swapped, callbackUrl)
+
+    expect(response.status).toBe(403)
+    expect(getSetSessionCookie(response.headers)).toBeNull()
+    const [resultAfter] = await sql('SELECT last_test_result, last_tested_at FROM sso_connections WHERE id = ?', [tenantA.connection.id])
+    expect(resultAfter).toEqual(resultBefore)
+    const after = await tableChecksums()
+    expect({ users: after.users, sessions: after.sessions, sso_identities: after.sso_identities, organizations: after.organizations, sso_connections: after.sso_connections }).toEqual({ users, sessions, sso_identities, organizations, sso_connections })
+    expect((await auditEventsOfType('sso.sign_in.failed')).at(-1)?.details).toMatchObject({ reason: 'reauth_session_mismatch', connectionId: tenantA.connection.id })
   })
 })
 
