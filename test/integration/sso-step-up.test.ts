@@ -61,7 +61,7 @@ afterAll(async () => {
 async function staleAdaBrowser(): Promise<TestBrowser> {
   const { browser, response } = await loginThroughIdp(ADA)
   expect(response.status).toBe(303)
-  await sql("UPDATE sessions SET reauthenticated_at = reauthenticated_at - INTERVAL 1 HOUR WHERE user_id = (SELECT id FROM users WHERE email = ?)", [ADA.email])
+  await sql('UPDATE sessions SET reauthenticated_at = reauthenticated_at - INTERVAL 1 HOUR WHERE user_id = (SELECT id FROM users WHERE email = ?)', [ADA.email])
   await expectAppError(callerIn(browser).admin.users.setRole({ userId: targetUserId, role: 'admin' }), 'REAUTH_REQUIRED')
   return browser
 }
@@ -128,6 +128,16 @@ describe('step-up at the IdP for an SSO-only admin', () => {
       reason: 'reauth_session_mismatch',
       signInAs: ADA,
       deliverIn: async (browser) => withSessionOf(browser, (await loginThroughIdp(ADA)).browser),
+    },
+    {
+      attack: 'a reauth flow is completed in the same browser without any session (it must not become a sign-in)',
+      reason: 'reauth_session_mismatch',
+      signInAs: ADA,
+      deliverIn: async (browser) => {
+        const cookies = new Map(browser.cookies)
+        cookies.delete(getSessionCookieName(getServerEnv().appUrl))
+        return { ip: browser.ip, cookies }
+      },
     },
     {
       attack: "a reauth flow is completed in a browser holding another user's session",
