@@ -33,8 +33,19 @@ describe('admin.users.list', () => {
     const { caller } = await signedInCaller(adminA)
     const list = await caller.admin.users.list()
     expect(list.map((user) => user.email)).toEqual(['admin@a.example.test', 'member@a.example.test'])
-    expect(list[0]).toEqual({ id: adminA.id, email: adminA.email, name: adminA.name, role: 'admin', isDisabled: false, isMfaEnabled: false, createdAt: expect.any(String) })
-    expect(JSON.stringify(list)).not.toContain('password')
+    expect(list[0]).toEqual({
+      id: adminA.id,
+      email: adminA.email,
+      name: adminA.name,
+      role: 'admin',
+      isDisabled: false,
+      isMfaEnabled: false,
+      signInMethods: ['password'],
+      lastSsoSignInAt: null,
+      createdAt: expect.any(String),
+    })
+    // No hash (or anything derived from one) in the listing: only whether a password exists.
+    expect(JSON.stringify(list)).not.toMatch(/passwordHash|password_hash|\$argon2/)
   })
 
   it('a member is refused with FORBIDDEN', async () => {

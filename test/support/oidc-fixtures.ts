@@ -10,6 +10,7 @@ import type { Organization } from '../../db/schema'
 import { now } from '../../src/server/clock'
 import { getDb, type Database } from '../../src/server/db/client'
 import { getServerEnv } from '../../src/server/env'
+import { getSessionCookieName } from '../../src/server/auth/session-cookie'
 import { createOidcConnection, setSsoConnectionStatus, type SsoConnectionView } from '../../src/server/sso/connections'
 import { addOrganizationDomain, setDomainConnection, verifyOrganizationDomainByOperator } from '../../src/server/sso/domains'
 import { getOidcRedirectUri } from '../../src/server/sso/oidc/oidc-flow'
@@ -152,4 +153,39 @@ export async function loginThroughIdp(credentials: { email: string; password: st
 /** A caller holding `browser`'s cookies (to ask `auth.me` what the login produced). */
 export function callerIn(browser: TestBrowser) {
   return callerWithResponse({ ip: browser.ip, cookie: cookieHeader(browser.cookies) }).caller
+}
+
+/** A browser that holds a session token already (as after a password sign-in, or a session row written by a fixture). */
+export function browserWithSession(token: string): TestBrowser {
+  const browser = newTestBrowser()
+  browser.cookies.set(getSessionCookieName(getServerEnv().appUrl), token)
+  return browser
+}
+
+/** The session token `browser` holds now (undefined when signed out). */
+export function sessionTokenIn(browser: TestBrowser): string | undefined {
+  return browser.cookies.get(getSessionCookieName(getServerEnv().appUrl))
+}
+
+/** Runs procedures in `browser` and keeps every cookie they set (the SSO binding, a rotated session), as `beginSignInAs` does. */
+export async function inBrowser<T>(browser: TestBrowser, call: (caller: ReturnType<typeof callerWithResponse>['caller']) => Promise<T>): Promise<T> {
+  const { caller, responseHeaders } = callerWithResponse({ ip: browser.ip, cookie: cookieHeader(browser.cookies) })
+  try {
+    return await call(caller)
+  } finally {
+    storeCookies(browser.cookies, responseHeaders.getSetCookie())
+  }
+}
+
+/** The connection doctor in `browser`: `organization.sso.startTest` → sign in at the IdP as `credentials` → callback. */
+export async function runDoctorTest(browser: TestBrowser, connectionId: string, credentials: { email: string; password: string }) {
+  const { url } = await inBrowser(browser, (caller) => caller.organization.sso.startTest({ connectionId }))
+  const callbackUrl = await signInAtLocalIdp(url, credentials)
+  return deliverCallback(browser, callbackUrl)
+}
+
+/** The IdP URL of a step-up started in `browser` (`auth.beginSsoReauthentication`; the binding cookie is kept). */
+export async function beginStepUpIn(browser: TestBrowser, redirect?: string): Promise<string> {
+  const { url } = await inBrowser(browser, (caller) => caller.auth.beginSsoReauthentication({ redirect }))
+  return url
 }

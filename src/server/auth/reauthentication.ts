@@ -9,6 +9,7 @@ import type { Session, User } from '../../../db/schema'
 import { auditOwnAction } from '../audit/request-audit'
 import { appError } from '../errors'
 import type { RequestContext } from '../request-context'
+import { getDomainSsoRule, isPasswordRefusedBySso } from '../sso/sso-policy'
 import { verifyTotpCode } from './mfa'
 import { verifyPassword } from './password'
 import { enforceAccountNotLocked, recordAccountFailure } from './rate-limit'
@@ -65,6 +66,11 @@ export async function reauthenticate(ctx: RequestContext, auth: { user: User; se
   const { user, session } = auth
   await ctx.enforceRateLimit('signInPerIp', ctx.clientIp)
   await enforceAccountNotLocked(ctx, user.id)
+  // Under SSO enforcement a password works only for the break-glass owner (ADR 014): an old
+  // password of a linked account must not stand in for the IdP at a step-up either.
+  if ('password' in proof && isPasswordRefusedBySso(await getDomainSsoRule(ctx.db, user.email), user.id)) {
+    throw appError('SSO_REQUIRED', 'Your organization requires single sign-on: confirm at your identity provider instead.')
+  }
   const isValid =
     'password' in proof
       ? user.passwordHash !== null && (await verifyPassword(user.passwordHash, proof.password))

@@ -60,6 +60,17 @@ export async function evaluateTestClaims(ctx: RequestContext, connection: SsoCon
   }
 }
 
+/**
+ * The doctor rule (SPEC §6): a connection counts as tested when its last test passed. Every change
+ * of its settings or client secret clears the result (`updateOidcConnection`,
+ * `replaceOidcClientSecret`), so "since its last change" holds by construction. Enabling or
+ * disabling bumps `updated_at` but changes nothing that was tested, so it keeps the result: the
+ * console's order — test, enable, enforce — must not ask for a second test.
+ */
+export function isTestedSinceLastChange(connection: { lastTestResult: SsoConnectionTestResult | null; lastTestedAt: Date | null }): boolean {
+  return connection.lastTestResult?.isSuccessful === true && connection.lastTestedAt !== null
+}
+
 /** Stores the result for the admin. `updated_at` is untouched: a test is not a change of the connection. */
 export async function recordTestResult(ctx: RequestContext, connectionId: string, result: SsoConnectionTestResult): Promise<void> {
   await ctx.db.update(ssoConnections).set({ lastTestResult: result, lastTestedAt: ctx.now }).where(eq(ssoConnections.id, connectionId))

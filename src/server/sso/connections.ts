@@ -157,7 +157,8 @@ export async function updateOidcConnection(
   const changed = (Object.keys(next) as Array<keyof typeof next>).filter((key) => JSON.stringify(next[key]) !== JSON.stringify(connection[key]))
   await deps.db
     .update(ssoConnections)
-    .set({ ...next, ...(input.clientSecret ? sealClientSecret(connection.id, input.clientSecret) : {}), updatedAt: deps.now })
+    // A test describes the settings it ran with: a change voids it (the doctor rule, `isTestedSinceLastChange`).
+    .set({ ...next, ...(input.clientSecret ? sealClientSecret(connection.id, input.clientSecret) : {}), lastTestResult: null, lastTestedAt: null, updatedAt: deps.now })
     .where(eq(ssoConnections.id, connection.id))
   await recordActorAuditEvent(deps.db, deps.actor, {
     type: 'sso.connection.updated',
@@ -273,7 +274,7 @@ export async function replaceOidcClientSecret(deps: ConnectionDeps, input: { con
   const connection = await requireSsoConnection(deps.db, input.connectionId, { organizationId: input.organizationId })
   await deps.db
     .update(ssoConnections)
-    .set({ ...sealClientSecret(connection.id, input.clientSecret), updatedAt: deps.now })
+    .set({ ...sealClientSecret(connection.id, input.clientSecret), lastTestResult: null, lastTestedAt: null, updatedAt: deps.now })
     .where(eq(ssoConnections.id, connection.id))
   await recordActorAuditEvent(deps.db, deps.actor, {
     type: 'sso.connection.updated',

@@ -12,6 +12,7 @@ import { organizations, sessions, ssoConnections, users, type Organization, type
 import type { Database } from '../db/client'
 import { appError } from '../errors'
 import { recordActorAuditEvent, type AuditActor } from './audit-actor'
+import { isTestedSinceLastChange } from './connection-doctor'
 import { getEmailDomain } from './domain-name'
 import { getVerifiedDomain, listOrganizationDomains } from './domains'
 
@@ -85,10 +86,7 @@ export async function findEnforcementBlockers(db: Database, organizationId: stri
   const blockers: EnforcementBlocker[] = []
   const connections = await db.select().from(ssoConnections).where(eq(ssoConnections.organizationId, organizationId))
   const enabledIds = new Set(connections.filter((connection) => connection.status === 'enabled').map((connection) => connection.id))
-  const isTestedSinceLastChange = connections.some(
-    (connection) => enabledIds.has(connection.id) && connection.lastTestResult?.isSuccessful === true && connection.lastTestedAt !== null && connection.lastTestedAt >= connection.updatedAt,
-  )
-  if (!isTestedSinceLastChange) blockers.push('no_tested_connection')
+  if (!connections.some((connection) => enabledIds.has(connection.id) && isTestedSinceLastChange(connection))) blockers.push('no_tested_connection')
 
   const verifiedDomains = (await listOrganizationDomains(db, organizationId)).filter((domain) => domain.verifiedAt !== null)
   if (verifiedDomains.length === 0) blockers.push('no_verified_domain')

@@ -19,6 +19,7 @@ import {
   setDomainConnection,
   verifyOrganizationDomainByDns,
 } from '../../sso/domains'
+import { isTestedSinceLastChange } from '../../sso/connection-doctor'
 import { getSsoOutboundPolicy } from '../../sso/outbound-fetch'
 import { startSsoLogin } from '../../sso/sso-login'
 import { adminProcedure, adminSensitiveProcedure, createTRPCRouter, type TRPCContext } from '../init'
@@ -87,7 +88,7 @@ function toConnectionView(ctx: TRPCContext, connection: SsoConnectionView) {
     redirectUri: getOidcRedirectUri(ctx.env.appUrl, connection.id),
     lastTestResult: connection.lastTestResult,
     lastTestedAt: connection.lastTestedAt?.toISOString() ?? null,
-    isTestedSinceLastChange: connection.lastTestResult?.isSuccessful === true && connection.lastTestedAt !== null && connection.lastTestedAt >= connection.updatedAt,
+    isTestedSinceLastChange: isTestedSinceLastChange(connection),
     updatedAt: connection.updatedAt.toISOString(),
   }
 }
