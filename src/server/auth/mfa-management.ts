@@ -11,6 +11,7 @@ import type { RequestContext } from '../request-context'
 import type { AuthState } from './auth-state'
 import { beginTotpEnrollment, confirmTotpEnrollment, disableTotp, regenerateRecoveryCodes, type TotpEnrollment } from './mfa'
 import { isMfaRequiredByPolicy } from './mfa-policy'
+import { refuseIfBreakGlassWeakened } from '../sso/sso-policy'
 import { requireRecentReauthentication, requireSecondFactorReauthentication } from './reauthentication'
 import { invalidateUserSessions, listUserSessions } from './session'
 import { rotateSessionAndSetCookie } from './session-actions'
@@ -82,6 +83,7 @@ export async function replaceRecoveryCodes(ctx: RequestContext, auth: SignedIn):
 export async function turnOffTotp(ctx: RequestContext, auth: AuthState): Promise<{ wasEnabled: boolean; otherSessionsRevoked: number }> {
   const { user, session, organization } = auth
   requireSecondFactorReauthentication(auth, ctx.now)
+  await refuseIfBreakGlassWeakened(ctx.db, user.organizationId, user.id)
   if (isMfaRequiredByPolicy(organization, user.role)) {
     throw appError('FORBIDDEN', 'Your organization requires two-factor authentication, so it cannot be turned off.')
   }

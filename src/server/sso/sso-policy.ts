@@ -165,3 +165,43 @@ async function revokeOtherMembersPasswordSessions(db: Database, organizationId: 
   const [result] = await db.delete(sessions).where(and(eq(sessions.authMethod, 'password'), inArray(sessions.userId, members.map((member) => member.id))))
   return result.affectedRows
 }
+
+/** The organization, when SSO is mandatory for it; null otherwise. */
+async function getEnforcedOrganization(db: Database, organizationId: string): Promise<Organization | null> {
+  const [organization] = await db.select().from(organizations).where(eq(organizations.id, organizationId)).limit(1)
+  return organization?.ssoEnforcedAt ? organization : null
+}
+
+/** A change to the organization's SSO set-up that could strand its members while SSO is mandatory. */
+export type SsoSetupChange = { disablesConnectionId: string } | { routesDomain: string; toConnectionId: string | null } | { removesDomain: string }
+
+/**
+ * While SSO is mandatory, refuses a change after which some verified domain would route to no
+ * enabled connection: its members could use neither a password (refused) nor SSO (gone), and the
+ * organization would be locked out by a routine console click. The owner turns enforcement off first.
+ */
+export async function refuseIfEnforcementWouldStrandMembers(db: Database, organizationId: string, change: SsoSetupChange): Promise<void> {
+  if (!(await getEnforcedOrganization(db, organizationId))) return
+  const connections = await db.select({ id: ssoConnections.id, status: ssoConnections.status }).from(ssoConnections).where(eq(ssoConnections.organizationId, organizationId))
+  const enabled = new Set(connections.filter((connection) => connection.status === 'enabled' && !('disablesConnectionId' in change && change.disablesConnectionId === connection.id)).map((connection) => connection.id))
+  const domains = (await listOrganizationDomains(db, organizationId)).filter((domain) => domain.verifiedAt !== null)
+  const isStranded = domains.some((domain) => {
+    // Removing a verified domain strands its SSO-only members too: they have no password to fall back on.
+    if ('removesDomain' in change && change.removesDomain === domain.domain) return true
+    const routedTo = 'routesDomain' in change && change.routesDomain === domain.domain ? change.toConnectionId : domain.ssoConnectionId
+    return !routedTo || !enabled.has(routedTo)
+  })
+  if (isStranded) throw appError('FORBIDDEN', 'Single sign-on is mandatory: every verified domain must stay routed to an enabled connection. Turn mandatory SSO off first, or route the domains elsewhere.')
+}
+
+/**
+ * While SSO is mandatory, the break-glass owner is the way back in when the IdP fails: nobody may
+ * demote or disable them, reset their second factor, and they may not turn it off themselves.
+ */
+export async function refuseIfBreakGlassWeakened(db: Database, organizationId: string | null, userId: string): Promise<void> {
+  if (!organizationId) return
+  const organization = await getEnforcedOrganization(db, organizationId)
+  if (organization?.breakGlassUserId === userId) {
+    throw appError('FORBIDDEN', 'This is the break-glass owner while single sign-on is mandatory. Name another break-glass owner (or turn mandatory SSO off) first.')
+  }
+}

@@ -13,6 +13,7 @@ import { invalidateUserSessions } from '../../auth/session'
 import { appError } from '../../errors'
 import { notifySecurityEvent } from '../../mail/security-notifications'
 import { getMemberActionRefusal, getRoleChangeRefusal, type MemberActionRefusal } from '../../../lib/member-permissions'
+import { refuseIfBreakGlassWeakened } from '../../sso/sso-policy'
 import { adminProcedure, adminSensitiveProcedure, createTRPCRouter } from '../init'
 import { idInputSchema } from '../inputs'
 import type { TRPCContext } from '../init'
@@ -99,6 +100,7 @@ export const adminRouter = createTRPCRouter({
       .mutation(async ({ ctx, input }) => {
         const member = await requireOrganizationMember(ctx, ctx.user.organizationId, input.userId)
         enforceMemberPolicy(getMemberActionRefusal(ctx.user, member, 'resetMfa'))
+        await refuseIfBreakGlassWeakened(ctx.db, ctx.user.organizationId, member.id)
         const wasEnabled = await disableTotp(ctx.db, member.id, ctx.now)
         if (!wasEnabled) return { wasEnabled, sessionsRevoked: 0 }
         const sessionsRevoked = await invalidateUserSessions(ctx.db, member.id)
@@ -118,6 +120,7 @@ export const adminRouter = createTRPCRouter({
         const member = await requireOrganizationMember(ctx, ctx.user.organizationId, input.userId)
         enforceMemberPolicy(getRoleChangeRefusal(ctx.user, member, input.role))
         if (member.role === input.role) return { role: member.role }
+        if (input.role !== 'owner') await refuseIfBreakGlassWeakened(ctx.db, ctx.user.organizationId, member.id)
         await ctx.db.update(users).set({ role: input.role, updatedAt: ctx.now }).where(eq(users.id, member.id))
         await ctx.audit('user.role_changed', { actorUserId: ctx.user.id, subjectUserId: member.id, organizationId: ctx.user.organizationId, details: { from: member.role, to: input.role } })
         return { role: input.role }
@@ -132,6 +135,7 @@ export const adminRouter = createTRPCRouter({
       .mutation(async ({ ctx, input }) => {
         const member = await requireOrganizationMember(ctx, ctx.user.organizationId, input.userId)
         enforceMemberPolicy(getMemberActionRefusal(ctx.user, member, 'setDisabled'))
+        if (input.isDisabled) await refuseIfBreakGlassWeakened(ctx.db, ctx.user.organizationId, member.id)
         if ((member.disabledAt !== null) === input.isDisabled) return { isDisabled: input.isDisabled, sessionsRevoked: 0 }
         await ctx.db.update(users).set({ disabledAt: input.isDisabled ? ctx.now : null, updatedAt: ctx.now }).where(eq(users.id, member.id))
         const sessionsRevoked = input.isDisabled ? await invalidateUserSessions(ctx.db, member.id) : 0

@@ -22,6 +22,7 @@ import {
 import { isTestedSinceLastChange } from '../../sso/connection-doctor'
 import { getSsoOutboundPolicy } from '../../sso/outbound-fetch'
 import { startSsoLogin } from '../../sso/sso-login'
+import { refuseIfEnforcementWouldStrandMembers } from '../../sso/sso-policy'
 import { adminProcedure, adminSensitiveProcedure, createTRPCRouter, type TRPCContext } from '../init'
 import { idInputSchema } from '../inputs'
 
@@ -139,6 +140,7 @@ export const organizationDomainsRouter = createTRPCRouter({
   /** Sends sign-ins for a verified domain to a connection of this organization (or stops it). */
   route: adminSensitiveProcedure.input(z.strictObject({ domain: z.string().trim().min(1).max(253), connectionId: idInputSchema.nullable() })).mutation(async ({ ctx, input }) => {
     const organizationId = requireOrganizationId(ctx)
+    await refuseIfEnforcementWouldStrandMembers(ctx.db, organizationId, { routesDomain: input.domain.toLowerCase(), toConnectionId: input.connectionId })
     const domain = await setDomainConnection({ db: ctx.db, now: ctx.now, actor: actorOf(ctx) }, { organizationId, domain: input.domain, connectionId: input.connectionId }).catch(toCatalogError)
     return toDomainView(domain)
   }),
@@ -146,6 +148,7 @@ export const organizationDomainsRouter = createTRPCRouter({
   /** Removes a claim; a verified domain stops routing to SSO. */
   remove: adminSensitiveProcedure.input(domainInputSchema).mutation(async ({ ctx, input }) => {
     const organizationId = requireOrganizationId(ctx)
+    await refuseIfEnforcementWouldStrandMembers(ctx.db, organizationId, { removesDomain: input.domain.toLowerCase() })
     const wasRemoved = await removeOrganizationDomain({ db: ctx.db, now: ctx.now, actor: actorOf(ctx) }, { organizationId, domain: input.domain }).catch(toCatalogError)
     return { wasRemoved }
   }),
@@ -189,6 +192,7 @@ export const organizationSsoRouter = createTRPCRouter({
    */
   setEnabled: adminSensitiveProcedure.input(z.strictObject({ connectionId: idInputSchema, isEnabled: z.boolean() })).mutation(async ({ ctx, input }) => {
     const connection = await requireOwnConnection(ctx, input.connectionId)
+    if (!input.isEnabled) await refuseIfEnforcementWouldStrandMembers(ctx.db, connection.organizationId, { disablesConnectionId: connection.id })
     if (input.isEnabled && !toConnectionView(ctx, connection).isTestedSinceLastChange) {
       throw appError('FORBIDDEN', 'Run a successful test sign-in with this connection first (after its last change).')
     }
@@ -202,6 +206,7 @@ export const organizationSsoRouter = createTRPCRouter({
   /** Deletes a connection, its identities and routing; signs out its sessions (count audited). */
   delete: adminSensitiveProcedure.input(z.strictObject({ connectionId: idInputSchema })).mutation(async ({ ctx, input }) => {
     const connection = await requireOwnConnection(ctx, input.connectionId)
+    await refuseIfEnforcementWouldStrandMembers(ctx.db, connection.organizationId, { disablesConnectionId: connection.id })
     return deleteSsoConnection({ db: ctx.db, now: ctx.now, actor: actorOf(ctx) }, { connectionId: connection.id, organizationId: connection.organizationId }).catch(toCatalogError)
   }),
 
