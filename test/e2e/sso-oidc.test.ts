@@ -48,6 +48,7 @@ describe('OIDC sign-in in a real browser (app on localhost, IdP on 127.0.0.1)', 
   const suffix = randomBytes(3).toString('hex')
   const plainDomain = `initech-${suffix}.test`
   const mfaDomain = `umbrella-${suffix}.test`
+  const unreachableDomain = `hooli-${suffix}.test`
   const patAtIdp = { email: `pat@${plainDomain}`, password: 'pat-at-the-local-idp' }
   const tomAtIdp = { email: `tom@${mfaDomain}`, password: 'tom-at-the-local-idp' }
   let tomTotpKey = ''
@@ -68,6 +69,11 @@ describe('OIDC sign-in in a real browser (app on localhost, IdP on 127.0.0.1)', 
     await database.db.execute(sql`UPDATE organizations SET mfa_policy = 'required' WHERE id = ${umbrella.id}`)
     const plain = await seedOidcTenant(database.db, { organizationId: initech.id, issuer, clientId: `initech-${suffix}`, clientSecret: CLIENT_SECRET, domain: plainDomain })
     const withMfa = await seedOidcTenant(database.db, { organizationId: umbrella.id, issuer, clientId: `umbrella-${suffix}`, clientSecret: CLIENT_SECRET, domain: mfaDomain })
+
+    // Hooli's IdP is down: its issuer is a loopback port nobody listens on.
+    const hooli = await createE2eOrganization(database, 'Hooli')
+    const deadIssuer = `http://127.0.0.1:${await getFreePort()}`
+    await seedOidcTenant(database.db, { organizationId: hooli.id, issuer: deadIssuer, clientId: `hooli-${suffix}`, clientSecret: CLIENT_SECRET, domain: unreachableDomain })
 
     // Tom already has an account with a TOTP factor; his first SSO sign-in links to it.
     const tom = await createE2eUser(database, { name: 'Tom Totp', organizationId: umbrella.id })
@@ -137,6 +143,18 @@ describe('OIDC sign-in in a real browser (app on localhost, IdP on 127.0.0.1)', 
     await page.waitForURL(`${server.url}/app`)
     await expect.poll(() => page.getByTestId('viewer-name').textContent()).toBe('Tom Totp')
     expect(errors).toEqual([])
+    await context.close()
+  })
+
+  it('says so inline when the organization’s IdP cannot be reached, and keeps the email step', async () => {
+    const context = await newIsolatedContext(browser)
+    const page = await context.newPage()
+    await page.goto(`${server.url}/login`)
+    await submitLoginEmail(page, `someone@${unreachableDomain}`)
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe('Your organization’s sign-in service cannot be reached right now. Try again in a moment.')
+    expect(new URL(page.url()).pathname).toBe('/login')
+    expect(await page.getByLabel('Email').evaluate((field) => field === document.activeElement)).toBe(true)
+    expect(await page.getByLabel('Password', { exact: true }).count()).toBe(0)
     await context.close()
   })
 })
