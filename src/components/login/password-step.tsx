@@ -19,10 +19,13 @@ export type PasswordStepProps = {
 }
 
 /**
- * The email stays in this form as a hidden `autocomplete="username"` input next to the password:
- * Chromium pairs the two when it offers to save or update the credential, and fills the password
- * for that account. Hidden (display: none), it is neither a second tab stop nor a second "Email"
- * label; the address is shown as text with a way back to step 1.
+ * The email stays in this form as a hidden `autocomplete="username"` input next to the password,
+ * as Chromium's "Password Form Styles that Chromium Understands" asks of email-first flows: the
+ * password manager pairs the two when it offers to save or update the credential, and fills the
+ * password for that account. Hidden (display: none), it is neither a second tab stop nor a second
+ * "Email" label; the address is shown as text with a way back to step 1. The form disappears
+ * after a successful `auth.signIn` (the page moves on), which is how Chromium recognises a
+ * script-submitted sign-in as done.
  */
 export function PasswordStep({ email, password, onPasswordChange, onSubmit, onUseAnotherEmail, isPending, formError, passwordInputRef }: PasswordStepProps) {
   function submit(event: FormEvent<HTMLFormElement>) {
