@@ -111,8 +111,31 @@ describe('OIDC sign-in in a real browser (app on localhost, IdP on 127.0.0.1)', 
 
     await page.goto(`${server.url}/settings/security`)
     await page.waitForURL(`${server.url}/login?redirect=%2Fsettings%2Fsecurity`)
+    // The IdP's authorization request is held until the page has shown where it is going. While
+    // that navigation is pending Playwright cannot query the page, so the page reports by itself.
+    let releaseIdp!: () => void
+    const isIdpHeld = new Promise<void>((release) => (releaseIdp = release))
+    await page.route(
+      (url) => url.origin === idp.issuer && url.pathname === '/auth',
+      async (route) => {
+        await isIdpHeld
+        await route.continue()
+      },
+    )
+    const noticeShown = page.waitForEvent('console', (message) => message.text() === 'e2e: SSO notice shown, no password field')
+    await page.evaluate((notice) => {
+      const observer = new MutationObserver(() => {
+        const statuses = [...document.querySelectorAll('[role="status"]')].map((element) => element.textContent)
+        if (!statuses.includes(notice) || document.querySelector('input[type="password"]')) return
+        console.info('e2e: SSO notice shown, no password field')
+        observer.disconnect()
+      })
+      observer.observe(document.body, { subtree: true, childList: true, characterData: true })
+    }, 'Taking you to your organization’s sign-in…')
     await submitLoginEmail(page, patAtIdp.email)
     // No password step for an SSO domain: the page says where it is going, then leaves.
+    await noticeShown
+    releaseIdp()
     await signInAtIdpPage(page, idp, patAtIdp)
     await page.waitForURL(`${server.url}/settings/security`)
     await expect.poll(() => page.getByTestId('viewer-name').textContent()).toBe('Pat Plain')
@@ -154,6 +177,26 @@ describe('OIDC sign-in in a real browser (app on localhost, IdP on 127.0.0.1)', 
     await expect.poll(() => page.getByRole('alert').textContent()).toBe('Your organization’s sign-in service cannot be reached right now. Try again in a moment.')
     expect(new URL(page.url()).pathname).toBe('/login')
     expect(await page.getByLabel('Email').evaluate((field) => field === document.activeElement)).toBe(true)
+    expect(await page.getByLabel('Password', { exact: true }).count()).toBe(0)
+    await context.close()
+  })
+
+  // Last in this file: it spends this client address's `ssoStartPerIp` budget on the server.
+  it('says so inline when email-first sign-ins from this address are rate-limited (429)', async () => {
+    const context = await newIsolatedContext(browser)
+    const page = await context.newPage()
+    await page.goto(`${server.url}/login`)
+    let status = 0
+    for (let attempt = 0; attempt < 60 && status !== 429; attempt++) {
+      const response = await page.request.post(`${server.url}/api/trpc/auth.beginSignIn`, {
+        headers: { origin: server.url, 'content-type': 'application/json' },
+        data: { email: `someone@${plainDomain}` },
+      })
+      status = response.status()
+    }
+    expect(status).toBe(429)
+    await submitLoginEmail(page, 'someone@example.test')
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/^Too many attempts/)
     expect(await page.getByLabel('Password', { exact: true }).count()).toBe(0)
     await context.close()
   })
