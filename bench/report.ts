@@ -3,6 +3,7 @@
  * prints the table. Targets are reported, never asserted: a timing is evidence, not a test.
  */
 import { percentile, type LoadSample } from './load'
+import type { SsoSummary } from './sso'
 
 export type TargetKey = 'authMe' | 'publicInfo' | 'floor'
 
@@ -152,6 +153,19 @@ export function checkTargets(targets: Record<TargetKey, TargetSummary>, burst: B
   ]
 }
 
+/**
+ * The SSO section's checks: every login must end in the 303 to the page asked for; discovery and
+ * JWKS once per instance (one instance here), never per login. The callback's time is reported.
+ */
+export function checkSso(sso: SsoSummary): TargetCheck[] {
+  const succeeded = sso.callbackStatuses['303 /app'] ?? 0
+  return [
+    { name: 'OIDC callback p50 (ms)', measured: sso.callbackP50Ms, target: '(info)', isMet: null, detail: `p99 ${sso.callbackP99Ms} ms, first (cold) ${sso.firstCallbackMs} ms, returning users p50/p99 ${sso.returningCallbackP50Ms}/${sso.returningCallbackP99Ms} ms; ${succeeded}/${sso.logins} → 303 /app` },
+    { name: 'IdP discovery fetches per instance', measured: sso.discoveryPerInstance, target: '1', isMet: sso.discoveryPerInstance === 1, detail: `over ${sso.logins} logins` },
+    { name: 'IdP JWKS fetches per instance', measured: sso.jwksPerInstance, target: '1', isMet: sso.jwksPerInstance === 1, detail: `over ${sso.logins} logins` },
+  ]
+}
+
 function pad(value: string, width: number, alignRight = false): string {
   return alignRight ? value.padStart(width) : value.padEnd(width)
 }
@@ -162,7 +176,7 @@ function formatNumber(value: number | null, digits = 2): string {
 }
 
 /** The human-readable report. */
-export function formatReport(targets: Record<TargetKey, TargetSummary>, checks: TargetCheck[], burst: BurstSummary): string {
+export function formatReport(targets: Record<TargetKey, TargetSummary>, checks: TargetCheck[], burst: BurstSummary, sso?: SsoSummary): string {
   const lines: string[] = []
   const header = ['target', 'req/s', 'p50 ms', 'p99 ms', 'cpu/req ms', 'db cpu/req', 'bytes', 'errors']
   const widths = [34, 8, 8, 8, 11, 11, 6, 7]
@@ -200,6 +214,15 @@ export function formatReport(targets: Record<TargetKey, TargetSummary>, checks: 
       `sign-in burst: ${burst.bursts} × ${burst.signInsPerBurst} concurrent auth.signIn (${statuses}); ` +
         `sign-in p50 ${formatNumber(burst.signInP50Ms)} ms, burst p50 ${formatNumber(burst.burstDurationP50Ms)} ms; ` +
         `${burst.probeRequests} probe calls, p50 ${formatNumber(burst.probeP50Ms)} ms`,
+    )
+  }
+  if (sso) {
+    const statuses = Object.entries(sso.callbackStatuses).map(([status, count]) => `${status}×${count}`).join(', ')
+    const { token, userinfo, authorization } = sso.idpRequests
+    lines.push(
+      `SSO: ${sso.logins} OIDC logins in ${sso.durationSeconds} s (callbacks ${statuses}); callback p50 ${formatNumber(sso.callbackP50Ms)} ms, ` +
+        `p99 ${formatNumber(sso.callbackP99Ms)} ms; the IdP saw ${sso.discoveryPerInstance} discovery, ${sso.jwksPerInstance} JWKS, ` +
+        `${authorization} authorization, ${token} token, ${userinfo} userinfo requests`,
     )
   }
   return lines.join('\n')

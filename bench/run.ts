@@ -7,7 +7,9 @@
  *   (a) `auth.me` with a valid session cookie (the protected path),
  *   (b) `system.info`, a public procedure of similar size (the framework without a session),
  *   (c) the floor: bare node:http + mysql2 doing the identical session lookup.
- * Then the p99 of protected calls while bursts of concurrent sign-ins hash passwords.
+ * Then the p99 of protected calls while bursts of concurrent sign-ins hash passwords, and the
+ * SSO section: OIDC logins against the local provider, the callback's p50/p99 and the discovery
+ * and JWKS fetches the provider saw (bench/sso.ts).
  * Prints a table, writes bench/results/latest.json. Exits 0 whether or not targets are met;
  * non-zero only when the bench itself could not measure.
  */
@@ -29,8 +31,10 @@ import {
 } from './fixtures'
 import { percentile, runClosedLoop, sendRequest, startBackgroundLoad, type HttpTarget, type LoadSample } from './load'
 import { getPidByName, readCpuMs } from './proc-stats'
-import { addRound, checkTargets, emptyTotals, formatReport, summarize, type BurstSummary, type TargetKey, type TargetTotals } from './report'
+import { addRound, checkSso, checkTargets, emptyTotals, formatReport, summarize, type BurstSummary, type TargetKey, type TargetTotals } from './report'
 import { startBenchAppServer, startFloorServer, type BenchServer } from './servers'
+import { measureSsoLogins, seedSsoBench, startSsoBenchIdp } from './sso'
+import { LOOPBACK_SSO_HOSTS, shareAppSecretWithServer } from '../test/support/oidc-tenant'
 
 const PROJECT_ROOT = resolve(import.meta.dirname, '..')
 const RESULTS_FILE = resolve(PROJECT_ROOT, 'bench/results/latest.json')
@@ -51,6 +55,8 @@ const BURST_PAUSE_MS = 300
 /** Protected calls running beside the burst: light load, so their latency shows stalls, not queueing. */
 const PROBE_CONCURRENCY = 2
 const BASELINE_PROBE_MS = 1_500
+/** OIDC logins for the callback's percentiles (sequential; each ≈ 6 requests to the IdP and 2 to the app). */
+const SSO_LOGINS = 200
 
 const log = (line: string) => console.log(`[bench] ${line}`)
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))
@@ -229,6 +235,9 @@ async function main(): Promise<number> {
     const { emails, password } = await seedSignInUsers(database.handle, SIGN_INS_PER_BURST + 1)
     const signInUsers = { emails: emails.slice(0, SIGN_INS_PER_BURST), warmUpEmail: emails[SIGN_INS_PER_BURST]!, password }
     await installSessionWriteCounter(database.handle)
+    // The connection's client secret is sealed here, so the server gets the same APP_SECRET.
+    const appSecret = shareAppSecretWithServer()
+    const ssoSetup = await seedSsoBench(database.handle)
     const databaseVersion = await readServerVersion(database.handle)
     const databaseHost = new URL(database.serverUrl).hostname
     // The database's CPU is only ours to read when it runs on this machine (and is shared with
@@ -236,8 +245,10 @@ async function main(): Promise<number> {
     const databasePid = ['127.0.0.1', 'localhost', '::1'].includes(databaseHost) ? getPidByName(['mariadbd', 'mysqld']) : null
 
     log('starting the production server and the floor')
-    app = await startBenchAppServer(runId, database.url)
+    app = await startBenchAppServer(runId, database.url, { APP_SECRET: appSecret, SSO_ALLOWED_PRIVATE_HOSTS: LOOPBACK_SSO_HOSTS })
     cleanups.push(app.stop)
+    const idp = await startSsoBenchIdp(app.url, ssoSetup)
+    cleanups.push(idp.stop)
     const cookieName = getSessionCookieName(new URL(app.url))
     const floor = await startFloorServer(database.url, cookieName)
     cleanups.push(floor.stop)
@@ -273,12 +284,15 @@ async function main(): Promise<number> {
     const probe = authMe.isAvailable ? { label: 'auth.me', target: authMeTarget } : { label: 'system.info', target: publicTarget }
     const burst = await measureSignInBurst(app.url, probe, signInUsers)
 
+    log(`SSO: ${SSO_LOGINS} OIDC logins against the local provider (${idp.issuer})`)
+    const sso = await measureSsoLogins(app.url, idp, SSO_LOGINS)
+
     const summaries = {
       authMe: summarize(totals.authMe),
       publicInfo: summarize(totals.publicInfo),
       floor: summarize(totals.floor),
     }
-    const checks = checkTargets(summaries, burst)
+    const checks = [...checkTargets(summaries, burst), ...checkSso(sso)]
     const report = {
       startedAt: startedAt.toISOString(),
       durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
@@ -292,13 +306,14 @@ async function main(): Promise<number> {
       },
       targets: summaries,
       burst,
+      sso,
       checks,
     }
     mkdirSync(resolve(RESULTS_FILE, '..'), { recursive: true })
     writeFileSync(RESULTS_FILE, `${JSON.stringify(report, null, 2)}\n`)
 
     console.log('')
-    console.log(formatReport(summaries, checks, burst))
+    console.log(formatReport(summaries, checks, burst, sso))
     console.log('')
     log(`${databaseVersion}, ${cpus().length} cores, node ${process.version}; took ${report.durationSeconds}s`)
     log(`wrote ${RESULTS_FILE}`)

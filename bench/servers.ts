@@ -23,9 +23,10 @@ export type BenchServer = {
  * hop lets the sign-in burst come from distinct client addresses through `X-Forwarded-For`, as
  * behind a load balancer, so the per-IP sign-in limit does not turn the burst into cheap 429s.
  * Mail stays in the database (the bench sends none, but production requires a transport).
+ * `env` adds to that (the SSO section's shared APP_SECRET and loopback IdP allowance).
  */
-export async function startBenchAppServer(runId: string, databaseUrl: string): Promise<BenchServer> {
-  const app = await startAppServer({ runId, name: 'bench', databaseUrl, env: { TRUST_PROXY_HOPS: '1', MAIL_TRANSPORT: 'outbox' } })
+export async function startBenchAppServer(runId: string, databaseUrl: string, env: Record<string, string> = {}): Promise<BenchServer> {
+  const app = await startAppServer({ runId, name: 'bench', databaseUrl, env: { TRUST_PROXY_HOPS: '1', MAIL_TRANSPORT: 'outbox', ...env } })
   const pid = getChildPid(process.pid, 'scripts/start.mjs')
   if (pid === null) {
     await app.stop()

@@ -74,8 +74,11 @@ function printWelcome(appUrl: string): void {
   const lines = [
     '',
     `[dev] Gatehouse: ${appUrl} (once Vite below says it is ready)`,
-    '[dev] demo accounts (the sign-in page fills them in with one click):',
-    ...DEMO_ACCOUNTS.map((account) => `[dev]   ${account.email.padEnd(emailWidth)}  ${account.password.padEnd(passwordWidth)}  (${account.role})`),
+    '[dev] demo accounts (one click on the sign-in page; SSO accounts continue to the local IdP):',
+    ...DEMO_ACCOUNTS.map(
+      (account) =>
+        `[dev]   ${account.email.padEnd(emailWidth)}  ${account.password.padEnd(passwordWidth)}  (${account.role}${account.signInMethod === 'password' ? '' : `; ${account.signInMethod.toUpperCase()} SSO, password at the IdP`})`,
+    ),
     `[dev] mail (password reset, email verification): ${appUrl}/dev/outbox`,
     // npm checks "engines" against the system Node before the project's own Node 24 is on PATH.
     '[dev] npm EBADENGINE warnings during install on a system Node older than 22 are expected: npm runs',

@@ -1,9 +1,17 @@
+/**
+ * Email-first sign-in (SPEC §6): step 1 asks for the email and `auth.beginSignIn` decides. An
+ * address at a domain routed to SSO leaves for the organization's identity provider
+ * (`location.assign`, never a form post); every other address gets the password step, which calls
+ * the unchanged `auth.signIn`. The answer depends on the domain alone, so it reveals nothing about
+ * whether an account exists.
+ */
 import { Link, createFileRoute } from '@tanstack/react-router'
-import { useState, type FormEvent } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import { AuthCard, TEXT_LINK_CLASS } from '../components/auth-card'
-import { Alert } from '../components/ui/alert'
-import { Button } from '../components/ui/button'
-import { TextField } from '../components/ui/text-field'
+import { DemoAccounts } from '../components/login/demo-accounts'
+import { EmailStep } from '../components/login/email-step'
+import { PasswordStep } from '../components/login/password-step'
+import { SsoRedirectNotice } from '../components/login/sso-redirect-notice'
 import { getDemoAccounts, type DemoAccountSummary } from '../functions/demo-accounts'
 import appConfig from '../../app.config'
 import { parseRedirectSearch, redirectAwayFromGuestPage } from '../lib/auth-redirects'
@@ -20,23 +28,67 @@ export const Route = createFileRoute('/login/')({
   component: LoginPage,
 })
 
+type Step = 'email' | 'password' | 'leaving-for-sso'
+
 function LoginPage() {
   const search = Route.useSearch()
   const demoAccounts = Route.useLoaderData()
   const authSync = useAuthSync()
+  const beginSignIn = trpc.auth.beginSignIn.useMutation()
   const signIn = trpc.auth.signIn.useMutation()
+  const [step, setStep] = useState<Step>('email')
   const [email, setEmail] = useState('')
   const [password, setPassword] = useState('')
   const [formError, setFormError] = useState(NO_FORM_ERROR)
   const [isFinishing, setIsFinishing] = useState(false)
+  const emailInputRef = useRef<HTMLInputElement>(null)
+  const passwordInputRef = useRef<HTMLInputElement>(null)
+  const hasChangedStep = useRef(false)
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault()
+  // Focus follows the step (not on first render: the page does not grab focus on arrival).
+  useEffect(() => {
+    if (!hasChangedStep.current) return
+    if (step === 'password') passwordInputRef.current?.focus()
+    if (step === 'email') emailInputRef.current?.focus()
+  }, [step])
+
+  // Back from the IdP with the browser's back button (bfcache): offer the form again, not a spinner.
+  useEffect(() => {
+    const onPageShow = (event: PageTransitionEvent) => {
+      if (event.persisted) setStep((current) => (current === 'leaving-for-sso' ? 'email' : current))
+    }
+    window.addEventListener('pageshow', onPageShow)
+    return () => window.removeEventListener('pageshow', onPageShow)
+  }, [])
+
+  function goTo(next: Step) {
+    hasChangedStep.current = true
+    setStep(next)
+  }
+
+  async function continueWithEmail(address: string) {
+    setFormError(NO_FORM_ERROR)
+    try {
+      const answer = await beginSignIn.mutateAsync({ email: address, redirect: search.redirect })
+      if (answer.next === 'sso') {
+        goTo('leaving-for-sso')
+        window.location.assign(answer.url)
+        return
+      }
+      goTo('password')
+    } catch (error) {
+      setFormError(describeFormError(error))
+      emailInputRef.current?.focus()
+    }
+  }
+
+  async function signInWithPassword() {
     setFormError(NO_FORM_ERROR)
     try {
       await signIn.mutateAsync({ email, password })
     } catch (error) {
       setFormError(describeFormError(error))
+      passwordInputRef.current?.focus()
       return
     }
     // Signed in, or a second factor / enrollment is owed: the refreshed viewer says which, and
@@ -45,11 +97,30 @@ function LoginPage() {
     await authSync.syncAfterLocalChange('signed-in')
   }
 
+  function switchToAnotherEmail() {
+    setPassword('')
+    setFormError(NO_FORM_ERROR)
+    goTo('email')
+  }
+
+  function fillDemoAccount(account: DemoAccountSummary) {
+    setEmail(account.email)
+    setFormError(NO_FORM_ERROR)
+    if (account.signInMethod === 'password') {
+      setPassword(account.password)
+      goTo('password')
+      return
+    }
+    // SSO accounts: the server routes the address to the local IdP, where the password goes.
+    setPassword('')
+    void continueWithEmail(account.email)
+  }
+
   return (
     <div className="flex flex-col gap-8">
       <AuthCard
         title="Sign in"
-        description="Welcome back. Sign in with your email and password."
+        description={step === 'password' ? 'Enter your password to continue.' : 'Welcome back. Enter your email to continue.'}
         footer={
           appConfig.signUp.isEnabled && (
             <>
@@ -61,83 +132,32 @@ function LoginPage() {
           )
         }
       >
-        <form className="flex flex-col gap-4" onSubmit={submit} noValidate>
-          <Alert>{formError.message}</Alert>
-          <TextField
-            label="Email"
-            type="email"
-            name="email"
-            autoComplete="username"
-            required
-            value={email}
-            onChange={(event) => setEmail(event.target.value)}
-            error={formError.fields.email}
+        {step === 'email' && (
+          <EmailStep
+            email={email}
+            onEmailChange={setEmail}
+            onSubmit={() => void continueWithEmail(email)}
+            isPending={beginSignIn.isPending}
+            formError={formError}
+            emailInputRef={emailInputRef}
           />
-          <TextField
-            label="Password"
-            type="password"
-            name="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(event) => setPassword(event.target.value)}
-            error={formError.fields.password}
+        )}
+        {step === 'password' && (
+          <PasswordStep
+            email={email}
+            password={password}
+            onPasswordChange={setPassword}
+            onSubmit={() => void signInWithPassword()}
+            onUseAnotherEmail={switchToAnotherEmail}
+            isPending={signIn.isPending || isFinishing}
+            formError={formError}
+            passwordInputRef={passwordInputRef}
           />
-          <div className="-mt-1 text-right text-sm">
-            <Link to="/forgot-password" className={TEXT_LINK_CLASS}>
-              Forgot your password?
-            </Link>
-          </div>
-          <Button type="submit" isLoading={signIn.isPending || isFinishing}>
-            Sign in
-          </Button>
-        </form>
+        )}
+        {step === 'leaving-for-sso' && <SsoRedirectNotice />}
       </AuthCard>
 
-      {demoAccounts.length > 0 && (
-        <DemoAccounts
-          accounts={demoAccounts}
-          onUse={(account) => {
-            setEmail(account.email)
-            setPassword(account.password)
-            setFormError(NO_FORM_ERROR)
-          }}
-        />
-      )}
+      {demoAccounts.length > 0 && <DemoAccounts accounts={demoAccounts} onUse={fillDemoAccount} />}
     </div>
-  )
-}
-
-const SIGN_IN_METHOD_LABELS: Record<DemoAccountSummary['signInMethod'], string> = {
-  password: 'email and password',
-  oidc: 'OIDC single sign-on',
-  saml: 'SAML single sign-on',
-}
-
-/** Development only: the seeded accounts, one click to fill the form (SPEC §8). */
-function DemoAccounts({ accounts, onUse }: { accounts: DemoAccountSummary[]; onUse: (account: DemoAccountSummary) => void }) {
-  return (
-    <section aria-labelledby="demo-accounts-heading" className="mx-auto w-full max-w-2xl rounded-xl border border-dashed border-amber-300 bg-amber-50/60 p-5">
-      <h2 id="demo-accounts-heading" className="text-sm font-semibold text-amber-900">
-        Demo accounts <span className="font-normal">(development only)</span>
-      </h2>
-      <ul className="mt-3 divide-y divide-amber-200">
-        {accounts.map((account) => (
-          <li key={account.email} className="flex flex-wrap items-center justify-between gap-3 py-2.5 text-sm">
-            <div className="min-w-0">
-              <p className="font-medium text-slate-900">
-                {account.email} <span className="font-normal text-slate-600">· {account.role} at {account.organizationName}</span>
-              </p>
-              <p className="text-slate-600">
-                Password <code className="rounded bg-white px-1 py-0.5 text-xs">{account.password}</code> · {SIGN_IN_METHOD_LABELS[account.signInMethod]}
-              </p>
-            </div>
-            <Button variant="secondary" onClick={() => onUse(account)} aria-label={`Use ${account.email}`}>
-              Use
-            </Button>
-          </li>
-        ))}
-      </ul>
-    </section>
   )
 }

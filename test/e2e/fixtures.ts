@@ -52,10 +52,18 @@ export async function ageReauthentication(handle: DatabaseHandle, userId: string
   await handle.db.execute(sql`UPDATE sessions SET reauthenticated_at = reauthenticated_at - INTERVAL 1 HOUR WHERE user_id = ${userId}`)
 }
 
-/** Fills the login form of the current page and submits it. */
+/** Step 1 of the login page: types the email and continues (to the password step or the IdP). */
+export async function submitLoginEmail(page: Page, email: string): Promise<void> {
+  await page.getByLabel('Email').fill(email)
+  await page.getByRole('button', { name: 'Continue', exact: true }).click()
+}
+
+/** Both steps of the login page for a password account: email, continue, password, sign in. */
 export async function submitLoginForm(page: Page, user: Pick<E2eUser, 'email' | 'password'>): Promise<void> {
-  await page.getByLabel('Email').fill(user.email)
-  await page.getByLabel('Password', { exact: true }).fill(user.password)
+  await submitLoginEmail(page, user.email)
+  const passwordField = page.getByLabel('Password', { exact: true })
+  await passwordField.waitFor()
+  await passwordField.fill(user.password)
   await page.getByRole('button', { name: 'Sign in', exact: true }).click()
 }
 

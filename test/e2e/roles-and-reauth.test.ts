@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { DatabaseHandle } from '../../src/server/db/client'
 import { startAppServer, type RunningAppServer } from '../setup/app-server'
 import { launchBrowser, newIsolatedContext } from './browser'
-import { ageReauthentication, collectPageErrors, connectToAppDatabase, createE2eOrganization, createE2eUser, signInThroughUi, type E2eUser } from './fixtures'
+import { ageReauthentication, collectPageErrors, connectToAppDatabase, createE2eOrganization, createE2eUser, signInThroughUi, submitLoginForm, type E2eUser } from './fixtures'
 
 describe('roles and re-authentication in a real browser', () => {
   let server: RunningAppServer
@@ -123,9 +123,7 @@ describe('roles and re-authentication in a real browser', () => {
     // The new password works.
     await page.getByRole('button', { name: 'Sign out' }).first().click()
     await page.waitForURL(`${server.url}/login`)
-    await page.getByLabel('Email').fill(user.email)
-    await page.getByLabel('Password', { exact: true }).fill(newPassword)
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+    await submitLoginForm(page, { email: user.email, password: newPassword })
     await page.waitForURL(`${server.url}/app`)
     expect(errors).toEqual([])
     await context.close()

@@ -8,7 +8,7 @@ import appConfig from '../../app.config'
 import type { DatabaseHandle } from '../../src/server/db/client'
 import { startAppServer, type RunningAppServer } from '../setup/app-server'
 import { launchBrowser, newIsolatedContext } from './browser'
-import { collectPageErrors, connectToAppDatabase, createE2eUser, signInThroughUi, simulateTabRefocus } from './fixtures'
+import { collectPageErrors, connectToAppDatabase, createE2eUser, signInThroughUi, simulateTabRefocus, submitLoginForm } from './fixtures'
 
 const REVALIDATE_MS = appConfig.client.viewerRevalidateSeconds * 1000
 
@@ -115,9 +115,7 @@ describe('session changes reach the UI', () => {
     expect(await second.getByTestId('viewer-name').count()).toBe(0)
 
     // And signing in again in one tab takes the other (sitting on the login page) to the dashboard too.
-    await first.getByLabel('Email').fill(user.email)
-    await first.getByLabel('Password', { exact: true }).fill(user.password)
-    await first.getByRole('button', { name: 'Sign in', exact: true }).click()
+    await submitLoginForm(first, user)
     await first.waitForURL(`${server.url}/app`)
     await second.waitForURL(`${server.url}/app`, { timeout: 5_000 })
     await second.getByTestId('viewer-name').waitFor()
