@@ -167,7 +167,7 @@ function ReauthDialog({ demand, onFinish }: { demand: ReauthDemand | null; onFin
             </div>
           )}
 
-          <form className="mt-4 flex flex-col gap-4" onSubmit={submit} noValidate>
+          <form method="post" className="mt-4 flex flex-col gap-4" onSubmit={submit} noValidate>
             <Alert>{fieldError ? null : formError.message}</Alert>
             {factor === 'password' ? (
               <TextField

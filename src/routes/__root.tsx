@@ -64,9 +64,21 @@ function AuthStateKeeper() {
   return null
 }
 
+/**
+ * Marks the document once React has hydrated it: until then the server HTML is inert (a click or a
+ * select does nothing), which browser tests wait out instead of guessing with timeouts.
+ */
+function HydrationMarker() {
+  useEffect(() => {
+    document.documentElement.dataset.hydrated = 'true'
+  }, [])
+  return null
+}
+
 function RootComponent() {
   return (
     <RootDocument>
+      <HydrationMarker />
       <AuthStateKeeper />
       <ReauthProvider>
         <AppHeader />

@@ -51,7 +51,7 @@ function ForgotPasswordPage() {
 
   return (
     <AuthCard title="Reset your password" description="Enter the email you sign in with and we’ll send you a link to choose a new password." footer={backToSignIn}>
-      <form className="flex flex-col gap-4" onSubmit={submit} noValidate>
+      <form method="post" className="flex flex-col gap-4" onSubmit={submit} noValidate>
         <Alert>{formError.message}</Alert>
         <TextField
           label="Email"

@@ -107,7 +107,7 @@ function MfaChallengePage() {
         </button>
       }
     >
-      <form className="flex flex-col gap-4" onSubmit={submit} noValidate>
+      <form method="post" className="flex flex-col gap-4" onSubmit={submit} noValidate>
         <Alert>{fieldError ? null : formError.message}</Alert>
         {isTotp ? (
           <TotpCodeField key="totp" ref={codeInputRef} required autoFocus value={code} onChange={(event) => setCode(cleanTotpInput(event.target.value))} error={fieldError} />

@@ -114,7 +114,7 @@ function ResetPasswordPage() {
 
   return (
     <AuthCard title="Choose a new password" description="After this, every device signed in to your account will be signed out.">
-      <form className="flex flex-col gap-4" onSubmit={submit} noValidate>
+      <form method="post" className="flex flex-col gap-4" onSubmit={submit} noValidate>
         {/* Only with a message: an Alert given [null, false] children would render an empty box. */}
         <Alert>
           {formError.message && (

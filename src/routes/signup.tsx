@@ -73,7 +73,7 @@ function SignUpPage() {
         </>
       }
     >
-      <form className="flex flex-col gap-4" onSubmit={submit} noValidate>
+      <form method="post" className="flex flex-col gap-4" onSubmit={submit} noValidate>
         <Alert>{formError.message}</Alert>
         <TextField label="Name" name="name" autoComplete="name" required value={name} onChange={(event) => setName(event.target.value)} error={formError.fields.name} />
         <TextField

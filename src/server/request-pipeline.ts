@@ -81,6 +81,14 @@ export async function handleRequest(request: Request, serveWithStart: StartHandl
     forwarded = new Request(request.url, { method: 'GET', headers })
   }
 
+  // Pages take no request bodies: every form posts through tRPC once React has hydrated. A form
+  // submitted natively before that (a fast typist on a slow network) posts here; the body is dropped
+  // unread and the browser is sent back to the page. The forms say `method="post"` precisely so
+  // such a submission never puts an email or a password into a URL (history, logs, Referer).
+  if (request.method === 'POST' && !apiRoute && !isServerFnCall && !pathname.startsWith('/api/')) {
+    return plainResponse(303, 'See Other', { location: pathname })
+  }
+
   const response = apiRoute?.servedBy === 'pipeline' ? await handleTrpcRequest(forwarded) : await serveWithStart(forwarded)
   return withResponsePolicies(forwarded, response)
 }

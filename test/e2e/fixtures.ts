@@ -54,6 +54,7 @@ export async function ageReauthentication(handle: DatabaseHandle, userId: string
 
 /** Step 1 of the login page: types the email and continues (to the password step or the IdP). */
 export async function submitLoginEmail(page: Page, email: string): Promise<void> {
+  await waitForHydration(page)
   await page.getByLabel('Email').fill(email)
   await page.getByRole('button', { name: 'Continue', exact: true }).click()
 }
@@ -94,4 +95,9 @@ export async function simulateTabRefocus(page: Page): Promise<void> {
     // A real visibilitychange fires at the document and bubbles to window, where the listener is.
     document.dispatchEvent(new Event('visibilitychange', { bubbles: true }))
   })
+}
+
+/** Waits until React has hydrated the page (`src/routes/__root.tsx` marks the document): before that, controls are inert. */
+export async function waitForHydration(page: Page): Promise<void> {
+  await page.locator('html[data-hydrated="true"]').waitFor({ state: 'attached' })
 }

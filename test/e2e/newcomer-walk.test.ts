@@ -13,7 +13,7 @@ import type { DatabaseHandle } from '../../src/server/db/client'
 import { createUser } from '../../src/server/users/users'
 import { startAppServer, type RunningAppServer } from '../setup/app-server'
 import { launchBrowser, newIsolatedContext } from './browser'
-import { collectPageErrors, connectToAppDatabase, createE2eOrganization, createE2eUser, E2E_PASSWORD, signInThroughUi, submitLoginForm, type E2eUser } from './fixtures'
+import { collectPageErrors, connectToAppDatabase, createE2eOrganization, createE2eUser, E2E_PASSWORD, signInThroughUi, submitLoginForm, waitForHydration, type E2eUser } from './fixtures'
 
 const SCREENSHOT_DIR = '/tmp/walk-screens'
 
@@ -128,6 +128,7 @@ describe('a first-time user’s walk', () => {
     const { page, errors, close } = await openPage()
     await signInThroughUi(page, server.url, admin)
     await page.goto(`${server.url}/admin`)
+    await waitForHydration(page)
     const memberRow = rowOf(page, member)
     const roleSelect = memberRow.getByRole('combobox', { name: `Role of ${member.name}` })
 

@@ -50,6 +50,19 @@ describe('request pipeline', () => {
     expect(start.seen).toHaveLength(0)
   })
 
+  it('a form posted to a page before hydration is sent back to the page: body unread, nothing reaches Start', async () => {
+    const start = recordingStart()
+    const body = 'email=ada%40example.test&password=correct+horse+battery+staple'
+    const response = await handleRequest(
+      new Request(`${APP}/signup?redirect=%2Fapp`, { method: 'POST', headers: { origin: APP, 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) }, body }),
+      start.serve,
+    )
+    expect(response.status).toBe(303)
+    expect(response.headers.get('location')).toBe('/signup')
+    expect(start.seen).toHaveLength(0)
+    expect(await response.text()).not.toContain('password')
+  })
+
   it('a cross-site server-function call reaches Start only marked as refused, with no body', async () => {
     const start = recordingStart()
     await handleRequest(

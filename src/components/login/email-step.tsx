@@ -25,7 +25,7 @@ export function EmailStep({ email, onEmailChange, onSubmit, isPending, formError
     onSubmit()
   }
   return (
-    <form className="flex flex-col gap-4" onSubmit={submit} noValidate>
+    <form method="post" className="flex flex-col gap-4" onSubmit={submit} noValidate>
       <Alert>{formError.message}</Alert>
       <TextField
         ref={emailInputRef}

@@ -33,7 +33,7 @@ export function PasswordStep({ email, password, onPasswordChange, onSubmit, onUs
     onSubmit()
   }
   return (
-    <form className="flex flex-col gap-4" onSubmit={submit} noValidate>
+    <form method="post" className="flex flex-col gap-4" onSubmit={submit} noValidate>
       <Alert>{formError.message}</Alert>
       <input type="email" name="email" autoComplete="username" value={email} readOnly hidden />
       <div className="flex flex-wrap items-baseline justify-between gap-x-3 gap-y-1 rounded-md bg-slate-50 px-3 py-2 text-sm">

@@ -72,7 +72,7 @@ function MfaPolicyForm({ initial }: { initial: MfaPolicy }) {
   }
 
   return (
-    <form className="flex flex-col gap-4" onSubmit={save}>
+    <form method="post" className="flex flex-col gap-4" onSubmit={save}>
       <Alert>
         {formError.message && (
           <>

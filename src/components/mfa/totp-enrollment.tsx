@@ -168,7 +168,7 @@ export function TotpEnrollment({
         </li>
         <li className="flex flex-col gap-3">
           <h3 className="text-sm font-semibold text-slate-900">2. Enter the 6-digit code the app shows</h3>
-          <form className="flex flex-col gap-4" onSubmit={confirm} noValidate>
+          <form method="post" className="flex flex-col gap-4" onSubmit={confirm} noValidate>
             <Alert>{formError.fields.code ? null : formError.message}</Alert>
             <TotpCodeField
               ref={codeInputRef}

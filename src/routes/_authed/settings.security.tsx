@@ -75,7 +75,7 @@ function ChangePasswordCard() {
 
   return (
     <Card title="Password" description="Changing it signs out every other device.">
-      <form className="flex max-w-md flex-col gap-4" onSubmit={submit} noValidate>
+      <form method="post" className="flex max-w-md flex-col gap-4" onSubmit={submit} noValidate>
         <Alert>{formError.message}</Alert>
         <TextField
           label="Current password"
