@@ -22,7 +22,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { inflateRawSync } from 'node:zlib'
 import { DOMParser } from '@xmldom/xmldom'
-import { buildSignedSamlResponse, escapeXml, SAML_NS, type SamlSigningKeys } from './saml-response-xml'
+import { resolve } from 'node:path'
+import { buildSignedSamlResponse, escapeXml, loadOrCreateSamlSigningKeys, SAML_NS, type SamlSigningKeys } from './saml-response-xml'
 
 export type LocalSamlUser = {
   email: string
@@ -63,6 +64,11 @@ export type ParsedAuthnRequest = { id: string; acsUrl: string; spEntityId: strin
 const PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent'
 const EMAIL_ADDRESS = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress'
 const MAX_REQUEST_BYTES = 64 * 1024
+
+/** Development keys, generated once with openssl into `<dataDir>/saml-idp/` (git-ignored `.data/`), so a restart keeps the certificate the seeded connection trusts. */
+export function loadOrCreateDevSamlIdpKeys(dataDir: string): SamlSigningKeys {
+  return loadOrCreateSamlSigningKeys(resolve(dataDir, 'saml-idp'), { commonName: 'Gatehouse local SAML IdP (development)' })
+}
 
 /** Decodes an HTTP-Redirect `SAMLRequest` (base64 of raw DEFLATE) and reads what the IdP needs. */
 export function parseRedirectAuthnRequest(samlRequest: string, relayState: string | null = null): ParsedAuthnRequest {

@@ -135,6 +135,25 @@ describe('local SAML IdP validated by node-saml 5.1.0', () => {
     expect(mapSamlProfileToClaims(result.profile, connection)).toMatchObject({ subject: 'erin@globex.test', email: 'erin@globex.test' })
   })
 
+  it('refuses to start under NODE_ENV=production', async () => {
+    const previous = process.env.NODE_ENV
+    process.env.NODE_ENV = 'production'
+    try {
+      await expect(startLocalSamlIdp({ port: 0, keys: idpKeys, users: [] })).rejects.toThrow(/never runs with NODE_ENV=production/)
+    } finally {
+      process.env.NODE_ENV = previous
+    }
+  })
+
+  it('refuses an AuthnRequest whose ACS URL is not the requesting SP\'s', async () => {
+    const { authorizeUrl } = await startFlow(connection)
+    const url = new URL(authorizeUrl)
+    const { deflateRawSync, inflateRawSync } = await import('node:zlib')
+    const xml = inflateRawSync(Buffer.from(url.searchParams.get('SAMLRequest')!, 'base64')).toString('utf8').replace(/AssertionConsumerServiceURL="[^"]+"/, 'AssertionConsumerServiceURL="https://evil.test/acs"')
+    url.searchParams.set('SAMLRequest', deflateRawSync(Buffer.from(xml)).toString('base64'))
+    expect((await fetch(url)).status).toBe(400)
+  })
+
   it('a wrong password gets no response', async () => {
     const { authorizeUrl } = await startFlow(connection)
     await expect(signInAtLocalSamlIdp(authorizeUrl, { email: ALICE.email, password: 'wrong' })).rejects.toThrow(/wrong password/)
