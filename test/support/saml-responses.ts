@@ -273,6 +273,10 @@ function postProcess(xml: string, options: SamlTestResponseOptions): string {
       const signedInfo = childElements(signature, SAML_NS.dsig, 'SignedInfo')[0]!
       const second = signedInfo.cloneNode(true) as Element
       setText(firstDescendant(second, SAML_NS.dsig, 'DigestValue')!, altered)
+      // Without its Transforms, so node-saml's "at most 2 transforms" rule lets it through and the
+      // refusal must come from xml-crypto's "one SignedInfo" rule (the CVE-2025-29774 fix).
+      const transforms = firstDescendant(second, SAML_NS.dsig, 'Transforms')
+      transforms?.parentNode?.removeChild(transforms)
       signature.insertBefore(second, signedInfo)
     }
   }
