@@ -41,5 +41,8 @@ export default defineConfig({
     clockSkewSeconds: 30,
     discoveryCacheTtlSeconds: 60 * 60,
     defaultMfaMode: 'require_gatehouse_mfa',
+    samlAcceptedClockSkewMs: 30 * 1000,
+    samlMaxAssertionAgeMs: 5 * 60 * 1000,
+    samlMaxPostBytes: 256 * 1024,
   },
 })

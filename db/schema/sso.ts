@@ -1,4 +1,4 @@
-import { index, json, mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core'
+import { boolean, index, json, mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core'
 import { caseSensitiveVarchar, idColumn, timestamp } from './columns'
 import { organizations } from './organizations'
 import { sessions } from './sessions'
@@ -28,6 +28,35 @@ export type SsoConnectionTestResult = {
   checks: Array<{ name: string; isPassed: boolean; reason?: string }>
   /** Claims as decoded after validation (email, name, groups, amr, acr, …). */
   claims?: Record<string, unknown>
+}
+
+/** SAML 2.0 NameID formats a connection may ask for (SAML Core §8.3). `persistent` is recommended. */
+export type SamlNameIdFormat =
+  | 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent'
+  | 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress'
+  | 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified'
+  | 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient'
+
+/**
+ * What the SAML ACS (step 1) validated, kept on the flow row until the completion (step 2) signs
+ * the user in. JSON-safe: times are ISO strings. No raw XML, no signature material.
+ */
+export type SsoFlowValidatedResult = {
+  claims: {
+    subject: string
+    email: string | null
+    isEmailVerifiedByIdp: boolean
+    name: string | null
+    groups: string[]
+    amr: unknown
+    acr: unknown
+    /** ISO 8601; `AuthnStatement@AuthnInstant`. */
+    authTime: string | null
+  }
+  nameIdFormat: string | null
+  assertionId: string
+  /** IdP-initiated (no `InResponseTo`); only possible when the connection allows it. */
+  isIdpInitiated: boolean
 }
 
 /**
@@ -95,6 +124,25 @@ export const ssoConnections = mysqlTable(
     /** Secret-box ciphertext of the client secret, and the id of the key that sealed it. */
     oidcClientSecretSealed: caseSensitiveVarchar('oidc_client_secret_sealed', 1024),
     oidcClientSecretKeyId: caseSensitiveVarchar('oidc_client_secret_key_id', 16),
+    // SAML settings (NULL for OIDC connections; ADR 015).
+    /** The IdP's entity ID: the expected `Issuer` of responses and assertions (compared byte-for-byte). */
+    samlIdpEntityId: caseSensitiveVarchar('saml_idp_entity_id', 512),
+    /** The IdP's SingleSignOnService location for the HTTP-Redirect binding. */
+    samlIdpSsoUrl: varchar('saml_idp_sso_url', { length: 2048 }),
+    /** Every accepted signing certificate (PEM), so the IdP can rotate: node-saml's `idpCert` array. */
+    samlIdpCertificates: json('saml_idp_certificates').$type<string[]>(),
+    samlNameIdFormat: varchar('saml_name_id_format', { length: 128 }).$type<SamlNameIdFormat>(),
+    /** Attribute names to read; NULL: the defaults of `saml-attributes.ts`. */
+    samlEmailAttribute: varchar('saml_email_attribute', { length: 255 }),
+    samlNameAttribute: varchar('saml_name_attribute', { length: 255 }),
+    samlGroupsAttribute: varchar('saml_groups_attribute', { length: 255 }),
+    /** An `amr`-style attribute some IdPs send (none by default); its values join `idp_authn_context`. */
+    samlAmrAttribute: varchar('saml_amr_attribute', { length: 255 }),
+    /** Never both false (signature-stripping); both true by default. */
+    samlWantAssertionsSigned: boolean('saml_want_assertions_signed').notNull().default(true),
+    samlWantAuthnResponseSigned: boolean('saml_want_authn_response_signed').notNull().default(true),
+    /** Unsolicited responses (no `InResponseTo`): no browser binding, so login CSRF; off by default. */
+    samlIsIdpInitiatedAllowed: boolean('saml_is_idp_initiated_allowed').notNull().default(false),
     /** IdP group name → Gatehouse role; the highest mapped role wins. */
     groupRoleMap: json('group_role_map').$type<Record<string, string>>().notNull(),
     /** Role when no group maps (JIT provisioning and re-evaluation at each sign-in). */
@@ -171,12 +219,50 @@ export const ssoLoginFlows = mysqlTable(
     createdAt: timestamp('created_at').notNull(),
     expiresAt: timestamp('expires_at').notNull(),
     consumedAt: timestamp('consumed_at'),
+    /**
+     * SAML: set once the IdP's response to this request arrived (node-saml's cacheProvider claims the
+     * request id atomically; `removeAsync` sets it too). The row stays: the completion needs it.
+     */
+    answeredAt: timestamp('answered_at'),
+    /** SAML: hex SHA-256 of the one-time ticket the ACS hands to the completion GET (ADR 015). */
+    completionTicketHash: caseSensitiveVarchar('completion_ticket_hash', 64),
+    /** SAML: the validated result between the ACS (step 1) and the completion (step 2). */
+    validatedResult: json('validated_result').$type<SsoFlowValidatedResult>(),
   },
   (table) => [
     // The callback finds its flow by the state's hash; unique so a collision cannot pick another's row.
     uniqueIndex('sso_login_flows_state_hash_unique').on(table.stateHash),
+    // SAML's cacheProvider looks a request id up within its connection (IdP A cannot answer B's request).
+    uniqueIndex('sso_login_flows_connection_nonce_unique').on(table.connectionId, table.nonce),
+    // The completion GET finds its flow by the ticket's hash (NULLs, i.e. OIDC flows, never collide).
+    uniqueIndex('sso_login_flows_completion_ticket_unique').on(table.completionTicketHash),
     // The scheduled purge deletes by expiry.
     index('sso_login_flows_expires_idx').on(table.expiresAt),
+  ],
+)
+
+/**
+ * SAML assertion IDs already accepted, per connection: the replay store (ADR 015). The unique
+ * index makes a second POST of the same response fail on every instance, even concurrently. Rows
+ * live until the assertion's NotOnOrAfter plus the clock skew, then the scheduled purge drops them.
+ */
+export const ssoConsumedAssertions = mysqlTable(
+  'sso_consumed_assertions',
+  {
+    id: idColumn('id').primaryKey(),
+    connectionId: idColumn('connection_id')
+      .notNull()
+      .references(() => ssoConnections.id, { onDelete: 'cascade' }),
+    /** The Assertion's `ID` (xs:ID), compared byte-for-byte. */
+    assertionId: caseSensitiveVarchar('assertion_id', 255).notNull(),
+    consumedAt: timestamp('consumed_at').notNull(),
+    expiresAt: timestamp('expires_at').notNull(),
+  },
+  (table) => [
+    // The replay check itself: the INSERT fails on a duplicate.
+    uniqueIndex('sso_consumed_assertions_connection_assertion_unique').on(table.connectionId, table.assertionId),
+    // The scheduled purge deletes by expiry.
+    index('sso_consumed_assertions_expires_idx').on(table.expiresAt),
   ],
 )
 
@@ -184,3 +270,4 @@ export type OrganizationDomain = typeof organizationDomains.$inferSelect
 export type SsoConnection = typeof ssoConnections.$inferSelect
 export type SsoIdentity = typeof ssoIdentities.$inferSelect
 export type SsoLoginFlow = typeof ssoLoginFlows.$inferSelect
+export type SsoConsumedAssertion = typeof ssoConsumedAssertions.$inferSelect

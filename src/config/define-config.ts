@@ -98,6 +98,12 @@ export const appConfigSchema = z
       discoveryCacheTtlSeconds: positiveSeconds,
       /** `organizations.sso_mfa_mode` of a new organization (ADR 014: require Gatehouse's MFA unless told otherwise). */
       defaultMfaMode: z.enum(['require_gatehouse_mfa', 'trust_idp_mfa']),
+      /** node-saml `acceptedClockSkewMs` for NotBefore/NotOnOrAfter (node-saml's default is 0; -1, "skip time checks", is refused). */
+      samlAcceptedClockSkewMs: z.number().int().min(0).max(5 * 60 * 1000),
+      /** node-saml `maxAssertionAgeMs`: an assertion older than this after its IssueInstant is refused (0 would mean unbounded, refused). */
+      samlMaxAssertionAgeMs: z.number().int().min(30 * 1000).max(60 * 60 * 1000),
+      /** Largest SAML POST body the ACS reads before any parsing; larger answers 413. */
+      samlMaxPostBytes: z.number().int().min(16 * 1024).max(4 * 1024 * 1024),
     }),
   })
   .superRefine((config, ctx) => {

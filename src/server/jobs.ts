@@ -10,6 +10,7 @@ import { now } from './clock'
 import { getDb } from './db/client'
 import { onShutdown } from './lifecycle'
 import { purgeExpiredSsoLoginFlows } from './sso/login-flows'
+import { purgeExpiredSsoConsumedAssertions } from './sso/saml/saml-replay-store'
 
 export type BackgroundJob = { name: string; intervalSeconds: number; run: () => Promise<unknown> }
 
@@ -18,6 +19,7 @@ export const BACKGROUND_JOBS: BackgroundJob[] = [
   { name: 'purge-expired-sessions', intervalSeconds: appConfig.session.purgeIntervalSeconds, run: () => purgeExpiredSessions(getDb(), now()) },
   { name: 'purge-expired-one-time-tokens', intervalSeconds: appConfig.session.purgeIntervalSeconds, run: () => purgeExpiredOneTimeTokens(getDb(), now()) },
   { name: 'purge-expired-sso-login-flows', intervalSeconds: appConfig.session.purgeIntervalSeconds, run: () => purgeExpiredSsoLoginFlows(getDb(), now()) },
+  { name: 'purge-expired-sso-consumed-assertions', intervalSeconds: appConfig.session.purgeIntervalSeconds, run: () => purgeExpiredSsoConsumedAssertions(getDb(), now()) },
   { name: 'purge-expired-rate-limit-buckets', intervalSeconds: appConfig.session.purgeIntervalSeconds, run: () => purgeExpiredRateLimitBuckets(getDb(), now()) },
 ]
 

@@ -1,7 +1,7 @@
 /**
- * The local OIDC provider (scripts/idp, `oidc-provider` with its test-only fault switch) is
- * development and test tooling: nothing of it may ship. Scans the whole production build, server
- * and client, for its markers.
+ * The local OIDC provider (scripts/idp, `oidc-provider` with its test-only fault switch) and the
+ * local SAML IdP (scripts/idp/saml-idp.ts, on xml-crypto) are development and test tooling: nothing
+ * of them may ship. Scans the whole production build, server and client, for their markers.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -20,7 +20,7 @@ describe('production build', () => {
   it('contains no local-IdP code', () => {
     const build = readAll(DIST)
     expect(build.length).toBeGreaterThan(1000)
-    for (const marker of ['oidc-provider', 'startLocalOidcProvider', 'signInAtLocalIdp', 'interactionFinished', 'OIDC fault injection', 'dev-oidc-provider.json']) {
+    for (const marker of ['oidc-provider', 'startLocalOidcProvider', 'signInAtLocalIdp', 'interactionFinished', 'OIDC fault injection', 'dev-oidc-provider.json', 'startLocalSamlIdp', 'signInAtLocalSamlIdp', 'buildSignedSamlResponse', 'the local SAML IdP never runs']) {
       expect(build, `production build contains "${marker}"`).not.toContain(marker)
     }
   })

@@ -100,6 +100,21 @@ function sealClientSecret(connectionId: string, clientSecret: string): { oidcCli
   return { oidcClientSecretSealed: sealed.ciphertext, oidcClientSecretKeyId: sealed.keyId }
 }
 
+/** The SAML columns of an OIDC connection (all unset; the booleans at their safe defaults). */
+const NO_SAML_SETTINGS = {
+  samlIdpEntityId: null,
+  samlIdpSsoUrl: null,
+  samlIdpCertificates: null,
+  samlNameIdFormat: null,
+  samlEmailAttribute: null,
+  samlNameAttribute: null,
+  samlGroupsAttribute: null,
+  samlAmrAttribute: null,
+  samlWantAssertionsSigned: true,
+  samlWantAuthnResponseSigned: true,
+  samlIsIdpInitiatedAllowed: false,
+} satisfies Partial<SsoConnection>
+
 type OidcSettingsInput = Omit<OidcConnectionInput, 'organizationId' | 'clientSecret' | 'status'>
 
 /** Checks and normalises the settings of an OIDC connection (create and update alike). */
@@ -193,6 +208,7 @@ export async function createOidcConnection(
     oidcNameClaim: claims.name,
     oidcGroupsClaim: claims.groups,
     ...sealClientSecret(id, input.clientSecret),
+    ...NO_SAML_SETTINGS,
     groupRoleMap,
     defaultRole,
     mfaAmrValues: input.mfaAmrValues ?? [],

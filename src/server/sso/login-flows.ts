@@ -80,6 +80,9 @@ export async function createSsoLoginFlow(deps: { db: Database; now: Date }, inpu
     createdAt: deps.now,
     expiresAt: new Date(deps.now.getTime() + appConfig.sso.flowLifetimeSeconds * 1000),
     consumedAt: null,
+    answeredAt: null,
+    completionTicketHash: null,
+    validatedResult: null,
   }
   await deps.db.insert(ssoLoginFlows).values(flow)
   return { flow, state, nonce, pkceVerifier }

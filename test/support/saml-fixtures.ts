@@ -1,0 +1,47 @@
+/**
+ * SAML connection rows for tests, inserted directly (the connection-editing functions for SAML
+ * belong to the console/CLI work). Uses the test IdP keys of `saml-responses.ts`.
+ */
+import { ssoConnections, type SsoConnection } from '../../db/schema'
+import { getDb } from '../../src/server/db/client'
+import { generateId } from '../../src/server/ids'
+import { now } from '../../src/server/clock'
+
+export async function createTestSamlConnection(organizationId: string, settings: Partial<SsoConnection> & Pick<SsoConnection, 'samlIdpEntityId' | 'samlIdpSsoUrl' | 'samlIdpCertificates'>): Promise<SsoConnection> {
+  const at = now()
+  const row: SsoConnection = {
+    id: generateId(),
+    organizationId,
+    protocol: 'saml',
+    displayName: 'Globex SAML',
+    status: 'enabled',
+    oidcIssuer: null,
+    oidcClientId: null,
+    oidcScopes: null,
+    oidcTokenAuthMethod: null,
+    oidcEmailClaim: null,
+    oidcNameClaim: null,
+    oidcGroupsClaim: null,
+    oidcClientSecretSealed: null,
+    oidcClientSecretKeyId: null,
+    samlNameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+    samlEmailAttribute: null,
+    samlNameAttribute: null,
+    samlGroupsAttribute: null,
+    samlAmrAttribute: null,
+    samlWantAssertionsSigned: true,
+    samlWantAuthnResponseSigned: true,
+    samlIsIdpInitiatedAllowed: false,
+    groupRoleMap: {},
+    defaultRole: 'member',
+    mfaAmrValues: [],
+    mfaAcrValues: [],
+    lastTestResult: null,
+    lastTestedAt: null,
+    createdAt: at,
+    updatedAt: at,
+    ...settings,
+  }
+  await getDb().insert(ssoConnections).values(row)
+  return row
+}
