@@ -1,7 +1,7 @@
 import { useSuspenseQuery } from '@tanstack/react-query'
 import { createFileRoute } from '@tanstack/react-router'
 import { AuditLogCard } from '../../components/admin/audit-log-card'
-import { DisableMemberButton, MemberRoleControl, RevokeSessionsButton } from '../../components/admin/member-actions'
+import { DisableMemberButton, MemberRoleControl, RevokeSessionsButton, type OrganizationMember } from '../../components/admin/member-actions'
 import { LocalTime } from '../../components/local-time'
 import { MfaPolicyCard } from '../../components/mfa/mfa-policy-card'
 import { ResetMfaButton } from '../../components/mfa/reset-mfa-button'
@@ -35,6 +35,24 @@ function OrganizationSummary({ organizationName }: { organizationName: string })
   )
 }
 
+/** "Password", "Single sign-on" (with the last SSO sign-in), or both for a linked account. */
+function SignInMethods({ member }: { member: OrganizationMember }) {
+  return (
+    <div className="flex flex-col gap-1" data-testid="sign-in-methods">
+      <div className="flex flex-wrap gap-1">
+        {member.signInMethods.includes('password') && <Badge>Password</Badge>}
+        {member.signInMethods.includes('sso') && <Badge tone="accent">Single sign-on</Badge>}
+        {member.signInMethods.length === 0 && <span className="text-slate-500">Not yet</span>}
+      </div>
+      {member.lastSsoSignInAt && (
+        <span className="whitespace-nowrap text-xs text-slate-500">
+          Last SSO sign-in <LocalTime iso={member.lastSsoSignInAt} />
+        </span>
+      )}
+    </div>
+  )
+}
+
 function AdminUsersPage() {
   const viewer = useSignedInViewer()
   const actor = { id: viewer.user.id, role: viewer.user.role }
@@ -58,7 +76,7 @@ function AdminUsersPage() {
             <p className="text-sm text-slate-600">No users in this organization yet.</p>
           ) : (
             <div className="relative -mx-5 overflow-x-auto sm:-mx-6">
-              <table className="w-full min-w-[48rem] text-left text-sm">
+              <table className="w-full min-w-[56rem] text-left text-sm">
                 <thead className="border-b border-slate-200 text-xs uppercase tracking-wide text-slate-500">
                   <tr>
                     <th scope="col" className="px-5 py-2 font-medium sm:px-6">
@@ -69,6 +87,9 @@ function AdminUsersPage() {
                     </th>
                     <th scope="col" className="px-3 py-2 font-medium">
                       Status
+                    </th>
+                    <th scope="col" className="px-3 py-2 font-medium">
+                      Signs in with
                     </th>
                     <th scope="col" className="px-3 py-2 font-medium">
                       Joined
@@ -97,6 +118,9 @@ function AdminUsersPage() {
                           {user.isMfaEnabled && <Badge>2FA</Badge>}
                         </div>
                       </td>
+                      <td className="px-3 py-3">
+                        <SignInMethods member={user} />
+                      </td>
                       <td className="whitespace-nowrap px-3 py-3 text-slate-600">
                         <LocalTime iso={user.createdAt} />
                       </td>
@@ -123,7 +147,7 @@ function AdminUsersPage() {
         )}
       </Card>
       <MfaPolicyCard />
-      <AuditLogCard peopleById={new Map((users.data ?? []).map((user) => [user.id, user.name]))} />
+      <AuditLogCard people={users.data ?? []} />
     </div>
   )
 }
