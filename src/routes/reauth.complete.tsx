@@ -21,8 +21,10 @@ function ReauthCompletePage() {
       channel.postMessage({ type: 'reauthenticated' } satisfies AuthMessage)
       channel.close()
     }
-    // Only a window opened by script may close itself; opened any other way, the page stays with a link.
-    if (window.opener) window.close()
+    // The app's COOP (same-origin) cuts `window.opener` once the popup has been at the IdP, but the
+    // window is still the one the dialog opened, so it may close itself. Opened any other way, the
+    // browser ignores this and the page stays, with its link.
+    window.close()
   }, [])
 
   return (

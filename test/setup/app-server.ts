@@ -42,6 +42,11 @@ export async function startAppServer(options: {
   env?: Record<string, string>
   /** Another built copy of the project (tests that change the source and build it). */
   projectRoot?: string
+  /**
+   * The host in APP_URL and `url` (the server listens on 127.0.0.1 either way). SSO tests use
+   * `localhost`, so the app and an IdP on 127.0.0.1 are different sites with separate cookies.
+   */
+  publicHost?: string
 }): Promise<RunningAppServer> {
   const projectRoot = options.projectRoot ?? PROJECT_ROOT
   if (!existsSync(resolve(projectRoot, 'dist/server/server.js'))) {
@@ -49,7 +54,7 @@ export async function startAppServer(options: {
   }
   const databaseUrl = options.databaseUrl ?? (await createMigratedTestDatabase(options.runId, options.name))
   const port = await getFreePort()
-  const url = `http://127.0.0.1:${port}`
+  const url = `http://${options.publicHost ?? '127.0.0.1'}:${port}`
   let output = ''
   // The flags `npm start` passes (package.json), so tests and the bench run what operators run.
   const child: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=8', 'scripts/start.mjs'], {
@@ -76,7 +81,7 @@ export async function startAppServer(options: {
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}):\n${output}`)
     try {
-      const response = await fetch(`${url}/api/health`)
+      const response = await fetch(`http://127.0.0.1:${port}/api/health`)
       if (response.ok) break
     } catch {
       // not listening yet

@@ -121,7 +121,9 @@ function TestCard({ connection }: { connection: ConnectionView }) {
         <>
           {!connection.isTestedSinceLastChange && connection.lastTestResult.isSuccessful && (
             <Alert tone="warning" className="mb-4">
-              The connection changed after this test. Test it again before enabling it.
+              {connection.status === 'enabled'
+                ? 'The connection changed after this test (turning it on counts). Test it again before requiring single sign-on with it.'
+                : 'The connection changed after this test. Test it again before enabling it.'}
             </Alert>
           )}
           <DoctorResult result={connection.lastTestResult} testedAt={connection.lastTestedAt} />
