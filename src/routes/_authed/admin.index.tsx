@@ -35,17 +35,18 @@ function OrganizationSummary({ organizationName }: { organizationName: string })
   )
 }
 
-/** "Password", "Single sign-on" (with the last SSO sign-in), or both for a linked account. */
+/** How a member signs in: "Password", "Single sign-on" (with the last SSO sign-in), or both for a linked account. */
 function SignInMethods({ member }: { member: OrganizationMember }) {
   return (
-    <div className="flex flex-col gap-1" data-testid="sign-in-methods">
-      <div className="flex flex-wrap gap-1">
-        {member.signInMethods.includes('password') && <Badge>Password</Badge>}
-        {member.signInMethods.includes('sso') && <Badge tone="accent">Single sign-on</Badge>}
-        {member.signInMethods.length === 0 && <span className="text-slate-500">Not yet</span>}
-      </div>
+    <div className="mt-1 text-xs text-slate-500" data-testid="sign-in-methods">
+      <span className="block">
+        Signs in with{' '}
+        {member.signInMethods.length === 0
+          ? 'nothing yet'
+          : member.signInMethods.map((method) => (method === 'password' ? 'password' : 'single sign-on')).join(' or ')}
+      </span>
       {member.lastSsoSignInAt && (
-        <span className="whitespace-nowrap text-xs text-slate-500">
+        <span className="block whitespace-nowrap">
           Last SSO sign-in <LocalTime iso={member.lastSsoSignInAt} />
         </span>
       )}
@@ -76,7 +77,7 @@ function AdminUsersPage() {
             <p className="text-sm text-slate-600">No users in this organization yet.</p>
           ) : (
             <div className="relative -mx-5 overflow-x-auto sm:-mx-6">
-              <table className="w-full min-w-[56rem] text-left text-sm">
+              <table className="w-full min-w-[48rem] text-left text-sm">
                 <thead className="border-b border-slate-200 text-xs uppercase tracking-wide text-slate-500">
                   <tr>
                     <th scope="col" className="px-5 py-2 font-medium sm:px-6">
@@ -86,10 +87,7 @@ function AdminUsersPage() {
                       Role
                     </th>
                     <th scope="col" className="px-3 py-2 font-medium">
-                      Status
-                    </th>
-                    <th scope="col" className="px-3 py-2 font-medium">
-                      Signs in with
+                      Status and sign-in
                     </th>
                     <th scope="col" className="px-3 py-2 font-medium">
                       Joined
@@ -117,8 +115,6 @@ function AdminUsersPage() {
                           {user.isDisabled ? <Badge tone="danger">Disabled</Badge> : <Badge tone="success">Active</Badge>}
                           {user.isMfaEnabled && <Badge>2FA</Badge>}
                         </div>
-                      </td>
-                      <td className="px-3 py-3">
                         <SignInMethods member={user} />
                       </td>
                       <td className="whitespace-nowrap px-3 py-3 text-slate-600">

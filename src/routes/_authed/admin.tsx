@@ -16,11 +16,13 @@ export const Route = createFileRoute('/_authed/admin')({
 
 const SECTION_LINK_CLASS =
   'whitespace-nowrap border-b-2 border-transparent px-1 pb-2 text-sm font-medium text-slate-600 hover:border-slate-300 hover:text-slate-900 ' +
-  'focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500'
+  'focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 ' +
+  // The router marks the current section `data-status="active"` (and `aria-current="page"`).
+  'data-[status=active]:border-indigo-600 data-[status=active]:text-slate-900'
 
 function SectionLink({ to, exact = false, children }: { to: '/admin' | '/admin/domains' | '/admin/sso'; exact?: boolean; children: ReactNode }) {
   return (
-    <Link to={to} className={SECTION_LINK_CLASS} activeOptions={{ exact }} activeProps={{ className: 'border-indigo-600 text-slate-900' }}>
+    <Link to={to} className={SECTION_LINK_CLASS} activeOptions={{ exact }}>
       {children}
     </Link>
   )

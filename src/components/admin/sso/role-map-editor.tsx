@@ -32,15 +32,15 @@ export function RoleMapEditor({ rows, onChange, assignableRoles }: { rows: RoleM
       {rows.length > 0 && (
         <ul className="flex flex-col gap-2" aria-label="Group role mappings">
           {rows.map((row, index) => (
-            <li key={row.key} className="flex flex-wrap items-center gap-2">
+            <li key={row.key} className="grid grid-cols-[minmax(0,1fr)_auto] items-center gap-2 sm:grid-cols-[minmax(0,1fr)_10rem_auto]">
               <input
-                className={`${INPUT_CLASS} flex-1 basis-48`}
+                className={`${INPUT_CLASS} col-span-2 sm:col-span-1`}
                 aria-label={`Group ${index + 1}`}
                 placeholder="Group name from the IdP"
                 value={row.group}
                 onChange={(event) => update(row.key, { group: event.target.value })}
               />
-              <select className={`${INPUT_CLASS} w-auto`} aria-label={`Role for group ${index + 1}`} value={row.role} onChange={(event) => update(row.key, { role: event.target.value })}>
+              <select className={INPUT_CLASS} aria-label={`Role for group ${index + 1}`} value={row.role} onChange={(event) => update(row.key, { role: event.target.value })}>
                 {!assignableRoles.includes(row.role) && (
                   <option value={row.role} disabled>
                     {describeRole(row.role)} (above your role)
