@@ -2,7 +2,8 @@
  * The SSO console in a real browser (issue 9), against the built server on `localhost` and the
  * real local OIDC provider on `127.0.0.1` (two sites, so neither sees the other's cookies):
  * - an SSO-only admin whose re-authentication went stale passes a sensitive action through the
- *   "Continue with …" popup at the IdP, and the action is retried;
+ *   "Continue with …" popup at the IdP, and the action is retried (with popups blocked: a full-page
+ *   round trip back to the same page);
  * - the connection doctor's test sign-in shows its checks, after which enabling the connection works;
  * - under enforcement the break-glass owner still signs in with a password, nobody else does.
  *
@@ -165,6 +166,29 @@ describe('the SSO console in a real browser', () => {
     const [roleRow] = await database.db.execute(sql`SELECT role FROM users WHERE id = ${member.id}`)
     expect((roleRow as unknown as Array<{ role: string }>)[0]!.role).toBe('admin')
     await page.getByTestId('audit-log').getByText(`${ssoAdmin.name} changed ${member.name}’s role`, { exact: false }).waitFor()
+    expect(errors).toEqual([])
+    await context.close()
+  })
+
+  it('with popups blocked, the step-up is a full-page round trip that comes back to the same page', async () => {
+    const { context, page, errors } = await signInSsoAdmin('/admin')
+    const [adminRow] = await database.db.execute(sql`SELECT id FROM users WHERE email = ${ssoAdmin.email}`)
+    const adminId = (adminRow as unknown as Array<{ id: string }>)[0]!.id
+    await database.db.execute(sql`UPDATE sessions SET reauthenticated_at = reauthenticated_at - INTERVAL 1 HOUR WHERE user_id = ${adminId}`)
+    // What a popup blocker does: window.open answers null.
+    await page.evaluate(() => {
+      window.open = () => null
+    })
+    await page.getByLabel(`Role of ${member.name}`).selectOption('member')
+    await page.getByRole('dialog', { name: `Make ${member.name} member?` }).getByRole('button', { name: 'Change role' }).click()
+    await page.getByRole('dialog', { name: 'Confirm it’s you' }).getByRole('button', { name: 'Continue with Acme Login' }).click()
+    await signInAtIdp(page, ssoAdmin)
+    await page.waitForURL(`${server.url}/admin`)
+    // Back, re-authenticated: the same action now goes through without asking.
+    await page.getByLabel(`Role of ${member.name}`).selectOption('member')
+    await page.getByRole('dialog', { name: `Make ${member.name} member?` }).getByRole('button', { name: 'Change role' }).click()
+    await page.getByText(`${member.name} is now member.`).waitFor()
+    expect(await page.getByRole('dialog', { name: 'Confirm it’s you' }).count()).toBe(0)
     expect(errors).toEqual([])
     await context.close()
   })
