@@ -166,6 +166,19 @@ describe('the SSO console in a real browser', () => {
     const [roleRow] = await database.db.execute(sql`SELECT role FROM users WHERE id = ${member.id}`)
     expect((roleRow as unknown as Array<{ role: string }>)[0]!.role).toBe('admin')
     await page.getByTestId('audit-log').getByText(`${ssoAdmin.name} changed ${member.name}’s role`, { exact: false }).waitFor()
+
+    // The audit log's filters go to the server: only role changes, only about the member.
+    const auditFilters = page.getByRole('form', { name: 'Filter the audit log' })
+    await auditFilters.getByLabel('Event').selectOption({ label: 'Role changed' })
+    await auditFilters.getByLabel('Person').selectOption({ label: member.name })
+    await expect.poll(() => page.getByTestId('audit-event').allTextContents()).toEqual([expect.stringContaining(`${ssoAdmin.name} changed ${member.name}’s role from Member to Admin.`)])
+    await auditFilters.getByLabel('To').fill('2001-01-01')
+    await page.getByText('No events match these filters.').waitFor()
+
+    // An SSO-only account has no password to change.
+    await page.goto(`${server.url}/settings/security`)
+    await page.getByRole('heading', { name: 'Security', level: 1 }).waitFor()
+    expect(await page.getByRole('heading', { name: 'Password', exact: true }).count()).toBe(0)
     expect(errors).toEqual([])
     await context.close()
   })

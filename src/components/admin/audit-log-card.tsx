@@ -3,7 +3,7 @@
  * event as a sentence (src/lib/audit-sentences.ts) with people shown by name where they belong to
  * the organization. Filters narrow it by event type, person (actor or subject) and date range.
  */
-import { useState } from 'react'
+import { useId, useState, type ReactNode } from 'react'
 import type { AuditEventType } from '../../server/audit/audit-event-types'
 import { AUDIT_EVENT_OPTIONS } from '../../lib/audit-event-labels'
 import { describeAuditEvent } from '../../lib/audit-sentences'
@@ -34,7 +34,20 @@ function startOfLocalDay(date: string, plusDays = 0): string | null {
 const SELECT_CLASS =
   'min-h-10 rounded-md border border-slate-300 bg-white px-2 text-sm text-slate-900 shadow-sm focus:outline-none focus:ring-2 focus:ring-indigo-500'
 
+/** A label above its control (`htmlFor`, so the name is the label alone, not the options' text). */
+function FilterField({ id, label, children }: { id: string; label: string; children: ReactNode }) {
+  return (
+    <div className="flex flex-col gap-1.5 text-sm">
+      <label htmlFor={id} className="font-medium text-slate-800">
+        {label}
+      </label>
+      {children}
+    </div>
+  )
+}
+
 export function AuditLogCard({ people }: { people: ReadonlyArray<{ id: string; name: string }> }) {
+  const filterId = useId()
   const peopleById = new Map(people.map((person) => [person.id, person.name]))
   const [filters, setFilters] = useState<AuditFilters>(NO_FILTERS)
   // Keyset paging: each older page starts before the last event of the page in front of it. The
@@ -66,9 +79,8 @@ export function AuditLogCard({ people }: { people: ReadonlyArray<{ id: string; n
   return (
     <Card title="Audit log" description="Who signed in, changed their security settings or changed someone else’s, newest first. Entries cannot be edited or removed.">
       <form className="mb-4 flex flex-wrap items-end gap-3" aria-label="Filter the audit log" onSubmit={(event) => event.preventDefault()}>
-        <label className="flex flex-col gap-1.5 text-sm">
-          <span className="font-medium text-slate-800">Event</span>
-          <select className={SELECT_CLASS} value={filters.type} onChange={(event) => changeFilter({ type: event.target.value as AuditEventType | '' })}>
+        <FilterField id={`${filterId}-type`} label="Event">
+          <select id={`${filterId}-type`} className={SELECT_CLASS} value={filters.type} onChange={(event) => changeFilter({ type: event.target.value as AuditEventType | '' })}>
             <option value="">All events</option>
             {AUDIT_EVENT_OPTIONS.map((option) => (
               <option key={option.type} value={option.type}>
@@ -76,10 +88,9 @@ export function AuditLogCard({ people }: { people: ReadonlyArray<{ id: string; n
               </option>
             ))}
           </select>
-        </label>
-        <label className="flex flex-col gap-1.5 text-sm">
-          <span className="font-medium text-slate-800">Person</span>
-          <select className={SELECT_CLASS} value={filters.userId} onChange={(event) => changeFilter({ userId: event.target.value })}>
+        </FilterField>
+        <FilterField id={`${filterId}-person`} label="Person">
+          <select id={`${filterId}-person`} className={SELECT_CLASS} value={filters.userId} onChange={(event) => changeFilter({ userId: event.target.value })}>
             <option value="">Everyone</option>
             {people.map((person) => (
               <option key={person.id} value={person.id}>
@@ -87,17 +98,21 @@ export function AuditLogCard({ people }: { people: ReadonlyArray<{ id: string; n
               </option>
             ))}
           </select>
-        </label>
-        <label className="flex flex-col gap-1.5 text-sm">
-          <span className="font-medium text-slate-800">From</span>
-          <input type="date" className={SELECT_CLASS} value={filters.fromDate} max={filters.toDate || undefined} onChange={(event) => changeFilter({ fromDate: event.target.value })} />
-        </label>
-        <label className="flex flex-col gap-1.5 text-sm">
-          <span className="font-medium text-slate-800">To</span>
-          <input type="date" className={SELECT_CLASS} value={filters.toDate} min={filters.fromDate || undefined} onChange={(event) => changeFilter({ toDate: event.target.value })} />
-        </label>
+        </FilterField>
+        <FilterField id={`${filterId}-from`} label="From">
+          <input id={`${filterId}-from`} type="date" className={SELECT_CLASS} value={filters.fromDate} max={filters.toDate || undefined} onChange={(event) => changeFilter({ fromDate: event.target.value })} />
+        </FilterField>
+        <FilterField id={`${filterId}-to`} label="To">
+          <input id={`${filterId}-to`} type="date" className={SELECT_CLASS} value={filters.toDate} min={filters.fromDate || undefined} onChange={(event) => changeFilter({ toDate: event.target.value })} />
+        </FilterField>
         {isFiltered && (
-          <Button variant="ghost" onClick={() => { setFilters(NO_FILTERS); setCursors([null]) }}>
+          <Button
+            variant="ghost"
+            onClick={() => {
+              setFilters(NO_FILTERS)
+              setCursors([null])
+            }}
+          >
             Clear filters
           </Button>
         )}

@@ -4,7 +4,7 @@
  * it empty keeps the stored one. Saving is sensitive (`withReauth`), and after any change the
  * connection needs a passing test sign-in before it can be enabled again.
  */
-import { useState, type FormEvent, type ReactNode } from 'react'
+import { useId, useState, type FormEvent, type ReactNode } from 'react'
 import { describeRole } from '../../../lib/auth-labels'
 import { describeFormError, NO_FORM_ERROR } from '../../../lib/form-errors'
 import { getAssignableRoles } from '../../../lib/member-permissions'
@@ -103,6 +103,7 @@ export function ConnectionForm({ connection, submitLabel, isPending, onSubmit }:
   const viewer = useSignedInViewer()
   const { withReauth } = useReauth()
   const assignableRoles = getAssignableRoles(viewer.user.role)
+  const id = useId()
   const [state, setState] = useState(() => initialState(connection))
   const [formError, setFormError] = useState(NO_FORM_ERROR)
   const set = (change: Partial<FormState>) => setState((current) => ({ ...current, ...change }))
@@ -139,13 +140,15 @@ export function ConnectionForm({ connection, submitLabel, isPending, onSubmit }:
           />
         </div>
         <div className="grid gap-4 sm:grid-cols-2">
-          <label className="flex flex-col gap-1.5 text-sm">
-            <span className="font-medium text-slate-800">Client authentication</span>
-            <select className={SELECT_CLASS} value={state.tokenAuthMethod} onChange={(event) => set({ tokenAuthMethod: event.target.value as FormState['tokenAuthMethod'] })}>
+          <div className="flex flex-col gap-1.5 text-sm">
+            <label htmlFor={`${id}-auth`} className="font-medium text-slate-800">
+              Client authentication
+            </label>
+            <select id={`${id}-auth`} className={SELECT_CLASS} value={state.tokenAuthMethod} onChange={(event) => set({ tokenAuthMethod: event.target.value as FormState['tokenAuthMethod'] })}>
               <option value="client_secret_basic">HTTP Basic (client_secret_basic)</option>
               <option value="client_secret_post">In the request body (client_secret_post)</option>
             </select>
-          </label>
+          </div>
           <TextField label="Scopes" hint="Space-separated; must include openid." value={state.scopes} onChange={(event) => set({ scopes: event.target.value })} error={field('scopes')} spellCheck={false} />
         </div>
       </Section>
@@ -158,9 +161,11 @@ export function ConnectionForm({ connection, submitLabel, isPending, onSubmit }:
       </Section>
       <Section title="Roles">
         <RoleMapEditor rows={state.roleMap} onChange={(roleMap) => set({ roleMap })} assignableRoles={assignableRoles} />
-        <label className="flex max-w-xs flex-col gap-1.5 text-sm">
-          <span className="font-medium text-slate-800">Default role</span>
-          <select className={SELECT_CLASS} value={state.defaultRole} onChange={(event) => set({ defaultRole: event.target.value })}>
+        <div className="flex max-w-xs flex-col gap-1.5 text-sm">
+          <label htmlFor={`${id}-default-role`} className="font-medium text-slate-800">
+            Default role
+          </label>
+          <select id={`${id}-default-role`} aria-describedby={`${id}-default-role-hint`} className={SELECT_CLASS} value={state.defaultRole} onChange={(event) => set({ defaultRole: event.target.value })}>
             {!assignableRoles.includes(state.defaultRole as never) && (
               <option value={state.defaultRole} disabled>
                 {describeRole(state.defaultRole)} (above your role)
@@ -172,8 +177,10 @@ export function ConnectionForm({ connection, submitLabel, isPending, onSubmit }:
               </option>
             ))}
           </select>
-          <span className="text-xs text-slate-500">For people in none of the groups above.</span>
-        </label>
+          <span id={`${id}-default-role-hint`} className="text-xs text-slate-500">
+            For people in none of the groups above.
+          </span>
+        </div>
       </Section>
       <Section title="Multi-factor authentication at the IdP">
         <div className="grid gap-4 sm:grid-cols-2">

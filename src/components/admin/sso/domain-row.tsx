@@ -4,7 +4,7 @@
  * and removal after a confirmation. Routing and removal change who can sign in, so they go through
  * `withReauth`.
  */
-import { useState } from 'react'
+import { useId, useState } from 'react'
 import { toast } from 'sonner'
 import { describeFormError } from '../../../lib/form-errors'
 import { trpc, type RouterOutputs } from '../../../lib/trpc'
@@ -98,6 +98,7 @@ function DomainRouting({ domain, connections }: { domain: DomainView; connection
   const refresh = useRefreshDomains()
   const { withReauth } = useReauth()
   const route = trpc.organization.domains.route.useMutation()
+  const selectId = useId()
 
   async function routeTo(connectionId: string | null) {
     try {
@@ -113,18 +114,18 @@ function DomainRouting({ domain, connections }: { domain: DomainView; connection
   const routed = connections.find((connection) => connection.id === domain.connectionId)
   return (
     <div className="flex flex-wrap items-center gap-3 text-sm">
-      <label className="flex items-center gap-2">
-        <span className="text-slate-700">Sign-ins go to</span>
-        <select className={SELECT_CLASS} value={domain.connectionId ?? ''} disabled={route.isPending} onChange={(event) => void routeTo(event.target.value || null)}>
-          <option value="">No connection (passwords)</option>
-          {connections.map((connection) => (
-            <option key={connection.id} value={connection.id}>
-              {connection.displayName}
-              {connection.status === 'enabled' ? '' : ` (${connection.status === 'draft' ? 'not enabled yet' : 'disabled'})`}
-            </option>
-          ))}
-        </select>
+      <label htmlFor={selectId} className="text-slate-700">
+        Sign-ins go to
       </label>
+      <select id={selectId} className={SELECT_CLASS} value={domain.connectionId ?? ''} disabled={route.isPending} onChange={(event) => void routeTo(event.target.value || null)}>
+        <option value="">No connection (passwords)</option>
+        {connections.map((connection) => (
+          <option key={connection.id} value={connection.id}>
+            {connection.displayName}
+            {connection.status === 'enabled' ? '' : ` (${connection.status === 'draft' ? 'not enabled yet' : 'disabled'})`}
+          </option>
+        ))}
+      </select>
       {routed && routed.status !== 'enabled' && <span className="text-amber-800">{routed.displayName} is not enabled, so these sign-ins still use passwords.</span>}
     </div>
   )
