@@ -256,16 +256,10 @@ function SsoStepUp({ connectionName, onConfirmed }: { connectionName: string; on
     channel.onmessage = (event: MessageEvent<AuthMessage>) => {
       if (event.data?.type === 'reauthenticated') onConfirmedRef.current()
     }
-    // Closed without finishing (the user gave up at the IdP): offer the button again.
-    const watch = window.setInterval(() => {
-      if (popupRef.current?.closed) {
-        popupRef.current = null
-        setIsWaiting(false)
-      }
-    }, 500)
+    // No watching `popup.closed`: the app's COOP (same-origin) severs the handle as soon as the popup
+    // reaches the IdP, after which it always reads true. The button stays usable to start again.
     return () => {
       channel.close()
-      window.clearInterval(watch)
       popupRef.current?.close()
     }
   }, [])

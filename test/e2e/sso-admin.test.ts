@@ -141,6 +141,7 @@ describe('the SSO console in a real browser', () => {
     const [adminRow] = await database.db.execute(sql`SELECT id FROM users WHERE email = ${ssoAdmin.email}`)
     const adminId = (adminRow as unknown as Array<{ id: string }>)[0]!.id
     // The people table says how each member signs in.
+    await page.screenshot({ path: `${SCREENS}/admin-people.png`, fullPage: true })
     const adminTableRow = page.getByTestId('admin-user-row').filter({ hasText: ssoAdmin.name })
     await adminTableRow.getByText('Signs in with single sign-on').waitFor()
     await adminTableRow.getByText('Last SSO sign-in', { exact: false }).waitFor()
@@ -272,6 +273,11 @@ describe('the SSO console in a real browser', () => {
     await page.getByRole('button', { name: /^Verify now pending-/ }).click()
     await page.getByText('No TXT record was found', { exact: false }).or(page.getByText('The DNS lookup', { exact: false })).first().waitFor()
     await page.screenshot({ path: `${SCREENS}/admin-domains.png`, fullPage: true })
+    await page.getByRole('button', { name: /^Remove pending-/ }).click()
+    await page.getByRole('dialog', { name: /^Remove pending-/ }).getByRole('button', { name: 'Remove domain' }).click()
+    await page.getByText(/^pending-.* removed\.$/).waitFor()
+    await expect.poll(() => page.getByTestId('domain-row').count()).toBe(1)
+    expect(errors).toEqual([])
     await context.close()
   })
 
