@@ -22,8 +22,12 @@ import { Route as DevOutboxRouteImport } from './routes/dev.outbox'
 import { Route as LoginIndexRouteImport } from './routes/login.index'
 import { Route as LoginMfaRouteImport } from './routes/login.mfa'
 import { Route as MfaEnrollRouteImport } from './routes/mfa.enroll'
+import { Route as ReauthCompleteRouteImport } from './routes/reauth.complete'
 import { Route as AuthedAdminIndexRouteImport } from './routes/_authed/admin.index'
+import { Route as AuthedAdminDomainsRouteImport } from './routes/_authed/admin.domains'
 import { Route as AuthedSettingsSecurityRouteImport } from './routes/_authed/settings.security'
+import { Route as AuthedAdminSsoIndexRouteImport } from './routes/_authed/admin.sso.index'
+import { Route as AuthedAdminSsoConnectionIdRouteImport } from './routes/_authed/admin.sso.$connectionId'
 import { Route as ApiAuthSsoStartRouteImport } from './routes/api/auth/sso/start'
 import { Route as ApiAuthOidcConnectionIdCallbackRouteImport } from './routes/api/auth/oidc/$connectionId/callback'
 
@@ -91,9 +95,19 @@ const MfaEnrollRoute = MfaEnrollRouteImport.update({
   path: '/mfa/enroll',
   getParentRoute: () => rootRouteImport,
 } as any)
+const ReauthCompleteRoute = ReauthCompleteRouteImport.update({
+  id: '/reauth/complete',
+  path: '/reauth/complete',
+  getParentRoute: () => rootRouteImport,
+} as any)
 const AuthedAdminIndexRoute = AuthedAdminIndexRouteImport.update({
   id: '/',
   path: '/',
+  getParentRoute: () => AuthedAdminRoute,
+} as any)
+const AuthedAdminDomainsRoute = AuthedAdminDomainsRouteImport.update({
+  id: '/domains',
+  path: '/domains',
   getParentRoute: () => AuthedAdminRoute,
 } as any)
 const AuthedSettingsSecurityRoute = AuthedSettingsSecurityRouteImport.update({
@@ -101,6 +115,17 @@ const AuthedSettingsSecurityRoute = AuthedSettingsSecurityRouteImport.update({
   path: '/settings/security',
   getParentRoute: () => AuthedRoute,
 } as any)
+const AuthedAdminSsoIndexRoute = AuthedAdminSsoIndexRouteImport.update({
+  id: '/sso/',
+  path: '/sso/',
+  getParentRoute: () => AuthedAdminRoute,
+} as any)
+const AuthedAdminSsoConnectionIdRoute =
+  AuthedAdminSsoConnectionIdRouteImport.update({
+    id: '/sso/$connectionId',
+    path: '/sso/$connectionId',
+    getParentRoute: () => AuthedAdminRoute,
+  } as any)
 const ApiAuthSsoStartRoute = ApiAuthSsoStartRouteImport.update({
   id: '/api/auth/sso/start',
   path: '/api/auth/sso/start',
@@ -125,10 +150,14 @@ export interface FileRoutesByFullPath {
   '/dev/outbox': typeof DevOutboxRoute
   '/login/mfa': typeof LoginMfaRoute
   '/mfa/enroll': typeof MfaEnrollRoute
+  '/reauth/complete': typeof ReauthCompleteRoute
   '/login/': typeof LoginIndexRoute
+  '/admin/domains': typeof AuthedAdminDomainsRoute
   '/settings/security': typeof AuthedSettingsSecurityRoute
   '/admin/': typeof AuthedAdminIndexRoute
+  '/admin/sso/$connectionId': typeof AuthedAdminSsoConnectionIdRoute
   '/api/auth/sso/start': typeof ApiAuthSsoStartRoute
+  '/admin/sso/': typeof AuthedAdminSsoIndexRoute
   '/api/auth/oidc/$connectionId/callback': typeof ApiAuthOidcConnectionIdCallbackRoute
 }
 export interface FileRoutesByTo {
@@ -142,10 +171,14 @@ export interface FileRoutesByTo {
   '/dev/outbox': typeof DevOutboxRoute
   '/login/mfa': typeof LoginMfaRoute
   '/mfa/enroll': typeof MfaEnrollRoute
+  '/reauth/complete': typeof ReauthCompleteRoute
   '/login': typeof LoginIndexRoute
+  '/admin/domains': typeof AuthedAdminDomainsRoute
   '/settings/security': typeof AuthedSettingsSecurityRoute
   '/admin': typeof AuthedAdminIndexRoute
+  '/admin/sso/$connectionId': typeof AuthedAdminSsoConnectionIdRoute
   '/api/auth/sso/start': typeof ApiAuthSsoStartRoute
+  '/admin/sso': typeof AuthedAdminSsoIndexRoute
   '/api/auth/oidc/$connectionId/callback': typeof ApiAuthOidcConnectionIdCallbackRoute
 }
 export interface FileRoutesById {
@@ -162,10 +195,14 @@ export interface FileRoutesById {
   '/dev/outbox': typeof DevOutboxRoute
   '/login/mfa': typeof LoginMfaRoute
   '/mfa/enroll': typeof MfaEnrollRoute
+  '/reauth/complete': typeof ReauthCompleteRoute
   '/login/': typeof LoginIndexRoute
+  '/_authed/admin/domains': typeof AuthedAdminDomainsRoute
   '/_authed/settings/security': typeof AuthedSettingsSecurityRoute
   '/_authed/admin/': typeof AuthedAdminIndexRoute
+  '/_authed/admin/sso/$connectionId': typeof AuthedAdminSsoConnectionIdRoute
   '/api/auth/sso/start': typeof ApiAuthSsoStartRoute
+  '/_authed/admin/sso/': typeof AuthedAdminSsoIndexRoute
   '/api/auth/oidc/$connectionId/callback': typeof ApiAuthOidcConnectionIdCallbackRoute
 }
 export interface FileRouteTypes {
@@ -182,10 +219,14 @@ export interface FileRouteTypes {
     | '/dev/outbox'
     | '/login/mfa'
     | '/mfa/enroll'
+    | '/reauth/complete'
     | '/login/'
+    | '/admin/domains'
     | '/settings/security'
     | '/admin/'
+    | '/admin/sso/$connectionId'
     | '/api/auth/sso/start'
+    | '/admin/sso/'
     | '/api/auth/oidc/$connectionId/callback'
   fileRoutesByTo: FileRoutesByTo
   to:
@@ -199,10 +240,14 @@ export interface FileRouteTypes {
     | '/dev/outbox'
     | '/login/mfa'
     | '/mfa/enroll'
+    | '/reauth/complete'
     | '/login'
+    | '/admin/domains'
     | '/settings/security'
     | '/admin'
+    | '/admin/sso/$connectionId'
     | '/api/auth/sso/start'
+    | '/admin/sso'
     | '/api/auth/oidc/$connectionId/callback'
   id:
     | '__root__'
@@ -218,10 +263,14 @@ export interface FileRouteTypes {
     | '/dev/outbox'
     | '/login/mfa'
     | '/mfa/enroll'
+    | '/reauth/complete'
     | '/login/'
+    | '/_authed/admin/domains'
     | '/_authed/settings/security'
     | '/_authed/admin/'
+    | '/_authed/admin/sso/$connectionId'
     | '/api/auth/sso/start'
+    | '/_authed/admin/sso/'
     | '/api/auth/oidc/$connectionId/callback'
   fileRoutesById: FileRoutesById
 }
@@ -236,6 +285,7 @@ export interface RootRouteChildren {
   DevOutboxRoute: typeof DevOutboxRoute
   LoginMfaRoute: typeof LoginMfaRoute
   MfaEnrollRoute: typeof MfaEnrollRoute
+  ReauthCompleteRoute: typeof ReauthCompleteRoute
   LoginIndexRoute: typeof LoginIndexRoute
   ApiAuthSsoStartRoute: typeof ApiAuthSsoStartRoute
   ApiAuthOidcConnectionIdCallbackRoute: typeof ApiAuthOidcConnectionIdCallbackRoute
@@ -334,11 +384,25 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof MfaEnrollRouteImport
       parentRoute: typeof rootRouteImport
     }
+    '/reauth/complete': {
+      id: '/reauth/complete'
+      path: '/reauth/complete'
+      fullPath: '/reauth/complete'
+      preLoaderRoute: typeof ReauthCompleteRouteImport
+      parentRoute: typeof rootRouteImport
+    }
     '/_authed/admin/': {
       id: '/_authed/admin/'
       path: '/'
       fullPath: '/admin/'
       preLoaderRoute: typeof AuthedAdminIndexRouteImport
+      parentRoute: typeof AuthedAdminRoute
+    }
+    '/_authed/admin/domains': {
+      id: '/_authed/admin/domains'
+      path: '/domains'
+      fullPath: '/admin/domains'
+      preLoaderRoute: typeof AuthedAdminDomainsRouteImport
       parentRoute: typeof AuthedAdminRoute
     }
     '/_authed/settings/security': {
@@ -347,6 +411,20 @@ declare module '@tanstack/react-router' {
       fullPath: '/settings/security'
       preLoaderRoute: typeof AuthedSettingsSecurityRouteImport
       parentRoute: typeof AuthedRoute
+    }
+    '/_authed/admin/sso/': {
+      id: '/_authed/admin/sso/'
+      path: '/sso'
+      fullPath: '/admin/sso/'
+      preLoaderRoute: typeof AuthedAdminSsoIndexRouteImport
+      parentRoute: typeof AuthedAdminRoute
+    }
+    '/_authed/admin/sso/$connectionId': {
+      id: '/_authed/admin/sso/$connectionId'
+      path: '/sso/$connectionId'
+      fullPath: '/admin/sso/$connectionId'
+      preLoaderRoute: typeof AuthedAdminSsoConnectionIdRouteImport
+      parentRoute: typeof AuthedAdminRoute
     }
     '/api/auth/sso/start': {
       id: '/api/auth/sso/start'
@@ -366,11 +444,17 @@ declare module '@tanstack/react-router' {
 }
 
 interface AuthedAdminRouteChildren {
+  AuthedAdminDomainsRoute: typeof AuthedAdminDomainsRoute
   AuthedAdminIndexRoute: typeof AuthedAdminIndexRoute
+  AuthedAdminSsoConnectionIdRoute: typeof AuthedAdminSsoConnectionIdRoute
+  AuthedAdminSsoIndexRoute: typeof AuthedAdminSsoIndexRoute
 }
 
 const AuthedAdminRouteChildren: AuthedAdminRouteChildren = {
+  AuthedAdminDomainsRoute: AuthedAdminDomainsRoute,
   AuthedAdminIndexRoute: AuthedAdminIndexRoute,
+  AuthedAdminSsoConnectionIdRoute: AuthedAdminSsoConnectionIdRoute,
+  AuthedAdminSsoIndexRoute: AuthedAdminSsoIndexRoute,
 }
 
 const AuthedAdminRouteWithChildren = AuthedAdminRoute._addFileChildren(
@@ -403,6 +487,7 @@ const rootRouteChildren: RootRouteChildren = {
   DevOutboxRoute: DevOutboxRoute,
   LoginMfaRoute: LoginMfaRoute,
   MfaEnrollRoute: MfaEnrollRoute,
+  ReauthCompleteRoute: ReauthCompleteRoute,
   LoginIndexRoute: LoginIndexRoute,
   ApiAuthSsoStartRoute: ApiAuthSsoStartRoute,
   ApiAuthOidcConnectionIdCallbackRoute: ApiAuthOidcConnectionIdCallbackRoute,

@@ -25,7 +25,11 @@ export const AUTH_CHANNEL_NAME = 'gatehouse-auth'
  * What one tab tells the others. `isDeliberate`: someone pressed "Sign out" (rather than the
  * session dying), so no tab keeps a `redirect` back to the previous person's page.
  */
-type AuthMessage = { type: 'signed-in' } | { type: 'signed-out'; isDeliberate: boolean }
+export type AuthMessage =
+  | { type: 'signed-in' }
+  | { type: 'signed-out'; isDeliberate: boolean }
+  /** A step-up at the identity provider finished (the popup's `/reauth/complete` page says so to its opener). */
+  | { type: 'reauthenticated' }
 
 /**
  * What just happened in this tab: a sign-in, a deliberate sign-out, or a session that ended as a
@@ -131,6 +135,8 @@ export function createAuthSync(options: {
       const ownChannel = new BroadcastChannel(AUTH_CHANNEL_NAME)
       channel = ownChannel
       ownChannel.onmessage = (event: MessageEvent<AuthMessage>) => {
+        // Same person, same session: nothing for the viewer to follow (the re-auth dialog listens itself).
+        if (event.data?.type === 'reauthenticated') return
         const isDeliberateSignOut = event.data?.type === 'signed-out' && event.data.isDeliberate
         void refreshViewer('other-tab', isDeliberateSignOut ? 'plain-sign-in-page' : 'follow-guards')
       }

@@ -1,7 +1,7 @@
 import { useSuspenseQuery } from '@tanstack/react-query'
 import { createFileRoute } from '@tanstack/react-router'
 import { AuditLogCard } from '../../components/admin/audit-log-card'
-import { DisableMemberButton, MemberRoleControl, RevokeSessionsButton } from '../../components/admin/member-actions'
+import { DisableMemberButton, MemberRoleControl, RevokeSessionsButton, type OrganizationMember } from '../../components/admin/member-actions'
 import { LocalTime } from '../../components/local-time'
 import { MfaPolicyCard } from '../../components/mfa/mfa-policy-card'
 import { ResetMfaButton } from '../../components/mfa/reset-mfa-button'
@@ -32,6 +32,25 @@ function OrganizationSummary({ organizationName }: { organizationName: string })
       {organizationName}: {summary.memberCount} {summary.memberCount === 1 ? 'person' : 'people'}, {summary.mfaEnabledCount} with two-factor authentication,{' '}
       {summary.activeSessionCount} signed-in {summary.activeSessionCount === 1 ? 'device' : 'devices'}.
     </span>
+  )
+}
+
+/** How a member signs in: "Password", "Single sign-on" (with the last SSO sign-in), or both for a linked account. */
+function SignInMethods({ member }: { member: OrganizationMember }) {
+  return (
+    <div className="mt-1 text-xs text-slate-500" data-testid="sign-in-methods">
+      <span className="block">
+        Signs in with{' '}
+        {member.signInMethods.length === 0
+          ? 'nothing yet'
+          : member.signInMethods.map((method) => (method === 'password' ? 'password' : 'single sign-on')).join(' or ')}
+      </span>
+      {member.lastSsoSignInAt && (
+        <span className="block whitespace-nowrap">
+          Last SSO sign-in <LocalTime iso={member.lastSsoSignInAt} />
+        </span>
+      )}
+    </div>
   )
 }
 
@@ -68,7 +87,7 @@ function AdminUsersPage() {
                       Role
                     </th>
                     <th scope="col" className="px-3 py-2 font-medium">
-                      Status
+                      Status and sign-in
                     </th>
                     <th scope="col" className="px-3 py-2 font-medium">
                       Joined
@@ -96,6 +115,7 @@ function AdminUsersPage() {
                           {user.isDisabled ? <Badge tone="danger">Disabled</Badge> : <Badge tone="success">Active</Badge>}
                           {user.isMfaEnabled && <Badge>2FA</Badge>}
                         </div>
+                        <SignInMethods member={user} />
                       </td>
                       <td className="whitespace-nowrap px-3 py-3 text-slate-600">
                         <LocalTime iso={user.createdAt} />
@@ -123,7 +143,7 @@ function AdminUsersPage() {
         )}
       </Card>
       <MfaPolicyCard />
-      <AuditLogCard peopleById={new Map((users.data ?? []).map((user) => [user.id, user.name]))} />
+      <AuditLogCard people={users.data ?? []} />
     </div>
   )
 }

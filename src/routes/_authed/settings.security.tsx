@@ -27,10 +27,12 @@ export const Route = createFileRoute('/_authed/settings/security')({
 })
 
 function SecurityPage() {
+  const viewer = useSignedInViewer()
   return (
     <div className="flex flex-col gap-6">
       <PageHeader title="Security" description="Your password, two-factor authentication and the devices signed in to your account." />
-      <ChangePasswordCard />
+      {/* An SSO-only account has no password to change (it signs in at the identity provider). */}
+      {viewer.user.hasPassword && <ChangePasswordCard />}
       <MfaSettingsSection />
       <SessionsCard />
     </div>

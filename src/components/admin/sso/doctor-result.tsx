@@ -1,0 +1,83 @@
+/**
+ * The connection doctor's latest result: every check with pass or fail and its reason, and the
+ * claims as validated. The server stores only non-secret values (no tokens, no raw responses).
+ */
+import type { ConnectionView } from './connection-form'
+import { LocalTime } from '../../local-time'
+import { Badge } from '../../ui/badge'
+
+const CHECK_LABELS: Record<string, string> = {
+  discovery_issuer: 'Discovery document issuer',
+  state: 'State',
+  pkce: 'PKCE',
+  iss: 'Issuer (iss)',
+  signature: 'Signature and key (kid)',
+  audience: 'Audience (aud / azp)',
+  times: 'Times (exp, iat)',
+  nonce: 'Nonce',
+  email: 'Email',
+  email_verified: 'Email verified by the IdP',
+  domain_verified: 'Domain verified for this organization',
+  role_mapping: 'Groups and role',
+  idp_mfa: 'MFA at the IdP (amr / acr)',
+  response: 'Response from the IdP',
+}
+
+const CLAIM_LABELS: Record<string, string> = {
+  subject: 'Subject (sub)',
+  email: 'Email',
+  emailVerified: 'Email verified',
+  name: 'Name',
+  groups: 'Groups',
+  mappedRole: 'Role it maps to',
+  authnContext: 'Authentication context',
+}
+
+/** A claim value as text: lists joined, objects as compact JSON, booleans as yes/no. */
+function formatClaim(value: unknown): string {
+  if (value === null || value === undefined || value === '') return '—'
+  if (typeof value === 'boolean') return value ? 'Yes' : 'No'
+  if (Array.isArray(value)) return value.length ? value.map(formatClaim).join(', ') : '—'
+  if (typeof value === 'object') return JSON.stringify(value)
+  return String(value)
+}
+
+export function DoctorResult({ result, testedAt }: { result: NonNullable<ConnectionView['lastTestResult']>; testedAt: string | null }) {
+  const claims = Object.entries(result.claims ?? {})
+  return (
+    <div className="flex flex-col gap-4" data-testid="doctor-result">
+      <p className="flex flex-wrap items-center gap-2 text-sm text-slate-700">
+        {result.isSuccessful ? <Badge tone="success">Passed</Badge> : <Badge tone="danger">Failed</Badge>}
+        {testedAt && (
+          <span>
+            Tested <LocalTime iso={testedAt} />
+          </span>
+        )}
+      </p>
+      <ul className="flex flex-col divide-y divide-slate-100 rounded-lg border border-slate-200" aria-label="Checks">
+        {result.checks.map((check) => (
+          <li key={check.name} className="flex flex-wrap items-baseline justify-between gap-2 px-4 py-2 text-sm" data-testid="doctor-check">
+            <span className="font-medium text-slate-900">{CHECK_LABELS[check.name] ?? check.name}</span>
+            <span className="flex items-baseline gap-2">
+              {check.reason && <span className="text-slate-600">{check.reason}</span>}
+              {check.isPassed ? <Badge tone="success">Pass</Badge> : <Badge tone="danger">Fail</Badge>}
+            </span>
+          </li>
+        ))}
+      </ul>
+      {claims.length > 0 && (
+        <div>
+          <h3 className="mb-2 text-sm font-semibold text-slate-900">Validated claims</h3>
+          <dl className="grid grid-cols-1 gap-x-4 gap-y-1 text-sm sm:grid-cols-[12rem_minmax(0,1fr)]" data-testid="doctor-claims">
+            {claims.map(([name, value]) => (
+              <div key={name} className="contents">
+                <dt className="text-slate-500">{CLAIM_LABELS[name] ?? name}</dt>
+                <dd className="break-words font-mono text-slate-900">{formatClaim(value)}</dd>
+              </div>
+            ))}
+          </dl>
+        </div>
+      )}
+    </div>
+  )
+}
