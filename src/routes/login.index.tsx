@@ -97,6 +97,16 @@ function LoginPage() {
     await authSync.syncAfterLocalChange('signed-in')
   }
 
+  /**
+   * Break-glass entry: under mandatory SSO the email step sends everyone to the IdP, but the
+   * break-glass owner must still reach the password form when the IdP is down. The server decides
+   * (only that owner's password works there); this link only skips discovery.
+   */
+  function usePasswordInstead() {
+    setFormError(NO_FORM_ERROR)
+    goTo('password')
+  }
+
   function switchToAnotherEmail() {
     setPassword('')
     setFormError(NO_FORM_ERROR)
@@ -141,6 +151,14 @@ function LoginPage() {
             formError={formError}
             emailInputRef={emailInputRef}
           />
+        )}
+        {step === 'email' && (
+          <p className="text-center text-xs text-slate-500">
+            <button type="button" className={TEXT_LINK_CLASS} onClick={usePasswordInstead} disabled={email.trim().length === 0}>
+              Sign in with a password
+            </button>{' '}
+            (for accounts that keep one when single sign-on is required)
+          </p>
         )}
         {step === 'password' && (
           <PasswordStep

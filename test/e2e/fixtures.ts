@@ -68,6 +68,17 @@ export async function submitLoginForm(page: Page, user: Pick<E2eUser, 'email' | 
   await page.getByRole('button', { name: 'Sign in', exact: true }).click()
 }
 
+/** The break-glass entry: the email, then "Sign in with a password" (no discovery), then the password. */
+export async function submitPasswordLoginSkippingSso(page: Page, user: Pick<E2eUser, 'email' | 'password'>): Promise<void> {
+  await waitForHydration(page)
+  await page.getByLabel('Email').fill(user.email)
+  await page.getByRole('button', { name: 'Sign in with a password' }).click()
+  const passwordField = page.getByLabel('Password', { exact: true })
+  await passwordField.waitFor()
+  await passwordField.fill(user.password)
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+}
+
 /** Signs in through the login page and waits for the dashboard. */
 export async function signInThroughUi(page: Page, baseUrl: string, user: Pick<E2eUser, 'email' | 'password'>): Promise<void> {
   await page.goto(`${baseUrl}/login`)

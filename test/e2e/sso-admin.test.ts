@@ -27,7 +27,7 @@ import { getOidcRedirectUri } from '../../src/server/sso/oidc/oidc-flow'
 import { createUser } from '../../src/server/users/users'
 import { getFreePort, startAppServer, type RunningAppServer } from '../setup/app-server'
 import { launchBrowser, newIsolatedContext } from './browser'
-import { collectPageErrors, connectToAppDatabase, createE2eOrganization, E2E_PASSWORD, submitLoginForm } from './fixtures'
+import { collectPageErrors, connectToAppDatabase, createE2eOrganization, E2E_PASSWORD, submitPasswordLoginSkippingSso } from './fixtures'
 
 const CLIENT_SECRET = 'e2e-sso-client-secret-for-gatehouse'
 const OPERATOR = { byOperator: true } as const
@@ -282,8 +282,9 @@ describe('the SSO console in a real browser', () => {
     const context = await newIsolatedContext(browser)
     const page = await context.newPage()
     const errors = collectPageErrors(page)
+    // The owner's domain already routes to SSO: the password form is reached through the link.
     await page.goto(`${server.url}/login`)
-    await submitLoginForm(page, { email: owner.email, password: E2E_PASSWORD })
+    await submitPasswordLoginSkippingSso(page, { email: owner.email, password: E2E_PASSWORD })
     await page.getByLabel('Authentication code').fill(oathtoolCode(owner.totpKey))
     await page.getByRole('button', { name: 'Verify' }).click()
     await page.waitForURL(`${server.url}/app`)
@@ -304,11 +305,12 @@ describe('the SSO console in a real browser', () => {
     expect(errors).toEqual([])
     await context.close()
 
-    // The login page itself is being rewritten elsewhere (email-first): only the password form is used here.
+    // Under enforcement the email step sends these addresses to the IdP; the small "Sign in with a
+    // password" link still reaches the password form, where only the break-glass owner gets in.
     const memberContext = await newIsolatedContext(browser)
     const memberPage = await memberContext.newPage()
     await memberPage.goto(`${server.url}/login`)
-    await submitLoginForm(memberPage, { email: member.email, password: E2E_PASSWORD })
+    await submitPasswordLoginSkippingSso(memberPage, { email: member.email, password: E2E_PASSWORD })
     await memberPage.getByRole('alert').filter({ hasText: /incorrect|not correct|invalid/i }).first().waitFor()
     expect(memberPage.url()).toMatch(new RegExp(`^${server.url}/login`))
     await memberContext.close()
@@ -316,7 +318,7 @@ describe('the SSO console in a real browser', () => {
     const ownerContext = await newIsolatedContext(browser)
     const ownerPage = await ownerContext.newPage()
     await ownerPage.goto(`${server.url}/login`)
-    await submitLoginForm(ownerPage, { email: owner.email, password: E2E_PASSWORD })
+    await submitPasswordLoginSkippingSso(ownerPage, { email: owner.email, password: E2E_PASSWORD })
     await ownerPage.getByLabel('Authentication code').fill(oathtoolCode(owner.totpKey, Date.now() / 1000 + 30))
     await ownerPage.getByRole('button', { name: 'Verify' }).click()
     await ownerPage.waitForURL(`${server.url}/app`)
