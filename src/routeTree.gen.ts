@@ -30,6 +30,9 @@ import { Route as AuthedAdminSsoIndexRouteImport } from './routes/_authed/admin.
 import { Route as AuthedAdminSsoConnectionIdRouteImport } from './routes/_authed/admin.sso.$connectionId'
 import { Route as ApiAuthSsoStartRouteImport } from './routes/api/auth/sso/start'
 import { Route as ApiAuthOidcConnectionIdCallbackRouteImport } from './routes/api/auth/oidc/$connectionId/callback'
+import { Route as ApiAuthSamlConnectionIdAcsRouteImport } from './routes/api/auth/saml/$connectionId/acs'
+import { Route as ApiAuthSamlConnectionIdCompleteRouteImport } from './routes/api/auth/saml/$connectionId/complete'
+import { Route as ApiAuthSamlConnectionIdMetadataRouteImport } from './routes/api/auth/saml/$connectionId/metadata'
 
 const IndexRoute = IndexRouteImport.update({
   id: '/',
@@ -137,6 +140,24 @@ const ApiAuthOidcConnectionIdCallbackRoute =
     path: '/api/auth/oidc/$connectionId/callback',
     getParentRoute: () => rootRouteImport,
   } as any)
+const ApiAuthSamlConnectionIdAcsRoute =
+  ApiAuthSamlConnectionIdAcsRouteImport.update({
+    id: '/api/auth/saml/$connectionId/acs',
+    path: '/api/auth/saml/$connectionId/acs',
+    getParentRoute: () => rootRouteImport,
+  } as any)
+const ApiAuthSamlConnectionIdCompleteRoute =
+  ApiAuthSamlConnectionIdCompleteRouteImport.update({
+    id: '/api/auth/saml/$connectionId/complete',
+    path: '/api/auth/saml/$connectionId/complete',
+    getParentRoute: () => rootRouteImport,
+  } as any)
+const ApiAuthSamlConnectionIdMetadataRoute =
+  ApiAuthSamlConnectionIdMetadataRouteImport.update({
+    id: '/api/auth/saml/$connectionId/metadata',
+    path: '/api/auth/saml/$connectionId/metadata',
+    getParentRoute: () => rootRouteImport,
+  } as any)
 
 export interface FileRoutesByFullPath {
   '/': typeof IndexRoute
@@ -159,6 +180,9 @@ export interface FileRoutesByFullPath {
   '/api/auth/sso/start': typeof ApiAuthSsoStartRoute
   '/admin/sso/': typeof AuthedAdminSsoIndexRoute
   '/api/auth/oidc/$connectionId/callback': typeof ApiAuthOidcConnectionIdCallbackRoute
+  '/api/auth/saml/$connectionId/acs': typeof ApiAuthSamlConnectionIdAcsRoute
+  '/api/auth/saml/$connectionId/complete': typeof ApiAuthSamlConnectionIdCompleteRoute
+  '/api/auth/saml/$connectionId/metadata': typeof ApiAuthSamlConnectionIdMetadataRoute
 }
 export interface FileRoutesByTo {
   '/': typeof IndexRoute
@@ -180,6 +204,9 @@ export interface FileRoutesByTo {
   '/api/auth/sso/start': typeof ApiAuthSsoStartRoute
   '/admin/sso': typeof AuthedAdminSsoIndexRoute
   '/api/auth/oidc/$connectionId/callback': typeof ApiAuthOidcConnectionIdCallbackRoute
+  '/api/auth/saml/$connectionId/acs': typeof ApiAuthSamlConnectionIdAcsRoute
+  '/api/auth/saml/$connectionId/complete': typeof ApiAuthSamlConnectionIdCompleteRoute
+  '/api/auth/saml/$connectionId/metadata': typeof ApiAuthSamlConnectionIdMetadataRoute
 }
 export interface FileRoutesById {
   __root__: typeof rootRouteImport
@@ -204,6 +231,9 @@ export interface FileRoutesById {
   '/api/auth/sso/start': typeof ApiAuthSsoStartRoute
   '/_authed/admin/sso/': typeof AuthedAdminSsoIndexRoute
   '/api/auth/oidc/$connectionId/callback': typeof ApiAuthOidcConnectionIdCallbackRoute
+  '/api/auth/saml/$connectionId/acs': typeof ApiAuthSamlConnectionIdAcsRoute
+  '/api/auth/saml/$connectionId/complete': typeof ApiAuthSamlConnectionIdCompleteRoute
+  '/api/auth/saml/$connectionId/metadata': typeof ApiAuthSamlConnectionIdMetadataRoute
 }
 export interface FileRouteTypes {
   fileRoutesByFullPath: FileRoutesByFullPath
@@ -228,6 +258,9 @@ export interface FileRouteTypes {
     | '/api/auth/sso/start'
     | '/admin/sso/'
     | '/api/auth/oidc/$connectionId/callback'
+    | '/api/auth/saml/$connectionId/acs'
+    | '/api/auth/saml/$connectionId/complete'
+    | '/api/auth/saml/$connectionId/metadata'
   fileRoutesByTo: FileRoutesByTo
   to:
     | '/'
@@ -249,6 +282,9 @@ export interface FileRouteTypes {
     | '/api/auth/sso/start'
     | '/admin/sso'
     | '/api/auth/oidc/$connectionId/callback'
+    | '/api/auth/saml/$connectionId/acs'
+    | '/api/auth/saml/$connectionId/complete'
+    | '/api/auth/saml/$connectionId/metadata'
   id:
     | '__root__'
     | '/'
@@ -272,6 +308,9 @@ export interface FileRouteTypes {
     | '/api/auth/sso/start'
     | '/_authed/admin/sso/'
     | '/api/auth/oidc/$connectionId/callback'
+    | '/api/auth/saml/$connectionId/acs'
+    | '/api/auth/saml/$connectionId/complete'
+    | '/api/auth/saml/$connectionId/metadata'
   fileRoutesById: FileRoutesById
 }
 export interface RootRouteChildren {
@@ -289,6 +328,9 @@ export interface RootRouteChildren {
   LoginIndexRoute: typeof LoginIndexRoute
   ApiAuthSsoStartRoute: typeof ApiAuthSsoStartRoute
   ApiAuthOidcConnectionIdCallbackRoute: typeof ApiAuthOidcConnectionIdCallbackRoute
+  ApiAuthSamlConnectionIdAcsRoute: typeof ApiAuthSamlConnectionIdAcsRoute
+  ApiAuthSamlConnectionIdCompleteRoute: typeof ApiAuthSamlConnectionIdCompleteRoute
+  ApiAuthSamlConnectionIdMetadataRoute: typeof ApiAuthSamlConnectionIdMetadataRoute
 }
 
 declare module '@tanstack/react-router' {
@@ -440,6 +482,27 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof ApiAuthOidcConnectionIdCallbackRouteImport
       parentRoute: typeof rootRouteImport
     }
+    '/api/auth/saml/$connectionId/acs': {
+      id: '/api/auth/saml/$connectionId/acs'
+      path: '/api/auth/saml/$connectionId/acs'
+      fullPath: '/api/auth/saml/$connectionId/acs'
+      preLoaderRoute: typeof ApiAuthSamlConnectionIdAcsRouteImport
+      parentRoute: typeof rootRouteImport
+    }
+    '/api/auth/saml/$connectionId/complete': {
+      id: '/api/auth/saml/$connectionId/complete'
+      path: '/api/auth/saml/$connectionId/complete'
+      fullPath: '/api/auth/saml/$connectionId/complete'
+      preLoaderRoute: typeof ApiAuthSamlConnectionIdCompleteRouteImport
+      parentRoute: typeof rootRouteImport
+    }
+    '/api/auth/saml/$connectionId/metadata': {
+      id: '/api/auth/saml/$connectionId/metadata'
+      path: '/api/auth/saml/$connectionId/metadata'
+      fullPath: '/api/auth/saml/$connectionId/metadata'
+      preLoaderRoute: typeof ApiAuthSamlConnectionIdMetadataRouteImport
+      parentRoute: typeof rootRouteImport
+    }
   }
 }
 
@@ -491,6 +554,9 @@ const rootRouteChildren: RootRouteChildren = {
   LoginIndexRoute: LoginIndexRoute,
   ApiAuthSsoStartRoute: ApiAuthSsoStartRoute,
   ApiAuthOidcConnectionIdCallbackRoute: ApiAuthOidcConnectionIdCallbackRoute,
+  ApiAuthSamlConnectionIdAcsRoute: ApiAuthSamlConnectionIdAcsRoute,
+  ApiAuthSamlConnectionIdCompleteRoute: ApiAuthSamlConnectionIdCompleteRoute,
+  ApiAuthSamlConnectionIdMetadataRoute: ApiAuthSamlConnectionIdMetadataRoute,
 }
 export const routeTree = rootRouteImport
   ._addFileChildren(rootRouteChildren)

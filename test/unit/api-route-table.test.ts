@@ -77,7 +77,10 @@ describe('the API route table', () => {
     expect(decision).toEqual({ isAllowed: false, reason: 'cross-site-fetch' })
   })
 
-  it('records the current exemption list: empty until the SAML assertion consumer exists', () => {
-    expect(CSRF_EXEMPT_ROUTES.map((route) => route.path)).toEqual([])
+  it('records the exemption list: the SAML assertion consumer is the only POST that accepts a cross-site body without an origin check', () => {
+    expect(CSRF_EXEMPT_ROUTES.map((route) => route.path)).toEqual(['/api/auth/saml/$connectionId/acs'])
+    expect(API_ROUTES.filter((route) => route.methods.includes('POST') && route.csrf !== 'same-origin-json' && route.csrf !== 'same-origin').map((route) => route.path)).toEqual([
+      '/api/auth/saml/$connectionId/acs',
+    ])
   })
 })

@@ -33,6 +33,16 @@ export const API_ROUTES: readonly ApiRoute[] = [
   // bound to this browser by a cookie; the start changes no account state.
   { path: '/api/auth/oidc/$connectionId/callback', methods: ['GET'], csrf: 'read-only', servedBy: 'file-route' },
   { path: '/api/auth/sso/start', methods: ['GET'], csrf: 'read-only', servedBy: 'file-route' },
+  { path: '/api/auth/saml/$connectionId/metadata', methods: ['GET'], csrf: 'read-only', servedBy: 'file-route' },
+  {
+    path: '/api/auth/saml/$connectionId/acs',
+    methods: ['POST'],
+    csrf: 'exempt',
+    servedBy: 'file-route',
+    exemptBecause:
+      'The SAML HTTP-POST binding is a cross-site form post from the IdP by design. Its integrity comes from the signature, an InResponseTo claimed once from a flow of this connection, the replay store, and the browser check at the completion step; it reads no cookie and sets none.',
+  },
+  { path: '/api/auth/saml/$connectionId/complete', methods: ['GET'], csrf: 'read-only', servedBy: 'file-route' },
 ]
 
 /** The routes that accept a cross-site state-changing request. Empty until the SAML assertion consumer exists. */

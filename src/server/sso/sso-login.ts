@@ -13,11 +13,14 @@ import { ensureSsoBinding, readSsoBinding } from './browser-binding'
 import { getSsoConnection, type SsoConnectionView } from './connections'
 import { getEmailDomain } from './domain-name'
 import { getVerifiedDomain } from './domains'
+import type { SsoLoginFlow } from '../../../db/schema'
 import { consumeSsoLoginFlow, createSsoLoginFlow, type SsoFlowRefusal } from './login-flows'
 import { buildOidcAuthorizationUrl, OidcResponseRefusal, readOidcCallback } from './oidc/oidc-flow'
+import { generateSamlRequestId } from './saml/saml-config'
+import { buildSamlAuthorizationUrl, type SamlRefusalReason } from './saml/saml-login'
 import { renderSsoErrorPage } from './sso-error-page'
 import { evaluateTestClaims, failedTestResult, recordTestResult } from './connection-doctor'
-import { completeSsoSignIn, SsoSignInRefusal, type SsoRefusalReason } from './sso-sign-in'
+import { completeSsoSignIn, SsoSignInRefusal, type SsoClaims, type SsoRefusalReason } from './sso-sign-in'
 import { completeSsoStepUp, requireRequestingSession, SsoStepUpRefusal, type SsoStepUpRefusalReason } from './sso-step-up'
 
 /** Where a signed-in user lands when the flow named no page. */
@@ -32,8 +35,10 @@ export type SsoLoginStart = { purpose: 'sign_in' | 'reauth' | 'test'; redirect: 
  * sanitised now and stored in the flow: nothing in the callback URL decides where the user lands.
  */
 export async function startSsoLogin(ctx: RequestContext, connection: SsoConnectionView, start: SsoLoginStart): Promise<string> {
-  if (connection.protocol !== 'oidc') throw appError('NOT_FOUND')
   const browserBinding = ensureSsoBinding(ctx.cookies, ctx.env.appUrl)
+  const isSaml = connection.protocol === 'saml'
+  // SAML: the AuthnRequest's ID is the flow's nonce, so the response's InResponseTo finds this flow.
+  const samlRequestId = isSaml ? generateSamlRequestId() : undefined
   const { state, nonce, pkceVerifier } = await createSsoLoginFlow(ctx, {
     connectionId: connection.id,
     purpose: start.purpose,
@@ -41,12 +46,16 @@ export async function startSsoLogin(ctx: RequestContext, connection: SsoConnecti
     requestingUserId: start.requestingUserId ?? null,
     requestingSessionId: start.requestingSessionId ?? null,
     browserBinding,
-    hasPkce: true,
+    hasPkce: !isSaml,
+    ...(samlRequestId ? { nonce: samlRequestId } : {}),
   })
+  const isForceAuthn = start.purpose === 'reauth'
   try {
-    return await buildOidcAuthorizationUrl(ctx, connection, { state, nonce, pkceVerifier: pkceVerifier!, forceReauthentication: start.purpose === 'reauth' })
+    if (isSaml) return await buildSamlAuthorizationUrl(ctx, connection, { requestId: samlRequestId!, isForceAuthn })
+    return await buildOidcAuthorizationUrl(ctx, connection, { state, nonce, pkceVerifier: pkceVerifier!, forceReauthentication: isForceAuthn })
   } catch (error) {
-    // Discovery failed (IdP down, issuer refused by the outbound guard): say so, never the cause.
+    // Discovery failed (IdP down, issuer refused by the outbound guard) or the connection is
+    // incomplete: say so, never the cause.
     console.warn(`[sso] connection ${connection.id}: authorization request could not be built: ${error instanceof Error ? error.message : String(error)}`)
     throw appError('SERVICE_UNAVAILABLE', 'Your organization’s sign-in service cannot be reached right now. Try again in a moment.')
   }
@@ -85,7 +94,7 @@ export async function beginSignIn(ctx: RequestContext, input: { email: string; r
   return { next: 'sso', url: await startSsoLogin(ctx, connection, { purpose: 'sign_in', redirect: input.redirect }) }
 }
 
-type CallbackRefusalReason = SsoFlowRefusal | SsoRefusalReason | SsoStepUpRefusalReason | OidcResponseRefusal['reason'] | 'unknown_connection'
+export type CallbackRefusalReason = SsoFlowRefusal | SsoRefusalReason | SsoStepUpRefusalReason | OidcResponseRefusal['reason'] | SamlRefusalReason | 'unknown_connection'
 
 const STATUS_BY_REASON: Partial<Record<CallbackRefusalReason, number>> = {
   connection_disabled: 403,
@@ -98,11 +107,12 @@ const STATUS_BY_REASON: Partial<Record<CallbackRefusalReason, number>> = {
   reauth_other_user: 403,
   reauth_stale: 403,
   unknown_connection: 404,
+  body_too_large: 413,
   idp_unreachable: 502,
 }
 
-/** Appends the one `sso.sign_in.failed` event of a refused callback and renders its page. */
-async function refuseCallback(
+/** Appends the one `sso.sign_in.failed` event of a refused SSO step and renders its page. */
+export async function refuseSsoStep(
   ctx: RequestContext,
   reason: CallbackRefusalReason,
   context: { connectionId: string; organizationId?: string | null; userId?: string | null; check?: string },
@@ -116,7 +126,7 @@ async function refuseCallback(
 }
 
 /** A 303 to `location` carrying the cookies the request set (session, known device). */
-function seeOther(ctx: RequestContext, location: string): Response {
+export function seeOther(ctx: RequestContext, location: string): Response {
   const headers = new Headers(ctx.responseHeaders)
   headers.set('location', location)
   headers.set('cache-control', 'no-store')
@@ -129,33 +139,18 @@ function doctorPagePath(connectionId: string): string {
 }
 
 /**
- * The OIDC redirect URI `GET /api/auth/oidc/<connectionId>/callback`. A top-level navigation, so
- * the `SameSite=Lax` binding cookie arrives; the flow is spent before any other check, so a
- * refused callback cannot be retried either. Then, by the flow's purpose:
- * - `sign_in`: the account rules and a new session; a 303 to the page stored in the flow (the code
- *   and state leave the address bar), or to the MFA step the organization's policy demands;
+ * The end of every SSO login once the protocol module has validated the IdP's answer, by the flow's
+ * purpose — the same for OIDC and SAML:
+ * - `sign_in`: the account rules and a new session; a 303 to the page stored in the flow (the
+ *   protocol's parameters leave the address bar), or to the MFA step the organization demands;
  * - `reauth`: a fresh IdP login of the same identity stamps the session that asked (step-up);
  * - `test`: the connection doctor records what it saw and changes nothing else.
  */
-export async function finishOidcLogin(ctx: RequestContext, connectionId: string): Promise<Response> {
-  await ctx.enforceRateLimit('ssoCallbackPerIp', ctx.clientIp)
-  const requestUrl = new URL(ctx.request.url)
-  // The URL the IdP redirected to, as the outside world sees it (behind a proxy the request URL is internal).
-  const callbackUrl = new URL(requestUrl.pathname + requestUrl.search, ctx.env.appUrl)
-  const state = callbackUrl.searchParams.get('state') ?? ''
-
-  const consumption = await consumeSsoLoginFlow(ctx, { state, browserBinding: readSsoBinding(ctx.cookies, ctx.env.appUrl), connectionId })
-  if (!consumption.isConsumed) return refuseCallback(ctx, consumption.reason, { connectionId })
-  const { flow, pkceVerifier } = consumption
-
-  const connection = await getSsoConnection(ctx.db, connectionId)
-  if (!connection || connection.protocol !== 'oidc' || !pkceVerifier) return refuseCallback(ctx, 'unknown_connection', { connectionId })
-  const auditContext = { connectionId, organizationId: connection.organizationId }
+export async function finishSsoLogin(ctx: RequestContext, connection: SsoConnectionView, flow: SsoLoginFlow, claims: SsoClaims): Promise<Response> {
+  const auditContext = { connectionId: connection.id, organizationId: connection.organizationId }
   // Only the doctor may run against a connection that is not enabled (that is what testing is for).
-  if (flow.purpose !== 'test' && connection.status !== 'enabled') return refuseCallback(ctx, 'connection_disabled', auditContext)
-
+  if (flow.purpose !== 'test' && connection.status !== 'enabled') return refuseSsoStep(ctx, 'connection_disabled', auditContext)
   try {
-    const claims = await readOidcCallback(ctx, connection, callbackUrl, { state, nonce: flow.nonce, pkceVerifier })
     if (flow.purpose === 'test') {
       await requireRequestingSession(ctx, flow)
       await recordTestResult(ctx, connection.id, await evaluateTestClaims(ctx, connection, claims))
@@ -168,17 +163,56 @@ export async function finishOidcLogin(ctx: RequestContext, connectionId: string)
     const result = await completeSsoSignIn(ctx, connection, claims)
     return seeOther(ctx, result.status === 'signed-in' ? flow.redirectTo : `${MFA_STEP_PATH}?redirect=${encodeURIComponent(flow.redirectTo)}`)
   } catch (error) {
-    if (error instanceof OidcResponseRefusal) {
-      if (flow.purpose === 'test') {
-        await recordTestResult(ctx, connection.id, failedTestResult(error.reason, error.check))
-        await refuseCallback(ctx, error.reason, { ...auditContext, check: error.check })
-        return seeOther(ctx, doctorPagePath(connection.id))
-      }
-      return refuseCallback(ctx, error.reason, { ...auditContext, check: error.check })
-    }
-    if (error instanceof SsoSignInRefusal || error instanceof SsoStepUpRefusal) return refuseCallback(ctx, error.reason, { ...auditContext, userId: error.userId })
+    if (error instanceof SsoSignInRefusal || error instanceof SsoStepUpRefusal) return refuseSsoStep(ctx, error.reason, { ...auditContext, userId: error.userId })
     throw error
   }
+}
+
+/**
+ * A refused protocol response: for a doctor test the failure is recorded for the admin to read
+ * (and the page shows it); otherwise the generic refusal page.
+ */
+export async function refuseProtocolResponse(
+  ctx: RequestContext,
+  connection: SsoConnectionView,
+  flow: Pick<SsoLoginFlow, 'purpose'> | null,
+  reason: CallbackRefusalReason,
+  check?: string,
+): Promise<Response> {
+  const refusal = await refuseSsoStep(ctx, reason, { connectionId: connection.id, organizationId: connection.organizationId, check })
+  if (flow?.purpose !== 'test') return refusal
+  await recordTestResult(ctx, connection.id, failedTestResult(reason, check))
+  return seeOther(ctx, doctorPagePath(connection.id))
+}
+
+/**
+ * The OIDC redirect URI `GET /api/auth/oidc/<connectionId>/callback`. A top-level navigation, so
+ * the `SameSite=Lax` binding cookie arrives; the flow is spent before any other check, so a
+ * refused callback cannot be retried either.
+ */
+export async function finishOidcLogin(ctx: RequestContext, connectionId: string): Promise<Response> {
+  await ctx.enforceRateLimit('ssoCallbackPerIp', ctx.clientIp)
+  const requestUrl = new URL(ctx.request.url)
+  // The URL the IdP redirected to, as the outside world sees it (behind a proxy the request URL is internal).
+  const callbackUrl = new URL(requestUrl.pathname + requestUrl.search, ctx.env.appUrl)
+  const state = callbackUrl.searchParams.get('state') ?? ''
+
+  const consumption = await consumeSsoLoginFlow(ctx, { state, browserBinding: readSsoBinding(ctx.cookies, ctx.env.appUrl), connectionId })
+  if (!consumption.isConsumed) return refuseSsoStep(ctx, consumption.reason, { connectionId })
+  const { flow, pkceVerifier } = consumption
+
+  const connection = await getSsoConnection(ctx.db, connectionId)
+  if (!connection || connection.protocol !== 'oidc' || !pkceVerifier) return refuseSsoStep(ctx, 'unknown_connection', { connectionId })
+  if (flow.purpose !== 'test' && connection.status !== 'enabled') return refuseSsoStep(ctx, 'connection_disabled', { connectionId, organizationId: connection.organizationId })
+
+  let claims: SsoClaims
+  try {
+    claims = await readOidcCallback(ctx, connection, callbackUrl, { state, nonce: flow.nonce, pkceVerifier })
+  } catch (error) {
+    if (error instanceof OidcResponseRefusal) return refuseProtocolResponse(ctx, connection, flow, error.reason, error.check)
+    throw error
+  }
+  return finishSsoLogin(ctx, connection, flow, claims)
 }
 
 /** Turns a thrown catalog error (rate limit, not found, unavailable) into the SSO error page. */

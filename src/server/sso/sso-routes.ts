@@ -8,6 +8,8 @@ import { createHeaderCookieJar } from '../http/cookies'
 import { createRequestContext, type RequestContext } from '../request-context'
 import { getSsoConnection } from './connections'
 import { renderSsoErrorPage, renderSsoStartConfirmation } from './sso-error-page'
+import { buildSamlServiceProviderMetadata } from './saml/saml-metadata'
+import { acceptSamlResponse, completeSamlLogin } from './saml/saml-login'
 import { finishOidcLogin, renderSsoRouteError, startSsoLogin } from './sso-login'
 
 function contextFor(request: Request): RequestContext {
@@ -58,6 +60,37 @@ export async function handleSsoStartRoute(request: Request): Promise<Response> {
     headers.set('location', url)
     headers.set('cache-control', 'no-store')
     return new Response(null, { status: 303, headers })
+  } catch (error) {
+    return renderSsoRouteError(ctx, error)
+  }
+}
+
+/** `GET /api/auth/saml/<connectionId>/metadata`: the SP metadata (also the SP entity ID) to give the IdP. */
+export async function handleSamlMetadataRoute(request: Request, connectionId: string): Promise<Response> {
+  const ctx = contextFor(request)
+  const connection = ID_PATTERN.test(connectionId) ? await getSsoConnection(ctx.db, connectionId) : null
+  if (!connection || connection.protocol !== 'saml') return new Response('Not Found', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } })
+  const xml = buildSamlServiceProviderMetadata({ appUrl: ctx.env.appUrl, connectionId: connection.id, nameIdFormat: connection.samlNameIdFormat })
+  return new Response(xml, { status: 200, headers: { 'content-type': 'application/samlmetadata+xml; charset=utf-8', 'cache-control': 'public, max-age=300' } })
+}
+
+/** `POST /api/auth/saml/<connectionId>/acs`: the assertion consumer (step 1; reads no cookie). */
+export async function handleSamlAcsRoute(request: Request, connectionId: string): Promise<Response> {
+  const ctx = contextFor(request)
+  if (!ID_PATTERN.test(connectionId)) return renderSsoErrorPage(404, 'unknown_connection')
+  try {
+    return await acceptSamlResponse(ctx, connectionId)
+  } catch (error) {
+    return renderSsoRouteError(ctx, error)
+  }
+}
+
+/** `GET /api/auth/saml/<connectionId>/complete?ticket=…`: the completion in the browser that started the login (step 2). */
+export async function handleSamlCompleteRoute(request: Request, connectionId: string): Promise<Response> {
+  const ctx = contextFor(request)
+  if (!ID_PATTERN.test(connectionId)) return renderSsoErrorPage(404, 'unknown_connection')
+  try {
+    return await completeSamlLogin(ctx, connectionId)
   } catch (error) {
     return renderSsoRouteError(ctx, error)
   }

@@ -1,0 +1,155 @@
+/**
+ * Server-only: the SAML half of an SSO login (SPEC §6; ADR 015) — the AuthnRequest out by
+ * HTTP-Redirect, and the two-step answer:
+ *
+ * 1. `POST …/acs` — the IdP's cross-site HTTP-POST. `SameSite=Lax` cookies never come with it, so
+ *    it reads none: body size → pre-parse checks (no DTD, no encrypted assertion, no SHA-1) →
+ *    node-saml (signatures, audience, times, InResponseTo claimed atomically from a flow of *this*
+ *    connection) → the checks node-saml does not make (Issuer, Destination, Recipient) → the replay
+ *    store → the validated claims on the flow with a one-time ticket → 303 to step 2.
+ * 2. `GET …/complete?ticket=…` — a top-level navigation, so the Lax binding cookie arrives: the
+ *    flow is consumed only by the browser that started it, then the one SSO completion runs.
+ *
+ * The ACS is the only entry of the CSRF exemption list: its integrity comes from the signature,
+ * `InResponseTo` and the browser check at step 2. Nothing in RelayState decides anything.
+ */
+import appConfig from '../../../../app.config'
+import type { RequestContext } from '../../request-context'
+import { readSsoBinding } from '../browser-binding'
+import { getSsoConnection, type SsoConnectionView } from '../connections'
+import { finishSsoLogin, refuseSsoStep, seeOther } from '../sso-login'
+import { mapSamlProfileToClaims, readSamlAssertionFacts, SamlClaimsRefusal, type SamlProfileLike } from './saml-attributes'
+import { buildSaml } from './saml-config'
+import { claimsFromValidatedResult, consumeSamlCompletion, storeSamlValidatedResult, toValidatedResult } from './saml-flows'
+import { getSamlServiceProviderUrls } from './saml-metadata'
+import { isSamlBodyTooLarge, preparseSamlResponse } from './saml-preparse'
+import { recordConsumedSamlAssertion } from './saml-replay-store'
+import { createSamlRequestCache } from './saml-request-cache'
+import { checkSamlResponseAddressing, classifySamlValidationError } from './saml-response-checks'
+
+/** Reason codes of SAML refusals (the `reason` of `sso.sign_in.failed`). */
+export type SamlRefusalReason =
+  | 'body_too_large'
+  | 'missing_saml_response'
+  | 'not_base64'
+  | 'not_utf8'
+  | 'doctype'
+  | 'encrypted_assertion'
+  | 'sha1_algorithm'
+  | 'encoded_algorithm'
+  | 'signature'
+  | 'in_response_to'
+  | 'times'
+  | 'audience'
+  | 'idp_status'
+  | 'no_assertion'
+  | 'invalid_response'
+  | 'assertion_issuer_mismatch'
+  | 'response_issuer_mismatch'
+  | 'response_unreadable'
+  | 'destination_missing'
+  | 'destination_mismatch'
+  | 'no_bearer_confirmation'
+  | 'recipient_mismatch'
+  | 'subject_missing'
+  | 'transient_subject'
+  | 'assertion_unreadable'
+  | 'replayed'
+  | 'already_answered'
+  | 'unknown_ticket'
+
+/** The IdP URL (HTTP-Redirect binding) carrying an AuthnRequest whose ID is the flow's nonce. */
+export async function buildSamlAuthorizationUrl(ctx: RequestContext, connection: SsoConnectionView, request: { requestId: string; isForceAuthn: boolean }): Promise<string> {
+  const saml = buildSaml(connection, {
+    appUrl: ctx.env.appUrl,
+    cacheProvider: createSamlRequestCache(ctx, connection.id),
+    requestId: request.requestId,
+    isForceAuthn: request.isForceAuthn,
+  })
+  // RelayState is not used for SP-initiated logins: the landing page is stored in the flow.
+  return saml.getAuthorizeUrlAsync('', undefined, {})
+}
+
+async function readSamlResponseField(request: Request): Promise<string | null> {
+  const contentType = request.headers.get('content-type')?.split(';', 1)[0]?.trim().toLowerCase()
+  if (contentType !== 'application/x-www-form-urlencoded') return null
+  return new URLSearchParams(await request.text()).get('SAMLResponse')
+}
+
+/**
+ * Step 1, `POST /api/auth/saml/<connectionId>/acs`. Reads no cookie and sets none; every refusal
+ * is a 4xx page and exactly one `sso.sign_in.failed` event.
+ */
+export async function acceptSamlResponse(ctx: RequestContext, connectionId: string): Promise<Response> {
+  await ctx.enforceRateLimit('ssoCallbackPerIp', ctx.clientIp)
+  const connection = await getSsoConnection(ctx.db, connectionId)
+  if (!connection || connection.protocol !== 'saml') return refuseSsoStep(ctx, 'unknown_connection', { connectionId })
+
+  const declaredLength = ctx.request.headers.get('content-length')
+  if (isSamlBodyTooLarge(declaredLength === null ? null : Number(declaredLength), appConfig.sso.samlMaxPostBytes)) {
+    return refuseSsoStep(ctx, 'body_too_large', { connectionId, organizationId: connection.organizationId })
+  }
+  const samlResponse = await readSamlResponseField(ctx.request)
+  const preparsed = preparseSamlResponse(samlResponse, { maxBytes: appConfig.sso.samlMaxPostBytes })
+  if (!preparsed.isAccepted) return refuseSsoStep(ctx, preparsed.reason, { connectionId, organizationId: connection.organizationId })
+
+  const cache = createSamlRequestCache(ctx, connection.id)
+  let profile: SamlProfileLike
+  try {
+    const saml = buildSaml(connection, { appUrl: ctx.env.appUrl, cacheProvider: cache })
+    const validated = await saml.validatePostResponseAsync({ SAMLResponse: samlResponse! })
+    if (!validated.profile) return refuseSsoStep(ctx, 'no_assertion', { connectionId, organizationId: connection.organizationId })
+    profile = validated.profile as unknown as SamlProfileLike
+  } catch (error) {
+    const classified = classifySamlValidationError(error)
+    return refuseSsoStep(ctx, classified.reason, { connectionId, organizationId: connection.organizationId, check: classified.statusCode })
+  }
+
+  const urls = getSamlServiceProviderUrls(ctx.env.appUrl, connection.id)
+  const [addressingFailure] = checkSamlResponseAddressing(profile, { idpEntityId: connection.samlIdpEntityId ?? '', acsUrl: urls.acsUrl })
+  if (addressingFailure) return refuseSsoStep(ctx, addressingFailure.reason as SamlRefusalReason, { connectionId, organizationId: connection.organizationId, check: addressingFailure.check })
+
+  let claims
+  try {
+    claims = mapSamlProfileToClaims(profile, connection)
+  } catch (error) {
+    if (error instanceof SamlClaimsRefusal) return refuseSsoStep(ctx, error.reason, { connectionId, organizationId: connection.organizationId })
+    throw error
+  }
+  const facts = readSamlAssertionFacts(profile)
+  // Replay across every instance: the assertion ID is unique per connection until it expires.
+  const isFirstUse = await recordConsumedSamlAssertion(ctx, {
+    connectionId: connection.id,
+    assertionId: facts.assertionId,
+    // Without a NotOnOrAfter the assertion is still bounded by the maximum assertion age.
+    notOnOrAfter: facts.notOnOrAfter ?? new Date(ctx.now.getTime() + appConfig.sso.samlMaxAssertionAgeMs),
+    clockSkewMs: appConfig.sso.samlAcceptedClockSkewMs,
+  })
+  if (!isFirstUse) return refuseSsoStep(ctx, 'replayed', { connectionId, organizationId: connection.organizationId })
+
+  const flowId = cache.getAnsweredFlowId()
+  const stored = flowId
+    ? await storeSamlValidatedResult(ctx, {
+        flowId,
+        connectionId: connection.id,
+        result: toValidatedResult(claims, { nameIdFormat: connection.samlNameIdFormat, assertionId: facts.assertionId, isIdpInitiated: false }),
+      })
+    : null
+  if (!stored) return refuseSsoStep(ctx, 'already_answered', { connectionId, organizationId: connection.organizationId })
+  return seeOther(ctx, `${urls.completeUrl}?ticket=${encodeURIComponent(stored.ticket)}`)
+}
+
+/**
+ * Step 2, `GET /api/auth/saml/<connectionId>/complete?ticket=…`: consumes the flow in the browser
+ * that started it (the Lax binding cookie), on this connection, once; then the one SSO completion.
+ */
+export async function completeSamlLogin(ctx: RequestContext, connectionId: string): Promise<Response> {
+  await ctx.enforceRateLimit('ssoCallbackPerIp', ctx.clientIp)
+  const ticket = new URL(ctx.request.url).searchParams.get('ticket') ?? ''
+  const completion = await consumeSamlCompletion(ctx, { ticket, browserBinding: readSsoBinding(ctx.cookies, ctx.env.appUrl), connectionId })
+  if (!completion.isConsumed) return refuseSsoStep(ctx, completion.reason, { connectionId })
+  const connection = await getSsoConnection(ctx.db, connectionId)
+  if (!connection || connection.protocol !== 'saml') return refuseSsoStep(ctx, 'unknown_connection', { connectionId })
+  return finishSsoLogin(ctx, connection, completion.flow, claimsFromValidatedResult(completion.result))
+}
+
