@@ -59,7 +59,7 @@ describe('the API route table', () => {
   it('gives every route a coherent stance: read-only routes serve GET only, exemptions say why', () => {
     for (const route of API_ROUTES) {
       if (route.csrf === 'read-only') expect(route.methods, route.path).toEqual(['GET'])
-      if (route.csrf === 'exempt') expect(route.exemptBecause, route.path).toMatch(/\w{20,}/)
+      if (route.csrf === 'exempt') expect(route.exemptBecause?.length ?? 0, route.path).toBeGreaterThan(40)
     }
   })
 
