@@ -95,7 +95,8 @@ export type SsoFlowConsumption =
   | { isConsumed: true; flow: SsoLoginFlow; pkceVerifier: string | null }
   | { isConsumed: false; reason: SsoFlowRefusal; /** The flow, when one matched the state (for audit context). */ flow: SsoLoginFlow | null }
 
-function isSameHash(a: string, b: string): boolean {
+/** Constant-time equality of two hex digests (browser bindings, tickets). */
+export function isSameHash(a: string, b: string): boolean {
   const left = Buffer.from(a, 'hex')
   const right = Buffer.from(b, 'hex')
   return left.length === right.length && timingSafeEqual(left, right)

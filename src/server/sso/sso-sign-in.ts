@@ -16,7 +16,7 @@
  *   (pre-hijacking): its password, second factor and sessions are removed before it is linked.
  */
 import { and, eq } from 'drizzle-orm'
-import { organizations, ssoIdentities, users, type Organization, type User } from '../../../db/schema'
+import { organizations, ssoIdentities, users, type Organization, type SsoFlowValidatedResult, type User } from '../../../db/schema'
 import { disableTotp } from '../auth/mfa'
 import { invalidateUserSessions } from '../auth/session'
 import { completeSignIn, type SignInResult } from '../auth/sign-in-completion'
@@ -29,22 +29,15 @@ import { getEmailDomain } from './domain-name'
 import { getVerifiedDomain } from './domains'
 import { decideSsoRole } from './role-mapping'
 
-/** What a protocol module extracts from a validated IdP response. */
-export type SsoClaims = {
-  /** OIDC `sub` / SAML NameID: the identity's key at this connection. */
-  subject: string
-  /** Normalised (trimmed, lower-case, IDN domains in ASCII); null when the IdP sent none. */
-  email: string | null
-  /** OIDC `email_verified === true`; for SAML, always false (the domain rule decides). */
-  isEmailVerifiedByIdp: boolean
-  name: string | null
-  groups: string[]
-  /** Assurance as asserted (`amr` / `acr`, or SAML `AuthnContextClassRef` as `acr`). */
-  amr: unknown
-  acr: unknown
-  /** When the IdP last authenticated the user (OIDC `auth_time`, SAML `AuthnInstant`); step-up needs it. */
-  authTime: Date | null
-}
+/**
+ * What a protocol module extracts from a validated IdP response: `subject` (OIDC `sub` / SAML
+ * NameID, the identity's key at this connection), the email normalised (or null), whether the IdP
+ * verified it (OIDC `email_verified === true`; always false for SAML, where the verified domain
+ * decides), name, groups, the asserted assurance (`amr` / `acr` or `AuthnContextClassRef`), and when
+ * the IdP last authenticated the user (step-up needs it). The same shape, with the time as text, is
+ * what the SAML ACS keeps on the flow row between its two steps (`SsoFlowValidatedResult`).
+ */
+export type SsoClaims = Omit<SsoFlowValidatedResult['claims'], 'authTime'> & { authTime: Date | null }
 
 /** Why an SSO sign-in was refused: the `reason` of the `sso.sign_in.failed` event. */
 export type SsoRefusalReason =

@@ -9,11 +9,10 @@
  *   wins on any instance, then checks the binding cookie in constant time and the connection of the
  *   URL; the flow is spent before those checks, so a refused completion cannot be retried either.
  */
-import { timingSafeEqual } from 'node:crypto'
 import { and, eq, gt, isNotNull, isNull } from 'drizzle-orm'
 import { ssoLoginFlows, type SsoFlowValidatedResult, type SsoLoginFlow } from '../../../../db/schema'
 import type { Database } from '../../db/client'
-import { generateFlowRandomValue, hashFlowValue } from '../login-flows'
+import { generateFlowRandomValue, hashFlowValue, isSameHash } from '../login-flows'
 import type { SsoClaims } from '../sso-sign-in'
 
 /** JSON-safe form of claims for `validated_result`. */
@@ -57,12 +56,6 @@ export type SamlCompletionRefusal = 'unknown_ticket' | 'expired' | 'already_cons
 export type SamlCompletion =
   | { isConsumed: true; flow: SsoLoginFlow; result: SsoFlowValidatedResult }
   | { isConsumed: false; reason: SamlCompletionRefusal; flow: SsoLoginFlow | null }
-
-function isSameHash(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'hex')
-  const right = Buffer.from(b, 'hex')
-  return left.length === right.length && timingSafeEqual(left, right)
-}
 
 /** Step 2: consumes the flow a ticket names, in the browser that started it, on the connection of the URL. */
 export async function consumeSamlCompletion(
