@@ -7,6 +7,8 @@ import { Toaster } from 'sonner'
 import { AppHeader } from '../components/app-header'
 import { ReauthProvider } from '../components/reauth-provider'
 import { buttonClassName } from '../components/ui/button'
+import { markPageServiceUnavailable } from '../isomorphic/response-status'
+import { getAppErrorCode } from '../lib/app-errors'
 import type { AuthSync } from '../lib/auth-sync'
 import { useAuthSync } from '../lib/use-auth-sync'
 import { useViewerRevalidation } from '../lib/use-viewer'
@@ -26,7 +28,15 @@ export const Route = createRootRouteWithContext<RouterContext>()({
   // The viewer, loaded before anything renders. During SSR this runs in-process with the request's
   // own cookie (src/isomorphic/trpc-links.ts) into this request's fresh QueryClient, and is dehydrated
   // into the page; in the browser it is served from that cache. Every guard reads it from here.
-  beforeLoad: async ({ context }) => ({ viewer: await context.trpcUtils.auth.me.ensureData() }),
+  beforeLoad: async ({ context }) => {
+    try {
+      return { viewer: await context.trpcUtils.auth.me.ensureData() }
+    } catch (error) {
+      // The database is unreachable: the page is an outage (503), not an application error (500).
+      if (getAppErrorCode(error) === 'SERVICE_UNAVAILABLE') markPageServiceUnavailable()
+      throw error
+    }
+  },
   head: () => ({
     meta: [
       { charSet: 'utf-8' },

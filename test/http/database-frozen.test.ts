@@ -134,11 +134,12 @@ describe('a frozen database answers 503 + Retry-After within the bound, grants n
       expect(second.elapsedMs).toBeLessThan(ANSWER_BOUND_MS)
       // The health probe (its own bound) says so too.
       expect((await fetch(`${server.url}/api/health`)).status).toBe(503)
-      // A server-rendered page loads the viewer in-process: bounded too, never signed in (today a 500
-      // error page; mapping it to 503 belongs to the request middleware, ADR 011).
+      // A server-rendered page loads the viewer in-process: bounded too, never signed in, and an
+      // outage answer (503 + Retry-After), not an application error.
       const page = await timed(() => fetch(`${server.url}/app`, { headers: { cookie }, redirect: 'manual' }))
       expect(page.elapsedMs).toBeLessThan(ANSWER_BOUND_MS)
-      expect(page.response.status).toBeGreaterThanOrEqual(300)
+      expect(page.response.status).toBe(503)
+      expect(page.response.headers.get('retry-after')).toBe('5')
       expect(page.body).not.toContain(email)
     } finally {
       proxy.thaw()
