@@ -68,6 +68,10 @@ export async function handleRequest(request: Request, serveWithStart: StartHandl
   }
 
   const isServerFnCall = isServerFnPath(pathname)
+  const isPage = !apiRoute && !isServerFnCall && !pathname.startsWith('/api/')
+  // Pages are read with GET and HEAD (POST: see below); PUT, DELETE, PATCH, OPTIONS or TRACE get a
+  // cheap 405 instead of a rendered page (CPU an attacker could spend); no CORS is ever granted.
+  if (isPage && !['GET', 'HEAD', 'POST'].includes(request.method)) return plainResponse(405, 'Method Not Allowed', { allow: 'GET, HEAD' })
   const appOrigin = getServerEnv().appUrl.origin
   const csrf = decideRequestCsrf(request, { isServerFnCall, apiRoute }, appOrigin)
   let forwarded = request
@@ -85,9 +89,7 @@ export async function handleRequest(request: Request, serveWithStart: StartHandl
   // submitted natively before that (a fast typist on a slow network) posts here; the body is dropped
   // unread and the browser is sent back to the page. The forms say `method="post"` precisely so
   // such a submission never puts an email or a password into a URL (history, logs, Referer).
-  if (request.method === 'POST' && !apiRoute && !isServerFnCall && !pathname.startsWith('/api/')) {
-    return plainResponse(303, 'See Other', { location: pathname })
-  }
+  if (isPage && request.method === 'POST') return plainResponse(303, 'See Other', { location: pathname })
 
   const response = apiRoute?.servedBy === 'pipeline' ? await handleTrpcRequest(forwarded) : await serveWithStart(forwarded)
   return withResponsePolicies(forwarded, response)

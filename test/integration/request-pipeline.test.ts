@@ -90,6 +90,16 @@ describe('request pipeline', () => {
     }
   })
 
+  it('pages answer methods other than GET, HEAD and POST with 405 (no rendered page)', async () => {
+    for (const method of ['PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
+      const start = recordingStart()
+      const response = await handleRequest(new Request(`${APP}/settings/security`, { method, headers: { origin: APP, 'sec-fetch-site': 'same-origin', 'content-length': '0' } }), start.serve)
+      expect(response.status, method).toBe(405)
+      expect(response.headers.get('allow')).toBe('GET, HEAD')
+      expect(start.seen).toHaveLength(0)
+    }
+  })
+
   it('a declared body over 1 MiB is refused with 413 and a body without a declared length with 411, unread', async () => {
     const start = recordingStart()
     const big = await handleRequest(new Request(`${APP}/api/trpc/auth.signIn`, { method: 'POST', headers: { origin: APP, 'content-type': 'application/json', 'content-length': String(2 * 1024 * 1024) } }), start.serve)
