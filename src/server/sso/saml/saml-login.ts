@@ -25,7 +25,7 @@ import { getSamlServiceProviderUrls } from './saml-metadata'
 import { isSamlBodyTooLarge, preparseSamlResponse } from './saml-preparse'
 import { recordConsumedSamlAssertion } from './saml-replay-store'
 import { createSamlRequestCache } from './saml-request-cache'
-import { checkSamlResponseAddressing, classifySamlValidationError } from './saml-response-checks'
+import { checkSamlResponseAddressing, classifySamlValidationError, getSamlResponseFailureStatus } from './saml-response-checks'
 
 /** Reason codes of SAML refusals (the `reason` of `sso.sign_in.failed`). */
 export type SamlRefusalReason =
@@ -104,6 +104,10 @@ export async function acceptSamlResponse(ctx: RequestContext, connectionId: stri
     const classified = classifySamlValidationError(error)
     return refuseSsoStep(ctx, classified.reason, { connectionId, organizationId: connection.organizationId, check: classified.statusCode })
   }
+
+  // node-saml checks the status only when there is no assertion (see getSamlResponseFailureStatus).
+  const failureStatus = getSamlResponseFailureStatus(profile)
+  if (failureStatus) return refuseSsoStep(ctx, 'idp_status', { connectionId, organizationId: connection.organizationId, check: failureStatus })
 
   const urls = getSamlServiceProviderUrls(ctx.env.appUrl, connection.id)
   const [addressingFailure] = checkSamlResponseAddressing(profile, { idpEntityId: connection.samlIdpEntityId ?? '', acsUrl: urls.acsUrl })
