@@ -24,7 +24,7 @@ import { getServerEnv } from '../../src/server/env'
 import { addOrganizationDomain, verifyOrganizationDomainByOperator } from '../../src/server/sso/domains'
 import { generateSamlRequestId } from '../../src/server/sso/saml/saml-config'
 import { getSamlServiceProviderUrls } from '../../src/server/sso/saml/saml-metadata'
-import { handleSsoStartRoute } from '../../src/server/sso/sso-routes'
+import { handleSamlAcsRoute, handleSsoStartRoute } from '../../src/server/sso/sso-routes'
 import { createTestUser, nextTestIp, sql } from '../support/auth-fixtures'
 import { callerIn, cookieHeader, newTestBrowser, storeCookies, type TestBrowser } from '../support/oidc-fixtures'
 import { createTestSamlConnection } from '../support/saml-fixtures'
@@ -346,6 +346,28 @@ describe('SAML ACS: content', () => {
     const before = await snapshotAccountState()
     const response = await postToAcs(urlsOf(tenantA.connection).acsUrl, built.base64, { ip: nextTestIp() })
     await expectRefusalWithNothingWritten(response, before, { status: 413, reason: 'body_too_large' })
+  })
+
+  it('an oversized POST without Content-Length (streamed) is refused with 413 before the whole body is read', async () => {
+    // Memory exhaustion: without a declared length, a reader that buffers everything first would
+    // hold gigabytes before any size check ran.
+    const chunk = new TextEncoder().encode(`SAMLResponse=${'A'.repeat(64 * 1024)}`)
+    const totalBytes = 64 * 1024 * 1024
+    let pulledBytes = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulledBytes >= totalBytes) return controller.close()
+        pulledBytes += chunk.byteLength
+        controller.enqueue(chunk)
+      },
+    })
+    const request = new Request(urlsOf(tenantA.connection).acsUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, duplex: 'half' } as RequestInit)
+    expect(request.headers.get('content-length')).toBeNull()
+    Object.defineProperty(request, 'ip', { value: nextTestIp() })
+    const before = await snapshotAccountState()
+    const response = await handleSamlAcsRoute(request, tenantA.connection.id)
+    await expectRefusalWithNothingWritten(response, before, { status: 413, reason: 'body_too_large' })
+    expect(pulledBytes).toBeLessThan(appConfig.sso.samlMaxPostBytes + 4 * chunk.byteLength)
   })
 })
 
