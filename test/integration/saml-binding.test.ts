@@ -11,6 +11,7 @@ import { signInAtLocalSamlIdp } from '../../scripts/idp/saml-idp'
 import { hashFlowValue } from '../../src/server/sso/login-flows'
 import { sql } from '../support/auth-fixtures'
 import { beginSignInAs, callerIn, newTestBrowser, type TestBrowser } from '../support/oidc-fixtures'
+import { createTestSamlConnection } from '../support/saml-fixtures'
 import { followToCompletion, postToAcs, startSamlTestbed, type SamlTestbed } from '../support/saml-testbed'
 import { expectRefusalWithNothingWritten, snapshotAccountState } from '../support/sso-refusals'
 
@@ -77,6 +78,21 @@ describe('SAML completion in the browser that started the login', () => {
     await expectRefusalWithNothingWritten(await followToCompletion(browser, completeUrl), before, { status: 400, reason: 'already_consumed' })
     const again = await snapshotAccountState()
     await expectRefusalWithNothingWritten(await followToCompletion(newTestBrowser(), completeUrl), again, { status: 400, reason: 'already_consumed' })
+  })
+
+  it("a ticket taken to another connection's completion URL is refused", async () => {
+    const other = await createTestSamlConnection(testbed.organization.id, {
+      samlIdpEntityId: testbed.idp.entityId,
+      samlIdpSsoUrl: testbed.idp.ssoUrl,
+      samlIdpCertificates: [testbed.idp.certificatePem],
+    })
+    const browser = newTestBrowser()
+    const completeUrl = await answeredLogin(browser)
+    const elsewhere = completeUrl.replace(`/saml/${testbed.connection.id}/`, `/saml/${other.id}/`)
+    expect(elsewhere).not.toBe(completeUrl)
+    const before = await snapshotAccountState()
+    await expectRefusalWithNothingWritten(await followToCompletion(browser, elsewhere), before, { status: 400, reason: 'connection_mismatch' })
+    expect(await callerIn(browser).auth.me()).toBeNull()
   })
 
   it('an unknown ticket is refused', async () => {
