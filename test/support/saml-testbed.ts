@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { signInAtLocalSamlIdp, startLocalSamlIdp, type LocalSamlIdp, type LocalSamlUser } from '../../scripts/idp/saml-idp'
-import { loadOrCreateSamlSigningKeys } from '../../scripts/idp/saml-response-xml'
+import { loadOrCreateSamlSigningKeys, type SamlSigningKeys } from '../../scripts/idp/saml-response-xml'
 import type { Organization, SsoConnection } from '../../db/schema'
 import { now } from '../../src/server/clock'
 import { getDb } from '../../src/server/db/client'
@@ -22,10 +22,16 @@ export type SamlTestbed = { idp: LocalSamlIdp; organization: Organization; conne
 
 let count = 0
 
-/** Starts the IdP with `users` and a tenant whose `domain` routes to a SAML connection trusting it. */
-export async function startSamlTestbed(users: LocalSamlUser[], options: { domain: string; connection?: Partial<SsoConnection>; mfaPolicy?: 'optional' | 'required' }): Promise<SamlTestbed> {
+/**
+ * Starts the IdP with `users` and a tenant whose `domain` routes to a SAML connection trusting it.
+ * `keys` (e.g. `createSamlTestKeys`) lets hand-built responses be signed as this IdP signs.
+ */
+export async function startSamlTestbed(
+  users: LocalSamlUser[],
+  options: { domain: string; connection?: Partial<SsoConnection>; mfaPolicy?: 'optional' | 'required'; keys?: SamlSigningKeys },
+): Promise<SamlTestbed> {
   count += 1
-  const idp = await startLocalSamlIdp({ port: 0, keys: loadOrCreateSamlSigningKeys(mkdtempSync(join(tmpdir(), 'saml-testbed-'))), users })
+  const idp = await startLocalSamlIdp({ port: 0, keys: options.keys ?? loadOrCreateSamlSigningKeys(mkdtempSync(join(tmpdir(), 'saml-testbed-'))), users })
   const organization = await createTestOrganization({ name: `SAML tenant ${count} ${Date.now()}`, mfaPolicy: options.mfaPolicy })
   const connection = await createTestSamlConnection(organization.id, {
     samlIdpEntityId: idp.entityId,
@@ -41,10 +47,10 @@ export async function startSamlTestbed(users: LocalSamlUser[], options: { domain
 }
 
 /** The IdP's POST to the ACS, as a browser sends it cross-site: no cookie at all. */
-export async function postToAcs(acsUrl: string, samlResponse: string, options: { ip?: string; connectionId?: string } = {}): Promise<Response> {
+export async function postToAcs(acsUrl: string, samlResponse: string, options: { ip?: string; connectionId?: string; relayState?: string } = {}): Promise<Response> {
   const url = new URL(acsUrl)
   const connectionId = options.connectionId ?? decodeURIComponent(url.pathname.split('/')[4] ?? '')
-  const body = new URLSearchParams({ SAMLResponse: samlResponse }).toString()
+  const body = new URLSearchParams({ SAMLResponse: samlResponse, ...(options.relayState !== undefined ? { RelayState: options.relayState } : {}) }).toString()
   const request = new Request(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) }, body })
   if (options.ip) Object.defineProperty(request, 'ip', { value: options.ip })
   return handleSamlAcsRoute(request, connectionId)

@@ -54,22 +54,30 @@ export async function isFlowConsumed(callbackUrl: string): Promise<boolean> {
 }
 
 /**
- * Asserts the refusal: `status` with the generic page naming `reason`, no session cookie, the
- * account tables untouched, the flow consumed, and exactly one `sso.sign_in.failed` event with
- * that reason. Returns the event for further checks (its subject, organization).
+ * Asserts a refused SSO step whatever the protocol: `status` with the generic page naming `reason`,
+ * no session cookie, no redirect, the account tables as in `before`, and exactly one more
+ * `sso.sign_in.failed` event, with that reason. Returns the event for further checks.
  */
-export async function expectRefusedWithNothingWritten(login: CapturedLogin, expected: { status: number; reason: string }) {
-  expect(login.response.status).toBe(expected.status)
-  expect(await login.response.text()).toContain(`<code>${expected.reason}</code>`)
-  expect(getSetSessionCookie(login.response.headers)).toBeNull()
-  expect(login.response.headers.get('location')).toBeNull()
+export async function expectRefusalWithNothingWritten(response: Response, before: AccountStateSnapshot, expected: { status: number; reason: string }) {
+  expect({ status: response.status, page: await response.text() }).toEqual({ status: expected.status, page: expect.stringContaining(`<code>${expected.reason}</code>`) })
+  expect(getSetSessionCookie(response.headers)).toBeNull()
+  expect(response.headers.get('location')).toBeNull()
 
   const after = await snapshotAccountState()
-  expect(after.checksums).toEqual(login.before.checksums)
-  expect(await isFlowConsumed(login.callbackUrl)).toBe(true)
+  expect(after.checksums).toEqual(before.checksums)
   const failed = await auditEventsOfType('sso.sign_in.failed')
-  expect(failed).toHaveLength(login.before.failedEventCount + 1)
+  expect(failed).toHaveLength(before.failedEventCount + 1)
   const event = failed.at(-1)!
   expect(event.details.reason).toBe(expected.reason)
+  return event
+}
+
+/**
+ * Asserts the refusal of an OIDC callback (`expectRefusalWithNothingWritten`) and that its flow
+ * was consumed. Returns the event for further checks (its subject, organization).
+ */
+export async function expectRefusedWithNothingWritten(login: CapturedLogin, expected: { status: number; reason: string }) {
+  const event = await expectRefusalWithNothingWritten(login.response, login.before, expected)
+  expect(await isFlowConsumed(login.callbackUrl)).toBe(true)
   return event
 }

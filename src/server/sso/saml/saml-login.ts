@@ -25,7 +25,7 @@ import { getSamlServiceProviderUrls } from './saml-metadata'
 import { isSamlBodyTooLarge, preparseSamlResponse } from './saml-preparse'
 import { recordConsumedSamlAssertion } from './saml-replay-store'
 import { createSamlRequestCache } from './saml-request-cache'
-import { checkSamlResponseAddressing, classifySamlValidationError } from './saml-response-checks'
+import { checkSamlResponseAddressing, classifySamlValidationError, getSamlResponseFailureStatus } from './saml-response-checks'
 
 /** Reason codes of SAML refusals (the `reason` of `sso.sign_in.failed`). */
 export type SamlRefusalReason =
@@ -70,10 +70,28 @@ export async function buildSamlAuthorizationUrl(ctx: RequestContext, connection:
   return saml.getAuthorizeUrlAsync('', undefined, {})
 }
 
-async function readSamlResponseField(request: Request): Promise<string | null> {
+/**
+ * The POST's `SAMLResponse`, reading at most `maxBytes` of body whatever `Content-Length` said (a
+ * chunked or lying request would otherwise be buffered whole before any size check: memory
+ * exhaustion, OWASP ASVS 13.1.3). `too_large` past the limit; null for anything but a form.
+ */
+async function readSamlResponseField(request: Request, maxBytes: number): Promise<string | null | 'too_large'> {
   const contentType = request.headers.get('content-type')?.split(';', 1)[0]?.trim().toLowerCase()
-  if (contentType !== 'application/x-www-form-urlencoded') return null
-  return new URLSearchParams(await request.text()).get('SAMLResponse')
+  if (contentType !== 'application/x-www-form-urlencoded' || !request.body) return null
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let byteCount = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    byteCount += value.byteLength
+    if (byteCount > maxBytes) {
+      await reader.cancel().catch(() => undefined)
+      return 'too_large'
+    }
+    chunks.push(value)
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('SAMLResponse')
 }
 
 /**
@@ -89,7 +107,8 @@ export async function acceptSamlResponse(ctx: RequestContext, connectionId: stri
   if (isSamlBodyTooLarge(declaredLength === null ? null : Number(declaredLength), appConfig.sso.samlMaxPostBytes)) {
     return refuseSsoStep(ctx, 'body_too_large', { connectionId, organizationId: connection.organizationId })
   }
-  const samlResponse = await readSamlResponseField(ctx.request)
+  const samlResponse = await readSamlResponseField(ctx.request, appConfig.sso.samlMaxPostBytes)
+  if (samlResponse === 'too_large') return refuseSsoStep(ctx, 'body_too_large', { connectionId, organizationId: connection.organizationId })
   const preparsed = preparseSamlResponse(samlResponse, { maxBytes: appConfig.sso.samlMaxPostBytes })
   if (!preparsed.isAccepted) return refuseSsoStep(ctx, preparsed.reason, { connectionId, organizationId: connection.organizationId })
 
@@ -104,6 +123,10 @@ export async function acceptSamlResponse(ctx: RequestContext, connectionId: stri
     const classified = classifySamlValidationError(error)
     return refuseSsoStep(ctx, classified.reason, { connectionId, organizationId: connection.organizationId, check: classified.statusCode })
   }
+
+  // node-saml checks the status only when there is no assertion (see getSamlResponseFailureStatus).
+  const failureStatus = getSamlResponseFailureStatus(profile)
+  if (failureStatus) return refuseSsoStep(ctx, 'idp_status', { connectionId, organizationId: connection.organizationId, check: failureStatus })
 
   const urls = getSamlServiceProviderUrls(ctx.env.appUrl, connection.id)
   const [addressingFailure] = checkSamlResponseAddressing(profile, { idpEntityId: connection.samlIdpEntityId ?? '', acsUrl: urls.acsUrl })

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { buildSamlTestResponse, createSamlTestKeys, type SamlTestResponseOptions } from '../../../../test/support/saml-responses'
 import { buildSaml, type SamlConnectionSettings } from './saml-config'
 import { getSamlServiceProviderUrls } from './saml-metadata'
-import { checkSamlResponseAddressing, classifySamlValidationError } from './saml-response-checks'
+import { checkSamlResponseAddressing, classifySamlValidationError, getSamlResponseFailureStatus } from './saml-response-checks'
 
 const keys = createSamlTestKeys('checks')
 const IDP = 'https://idp.globex.test/metadata'
@@ -52,6 +52,27 @@ describe('checkSamlResponseAddressing', () => {
   it('refuses a wrong or missing Recipient', async () => {
     expect(await addressingFailures({ recipient: 'https://evil.test/acs' })).toEqual(['recipient_mismatch'])
     expect(await addressingFailures({ recipient: null })).toEqual(['recipient_mismatch'])
+  })
+})
+
+describe('getSamlResponseFailureStatus', () => {
+  const profileOf = async (options: Partial<SamlTestResponseOptions>) => {
+    const built = buildSamlTestResponse({ keys, idpEntityId: IDP, spEntityId: urls.entityId, acsUrl: urls.acsUrl, inResponseTo: null, ...options })
+    return (await buildSaml(connection, { appUrl: 'http://localhost:3000', cacheProvider: noCache, isIdpInitiated: true }).validatePostResponseAsync({ SAMLResponse: built.base64 })).profile!
+  }
+
+  it('passes Success', async () => {
+    expect(getSamlResponseFailureStatus(await profileOf({}))).toBeNull()
+  })
+
+  it('refuses a signed error response that still carries a valid assertion (node-saml 5.1.0 accepts it)', async () => {
+    const profile = await profileOf({ statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder', subStatusCode: 'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed', hasAssertion: true })
+    expect(profile).not.toBeNull()
+    expect(getSamlResponseFailureStatus(profile)).toBe('urn:oasis:names:tc:SAML:2.0:status:Responder')
+  })
+
+  it('treats a profile without the Response XML as not Success', () => {
+    expect(getSamlResponseFailureStatus({})).toBe('missing')
   })
 })
 

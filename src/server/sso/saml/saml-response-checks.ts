@@ -18,18 +18,42 @@ import { readSamlAssertionFacts, type SamlProfileLike } from './saml-attributes'
 
 const PROTOCOL_NS = 'urn:oasis:names:tc:SAML:2.0:protocol'
 const ASSERTION_NS = 'urn:oasis:names:tc:SAML:2.0:assertion'
+const STATUS_SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success'
 
 export type SamlCheckName = 'issuer' | 'destination' | 'recipient'
 export type SamlCheckFailure = { check: SamlCheckName; reason: string }
 
-function readResponseEnvelope(responseXml: string | undefined): { destination: string | null; issuer: string | null } | null {
+function childElement(parent: Element, namespace: string, localName: string): Element | null {
+  return (Array.from(parent.childNodes).find((node) => node.nodeType === 1 && (node as unknown as Element).localName === localName && (node as unknown as Element).namespaceURI === namespace) as unknown as Element | undefined) ?? null
+}
+
+function readResponseEnvelope(responseXml: string | undefined): { destination: string | null; issuer: string | null; statusCode: string | null } | null {
   if (!responseXml) return null
   const problems: string[] = []
   const doc = new DOMParser({ errorHandler: { warning: () => undefined, error: (m) => problems.push(m), fatalError: (m) => problems.push(m) } }).parseFromString(responseXml, 'text/xml')
   const root = doc?.documentElement
   if (problems.length > 0 || doc?.doctype || !root || root.localName !== 'Response' || root.namespaceURI !== PROTOCOL_NS) return null
-  const issuer = Array.from(root.childNodes).find((node) => node.nodeType === 1 && (node as unknown as Element).localName === 'Issuer' && (node as unknown as Element).namespaceURI === ASSERTION_NS)
-  return { destination: root.hasAttribute('Destination') ? root.getAttribute('Destination') : null, issuer: issuer ? (issuer.textContent ?? '').trim() : null }
+  const issuer = childElement(root as unknown as Element, ASSERTION_NS, 'Issuer')
+  const status = childElement(root as unknown as Element, PROTOCOL_NS, 'Status')
+  const statusCode = status ? childElement(status, PROTOCOL_NS, 'StatusCode') : null
+  return {
+    destination: root.hasAttribute('Destination') ? root.getAttribute('Destination') : null,
+    issuer: issuer ? (issuer.textContent ?? '').trim() : null,
+    statusCode: statusCode?.getAttribute('Value') ?? null,
+  }
+}
+
+/**
+ * The Response's top-level status when it is not Success (null when it is). node-saml 5.1.0 reads
+ * the status only when the Response carries no assertion: a signed error response that still
+ * contains a valid assertion (an IdP saying "Responder/AuthnFailed" next to a stale or partial
+ * assertion) would otherwise sign someone in. SAML Core §3.2.2.2: anything but Success means the
+ * request was not fulfilled. A missing or unreadable status counts as not Success.
+ */
+export function getSamlResponseFailureStatus(profile: SamlProfileLike & { getSamlResponseXml?: () => string }): string | null {
+  const envelope = readResponseEnvelope(profile.getSamlResponseXml?.())
+  if (envelope?.statusCode === STATUS_SUCCESS) return null
+  return envelope?.statusCode ?? 'missing'
 }
 
 /**
