@@ -41,11 +41,13 @@ export async function requireRequestingSession(ctx: RequestContext, flow: Pick<S
  * Stamps the requesting session as re-authenticated (new token, `reauthenticated_with = 'idp'`)
  * when the IdP's answer is a fresh login of the same identity; throws `SsoStepUpRefusal` otherwise.
  */
-export async function completeSsoStepUp(ctx: RequestContext, connection: Pick<SsoConnectionView, 'id'>, flow: SsoLoginFlow, claims: SsoClaims): Promise<void> {
+export async function completeSsoStepUp(ctx: RequestContext, connection: Pick<SsoConnectionView, 'id' | 'protocol'>, flow: SsoLoginFlow, claims: SsoClaims): Promise<void> {
   const auth = await requireRequestingSession(ctx, flow)
   const identityUser = await findSsoIdentityUser(ctx, connection.id, claims.subject)
   if (identityUser?.id !== auth.user.id) throw new SsoStepUpRefusal('reauth_other_user', auth.user.id)
-  const earliestAcceptedMs = flow.createdAt.getTime() - appConfig.sso.clockSkewSeconds * 1000
+  // Each protocol's own configured tolerance for the IdP's clock.
+  const skewMs = connection.protocol === 'saml' ? appConfig.sso.samlAcceptedClockSkewMs : appConfig.sso.clockSkewSeconds * 1000
+  const earliestAcceptedMs = flow.createdAt.getTime() - skewMs
   if (!claims.authTime || claims.authTime.getTime() < earliestAcceptedMs) throw new SsoStepUpRefusal('reauth_stale', auth.user.id)
 
   await rotateSessionAndSetCookie(ctx, auth.session, { reauthenticatedAt: ctx.now, reauthenticatedWith: 'idp' })

@@ -18,32 +18,21 @@ import type { RequestContext } from '../../request-context'
 import { readSsoBinding } from '../browser-binding'
 import { getSsoConnection, type SsoConnectionView } from '../connections'
 import { finishSsoLogin, refuseSsoStep, seeOther } from '../sso-login'
-import { mapSamlProfileToClaims, readSamlAssertionFacts, SamlClaimsRefusal, type SamlProfileLike } from './saml-attributes'
+import { mapSamlProfileToClaims, readSamlAssertionFacts, SamlClaimsRefusal, type SamlClaimsRefusalReason, type SamlProfileLike } from './saml-attributes'
 import { buildSaml } from './saml-config'
-import { claimsFromValidatedResult, consumeSamlCompletion, storeSamlValidatedResult, toValidatedResult } from './saml-flows'
+import { claimsFromValidatedResult, consumeSamlCompletion, storeSamlValidatedResult, toValidatedResult, type SamlCompletionRefusal } from './saml-flows'
 import { getSamlServiceProviderUrls } from './saml-metadata'
-import { isSamlBodyTooLarge, preparseSamlResponse } from './saml-preparse'
+import { isSamlBodyTooLarge, preparseSamlResponse, type SamlPreparseRefusal } from './saml-preparse'
 import { recordConsumedSamlAssertion } from './saml-replay-store'
 import { createSamlRequestCache } from './saml-request-cache'
-import { checkSamlResponseAddressing, classifySamlValidationError, getSamlResponseFailureStatus } from './saml-response-checks'
+import { checkSamlResponseAddressing, classifySamlValidationError, getSamlResponseFailureStatus, type SamlValidationFailure } from './saml-response-checks'
 
 /** Reason codes of SAML refusals (the `reason` of `sso.sign_in.failed`). */
 export type SamlRefusalReason =
-  | 'body_too_large'
-  | 'missing_saml_response'
-  | 'not_base64'
-  | 'not_utf8'
-  | 'doctype'
-  | 'encrypted_assertion'
-  | 'sha1_algorithm'
-  | 'encoded_algorithm'
-  | 'signature'
-  | 'in_response_to'
-  | 'times'
-  | 'audience'
-  | 'idp_status'
-  | 'no_assertion'
-  | 'invalid_response'
+  | SamlPreparseRefusal
+  | SamlValidationFailure
+  | SamlClaimsRefusalReason
+  | SamlCompletionRefusal
   | 'assertion_issuer_mismatch'
   | 'response_issuer_mismatch'
   | 'response_unreadable'
@@ -51,12 +40,8 @@ export type SamlRefusalReason =
   | 'destination_mismatch'
   | 'no_bearer_confirmation'
   | 'recipient_mismatch'
-  | 'subject_missing'
-  | 'transient_subject'
-  | 'assertion_unreadable'
   | 'replayed'
   | 'already_answered'
-  | 'unknown_ticket'
 
 /** The IdP URL (HTTP-Redirect binding) carrying an AuthnRequest whose ID is the flow's nonce. */
 export async function buildSamlAuthorizationUrl(ctx: RequestContext, connection: SsoConnectionView, request: { requestId: string; isForceAuthn: boolean }): Promise<string> {
