@@ -96,6 +96,7 @@ const PROCEDURES: Record<string, ProcedureExpectation> = {
   'organization.sso.delete': { access: 'adminSensitive', input: { connectionId: DUMMY_ID } },
   'organization.sso.startTest': { access: 'admin', input: { connectionId: DUMMY_ID } },
   'organization.sso.getTestResult': { access: 'admin', input: { connectionId: DUMMY_ID } },
+  'organization.sso.setIdpInitiated': { access: 'ownerSensitive', input: { connectionId: DUMMY_ID, isAllowed: true } },
   'organization.setMfaPolicy': { access: 'adminSensitive', input: { policy: 'optional' } },
 
   'mfa.status': { access: 'mfaEnrollment' },

@@ -337,3 +337,22 @@ export async function deleteSsoConnection(deps: ConnectionDeps, input: { connect
   })
   return { revokedSessions }
 }
+
+/**
+ * Turns IdP-initiated SAML login on or off for a connection (owner only, after re-authentication,
+ * in the console). Off by default: an unsolicited response has no flow to bind to a browser, so
+ * anyone with a valid response for their own account can sign a victim's browser into it (login
+ * CSRF). Audits `sso.connection.updated`; the test result stays (no IdP setting changed).
+ */
+export async function setSamlIdpInitiated(deps: ConnectionDeps, input: { connectionId: string; organizationId: string; isAllowed: boolean }): Promise<SsoConnectionView> {
+  const connection = await requireSsoConnection(deps.db, input.connectionId, { organizationId: input.organizationId })
+  if (connection.protocol !== 'saml') throw new ConnectionError('invalid_input', 'not a SAML connection')
+  if (connection.samlIsIdpInitiatedAllowed === input.isAllowed) return connection
+  await deps.db.update(ssoConnections).set({ samlIsIdpInitiatedAllowed: input.isAllowed }).where(eq(ssoConnections.id, connection.id))
+  await recordActorAuditEvent(deps.db, deps.actor, {
+    type: 'sso.connection.updated',
+    organizationId: connection.organizationId,
+    details: { connectionId: connection.id, displayName: connection.displayName, change: input.isAllowed ? 'idp_initiated_on' : 'idp_initiated_off' },
+  })
+  return requireSsoConnection(deps.db, connection.id)
+}

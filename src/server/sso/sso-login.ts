@@ -146,7 +146,12 @@ function doctorPagePath(connectionId: string): string {
  * - `reauth`: a fresh IdP login of the same identity stamps the session that asked (step-up);
  * - `test`: the connection doctor records what it saw and changes nothing else.
  */
-export async function finishSsoLogin(ctx: RequestContext, connection: SsoConnectionView, flow: SsoLoginFlow, claims: SsoClaims): Promise<Response> {
+export async function finishSsoLogin(
+  ctx: RequestContext,
+  connection: SsoConnectionView,
+  flow: Pick<SsoLoginFlow, 'purpose' | 'redirectTo' | 'requestingUserId' | 'requestingSessionId' | 'createdAt'>,
+  claims: SsoClaims,
+): Promise<Response> {
   const auditContext = { connectionId: connection.id, organizationId: connection.organizationId }
   // Only the doctor may run against a connection that is not enabled (that is what testing is for).
   if (flow.purpose !== 'test' && connection.status !== 'enabled') return refuseSsoStep(ctx, 'connection_disabled', auditContext)

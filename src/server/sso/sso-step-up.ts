@@ -41,7 +41,12 @@ export async function requireRequestingSession(ctx: RequestContext, flow: Pick<S
  * Stamps the requesting session as re-authenticated (new token, `reauthenticated_with = 'idp'`)
  * when the IdP's answer is a fresh login of the same identity; throws `SsoStepUpRefusal` otherwise.
  */
-export async function completeSsoStepUp(ctx: RequestContext, connection: Pick<SsoConnectionView, 'id' | 'protocol'>, flow: SsoLoginFlow, claims: SsoClaims): Promise<void> {
+export async function completeSsoStepUp(
+  ctx: RequestContext,
+  connection: Pick<SsoConnectionView, 'id' | 'protocol'>,
+  flow: Pick<SsoLoginFlow, 'createdAt' | 'requestingSessionId' | 'requestingUserId'>,
+  claims: SsoClaims,
+): Promise<void> {
   const auth = await requireRequestingSession(ctx, flow)
   const identityUser = await findSsoIdentityUser(ctx, connection.id, claims.subject)
   if (identityUser?.id !== auth.user.id) throw new SsoStepUpRefusal('reauth_other_user', auth.user.id)

@@ -14,6 +14,7 @@
  * `InResponseTo` and the browser check at step 2. Nothing in RelayState decides anything.
  */
 import appConfig from '../../../../app.config'
+import { getSafeRedirect } from '../../../lib/safe-redirect'
 import type { RequestContext } from '../../request-context'
 import { readSsoBinding } from '../browser-binding'
 import { getSsoConnection, type SsoConnectionView } from '../connections'
@@ -60,7 +61,7 @@ export async function buildSamlAuthorizationUrl(ctx: RequestContext, connection:
  * chunked or lying request would otherwise be buffered whole before any size check: memory
  * exhaustion, OWASP ASVS 13.1.3). `too_large` past the limit; null for anything but a form.
  */
-async function readSamlResponseField(request: Request, maxBytes: number): Promise<string | null | 'too_large'> {
+async function readSamlPost(request: Request, maxBytes: number): Promise<{ samlResponse: string | null; relayState: string | null } | null | 'too_large'> {
   const contentType = request.headers.get('content-type')?.split(';', 1)[0]?.trim().toLowerCase()
   if (contentType !== 'application/x-www-form-urlencoded' || !request.body) return null
   const reader = request.body.getReader()
@@ -76,7 +77,14 @@ async function readSamlResponseField(request: Request, maxBytes: number): Promis
     }
     chunks.push(value)
   }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('SAMLResponse')
+  const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
+  return { samlResponse: form.get('SAMLResponse'), relayState: form.get('RelayState') }
+}
+
+/** True when the Response element names no request (`InResponseTo`): an unsolicited, IdP-initiated response. */
+function isUnsolicitedResponse(xml: string): boolean {
+  const responseElement = /<(?:[A-Za-z_][\w.-]*:)?Response\b[^>]*>/.exec(xml)?.[0] ?? ''
+  return !/\sInResponseTo\s*=/.test(responseElement)
 }
 
 /**
@@ -92,15 +100,19 @@ export async function acceptSamlResponse(ctx: RequestContext, connectionId: stri
   if (isSamlBodyTooLarge(declaredLength === null ? null : Number(declaredLength), appConfig.sso.samlMaxPostBytes)) {
     return refuseSsoStep(ctx, 'body_too_large', { connectionId, organizationId: connection.organizationId })
   }
-  const samlResponse = await readSamlResponseField(ctx.request, appConfig.sso.samlMaxPostBytes)
-  if (samlResponse === 'too_large') return refuseSsoStep(ctx, 'body_too_large', { connectionId, organizationId: connection.organizationId })
+  const posted = await readSamlPost(ctx.request, appConfig.sso.samlMaxPostBytes)
+  if (posted === 'too_large') return refuseSsoStep(ctx, 'body_too_large', { connectionId, organizationId: connection.organizationId })
+  const samlResponse = posted?.samlResponse ?? null
   const preparsed = preparseSamlResponse(samlResponse, { maxBytes: appConfig.sso.samlMaxPostBytes })
   if (!preparsed.isAccepted) return refuseSsoStep(ctx, preparsed.reason, { connectionId, organizationId: connection.organizationId })
+  // IdP-initiated login (off by default): only when the connection allows it AND the response
+  // names no request; a response that names one is always checked against this connection's flows.
+  const isIdpInitiated = connection.samlIsIdpInitiatedAllowed && isUnsolicitedResponse(preparsed.xml)
 
   const cache = createSamlRequestCache(ctx, connection.id)
   let profile: SamlProfileLike
   try {
-    const saml = buildSaml(connection, { appUrl: ctx.env.appUrl, cacheProvider: cache })
+    const saml = buildSaml(connection, { appUrl: ctx.env.appUrl, cacheProvider: cache, isIdpInitiated })
     const validated = await saml.validatePostResponseAsync({ SAMLResponse: samlResponse! })
     if (!validated.profile) return refuseSsoStep(ctx, 'no_assertion', { connectionId, organizationId: connection.organizationId })
     profile = validated.profile as unknown as SamlProfileLike
@@ -134,6 +146,14 @@ export async function acceptSamlResponse(ctx: RequestContext, connectionId: stri
     clockSkewMs: appConfig.sso.samlAcceptedClockSkewMs,
   })
   if (!isFirstUse) return refuseSsoStep(ctx, 'replayed', { connectionId, organizationId: connection.organizationId })
+
+  if (isIdpInitiated) {
+    // No flow and no browser binding exist for an unsolicited response: it signs in here, and the
+    // landing page is RelayState only as a same-origin path. This is why the switch is off by
+    // default (login CSRF: a response for the attacker's account can be posted into any browser).
+    const unsolicited = { purpose: 'sign_in', redirectTo: getSafeRedirect(posted?.relayState, '/app'), requestingUserId: null, requestingSessionId: null, createdAt: ctx.now } as const
+    return finishSsoLogin(ctx, connection, unsolicited, claims)
+  }
 
   const flowId = cache.getAnsweredFlowId()
   const stored = flowId

@@ -9,7 +9,17 @@ import appConfig from '../../../../app.config'
 import type { OrganizationDomain } from '../../../../db/schema'
 import { appError } from '../../errors'
 import { getOidcRedirectUri } from '../../sso/oidc/oidc-flow'
-import { ConnectionError, createOidcConnection, deleteSsoConnection, getSsoConnection, listSsoConnections, setSsoConnectionStatus, updateOidcConnection, type SsoConnectionView } from '../../sso/connections'
+import {
+  ConnectionError,
+  createOidcConnection,
+  deleteSsoConnection,
+  getSsoConnection,
+  listSsoConnections,
+  setSamlIdpInitiated,
+  setSsoConnectionStatus,
+  updateOidcConnection,
+  type SsoConnectionView,
+} from '../../sso/connections'
 import {
   addOrganizationDomain,
   DomainError,
@@ -23,7 +33,7 @@ import { isTestedSinceLastChange } from '../../sso/connection-doctor'
 import { getSsoOutboundPolicy } from '../../sso/outbound-fetch'
 import { startSsoLogin } from '../../sso/sso-login'
 import { refuseIfEnforcementWouldStrandMembers } from '../../sso/sso-policy'
-import { adminProcedure, adminSensitiveProcedure, createTRPCRouter, type TRPCContext } from '../init'
+import { adminProcedure, adminSensitiveProcedure, createTRPCRouter, ownerSensitiveProcedure, type TRPCContext } from '../init'
 import { idInputSchema } from '../inputs'
 
 type AdminContext = TRPCContext & { user: { id: string; organizationId: string | null } }
@@ -87,6 +97,7 @@ function toConnectionView(ctx: TRPCContext, connection: SsoConnectionView) {
     mfaAmrValues: connection.mfaAmrValues,
     mfaAcrValues: connection.mfaAcrValues,
     redirectUri: getOidcRedirectUri(ctx.env.appUrl, connection.id),
+    isIdpInitiatedAllowed: connection.samlIsIdpInitiatedAllowed,
     lastTestResult: connection.lastTestResult,
     lastTestedAt: connection.lastTestedAt?.toISOString() ?? null,
     isTestedSinceLastChange: isTestedSinceLastChange(connection),
@@ -219,6 +230,16 @@ export const organizationSsoRouter = createTRPCRouter({
     await ctx.enforceRateLimit('ssoStartPerIp', ctx.clientIp)
     const url = await startSsoLogin(ctx, connection, { purpose: 'test', redirect: `/admin/sso/${connection.id}`, requestingUserId: ctx.user.id, requestingSessionId: ctx.session.id })
     return { url }
+  }),
+
+  /**
+   * IdP-initiated SAML login for one connection (owner only, sensitive, audited). Off by default:
+   * it allows login CSRF, which the console explains next to the switch.
+   */
+  setIdpInitiated: ownerSensitiveProcedure.input(z.strictObject({ connectionId: idInputSchema, isAllowed: z.boolean() })).mutation(async ({ ctx, input }) => {
+    const connection = await requireOwnConnection(ctx, input.connectionId)
+    const updated = await setSamlIdpInitiated({ db: ctx.db, now: ctx.now, actor: actorOf(ctx) }, { connectionId: connection.id, organizationId: connection.organizationId, isAllowed: input.isAllowed }).catch(toCatalogError)
+    return toConnectionView(ctx, updated)
   }),
 
   /** The doctor's latest result for a connection. */
