@@ -21,6 +21,13 @@ const CHECK_LABELS: Record<string, string> = {
   role_mapping: 'Groups and role',
   idp_mfa: 'MFA at the IdP (amr / acr)',
   response: 'Response from the IdP',
+  saml_algorithm: 'Algorithms (no SHA-1, no DTD, not encrypted)',
+  saml_issuer: 'Issuer',
+  saml_destination: 'Destination (this ACS)',
+  saml_recipient: 'Recipient (this ACS)',
+  saml_in_response_to: 'InResponseTo (this request)',
+  saml_status: 'Status (Success)',
+  saml_replay: 'Not seen before (replay)',
 }
 
 const CLAIM_LABELS: Record<string, string> = {
