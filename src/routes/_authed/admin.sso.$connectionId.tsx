@@ -148,7 +148,7 @@ function TestCard({ connection }: { connection: ConnectionView }) {
                 : 'The connection’s settings changed after this test. Test it again before enabling it.'}
             </Alert>
           )}
-          <DoctorResult result={connection.lastTestResult} testedAt={connection.lastTestedAt} />
+          <DoctorResult result={connection.lastTestResult} testedAt={connection.lastTestedAt} protocol={connection.protocol} />
         </>
       ) : (
         <p className="text-sm text-slate-600">Not tested yet.</p>

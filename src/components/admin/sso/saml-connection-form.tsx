@@ -158,8 +158,8 @@ export function SamlConnectionForm({ connection, submitLabel, isPending, onSubmi
   const field = (name: string) => formError.fields[name] ?? null
   const sources: Array<{ value: SourceKind; label: string }> = [
     ...(connection ? [{ value: 'keep' as const, label: 'Keep the current IdP settings' }] : []),
-    { value: 'metadata_url', label: 'Metadata URL' },
-    { value: 'metadata_xml', label: 'Metadata XML (paste or upload)' },
+    { value: 'metadata_url', label: 'From a metadata URL' },
+    { value: 'metadata_xml', label: 'From metadata XML (paste or upload)' },
     { value: 'manual', label: 'Enter by hand' },
   ]
 
