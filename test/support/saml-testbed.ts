@@ -10,7 +10,7 @@ import { signInAtLocalSamlIdp, startLocalSamlIdp, type LocalSamlIdp, type LocalS
 import { loadOrCreateSamlSigningKeys } from '../../scripts/idp/saml-response-xml'
 import type { Organization, SsoConnection } from '../../db/schema'
 import { now } from '../../src/server/clock'
-import { getDb } from '../../src/server/db/client'
+import { getDb, type Database } from '../../src/server/db/client'
 import { addOrganizationDomain, setDomainConnection, verifyOrganizationDomainByOperator } from '../../src/server/sso/domains'
 import { handleSamlAcsRoute, handleSamlCompleteRoute } from '../../src/server/sso/sso-routes'
 import { createTestOrganization } from './auth-fixtures'
@@ -23,17 +23,22 @@ export type SamlTestbed = { idp: LocalSamlIdp; organization: Organization; conne
 let count = 0
 
 /** Starts the IdP with `users` and a tenant whose `domain` routes to a SAML connection trusting it. */
-export async function startSamlTestbed(users: LocalSamlUser[], options: { domain: string; connection?: Partial<SsoConnection>; mfaPolicy?: 'optional' | 'required' }): Promise<SamlTestbed> {
+export async function startSamlTestbed(
+  users: LocalSamlUser[],
+  /** `db`: where the tenant is written (default: this worker's database; HTTP tests pass the server's). */
+  options: { domain: string; connection?: Partial<SsoConnection>; mfaPolicy?: 'optional' | 'required'; db?: Database },
+): Promise<SamlTestbed> {
+  const db = options.db ?? getDb()
   count += 1
   const idp = await startLocalSamlIdp({ port: 0, keys: loadOrCreateSamlSigningKeys(mkdtempSync(join(tmpdir(), 'saml-testbed-'))), users })
-  const organization = await createTestOrganization({ name: `SAML tenant ${count} ${Date.now()}`, mfaPolicy: options.mfaPolicy })
+  const organization = await createTestOrganization({ name: `SAML tenant ${count} ${Date.now()}`, mfaPolicy: options.mfaPolicy, db })
   const connection = await createTestSamlConnection(organization.id, {
     samlIdpEntityId: idp.entityId,
     samlIdpSsoUrl: idp.ssoUrl,
     samlIdpCertificates: [idp.certificatePem],
     ...options.connection,
-  })
-  const deps = { db: getDb(), now: now(), actor: OPERATOR_ACTOR }
+  }, db)
+  const deps = { db, now: now(), actor: OPERATOR_ACTOR }
   await addOrganizationDomain(deps, { organizationId: organization.id, domain: options.domain })
   await verifyOrganizationDomainByOperator(deps, { organizationId: organization.id, domain: options.domain })
   await setDomainConnection(deps, { organizationId: organization.id, domain: options.domain, connectionId: connection.id })

@@ -42,7 +42,7 @@ const CLAIM_LABELS: Record<string, string> = {
 
 /** Where SAML names a check or claim differently from OIDC (the doctor stores the shared names). */
 const SAML_LABELS: Record<string, string> = {
-  signature: 'Signature (Response and Assertion, which certificate)',
+  signature: 'Signature (Response and Assertion)',
   audience: 'Audience (SP entity ID)',
   times: 'Times (NotBefore, NotOnOrAfter, IssueInstant)',
   subject: 'Subject (NameID)',
