@@ -4,7 +4,9 @@
  * auto-submitted form really is a cross-site POST and Chromium sends no SameSite=Lax cookie with
  * it. The two-step ACS must still land the user, signed in, on the page that was asked for: step 1
  * validates without cookies, step 2 (a same-origin GET) checks the browser binding (ADR 015). The
- * second case is the organization's MFA policy after SAML, with a code from oathtool.
+ * second case is the organization's MFA policy after SAML, with a code from oathtool. The third is
+ * the console: a SAML-signed-in admin imports a connection from the IdP's metadata URL, copies the
+ * SP values, runs the doctor, and rotates the IdP certificate.
  */
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -15,9 +17,10 @@ import { beginTotpEnrollment, confirmTotpEnrollment } from '../../src/server/aut
 import type { DatabaseHandle } from '../../src/server/db/client'
 import { startAppServer, type RunningAppServer } from '../setup/app-server'
 import { LOOPBACK_SSO_HOSTS, shareAppSecretWithServer } from '../support/oidc-tenant'
+import { createSamlTestKeys } from '../support/saml-responses'
 import { startSamlTestbed, type SamlTestbed } from '../support/saml-testbed'
 import { launchBrowser, newIsolatedContext } from './browser'
-import { collectPageErrors, connectToAppDatabase, createE2eUser, submitLoginEmail } from './fixtures'
+import { collectPageErrors, connectToAppDatabase, createE2eUser, submitLoginEmail, waitForHydration } from './fixtures'
 
 const TOTP_STEP_SECONDS = 30
 
@@ -46,7 +49,7 @@ describe('SAML sign-in in a real browser (app on localhost, IdP on 127.0.0.1)', 
   let plain: SamlTestbed
   let withMfa: SamlTestbed
   const suffix = randomBytes(3).toString('hex')
-  const rosaAtIdp = { email: `rosa@globex-${suffix}.test`, password: 'rosa-at-the-local-saml-idp', displayName: 'Rosa Saml', groups: ['globex-staff'] }
+  const rosaAtIdp = { email: `rosa@globex-${suffix}.test`, password: 'rosa-at-the-local-saml-idp', displayName: 'Rosa Saml', groups: ['globex-admins'] }
   const tomAtIdp = { email: `tom@soylent-${suffix}.test`, password: 'tom-at-the-local-saml-idp', displayName: 'Tom Totp' }
   let tomTotpKey = ''
 
@@ -57,7 +60,7 @@ describe('SAML sign-in in a real browser (app on localhost, IdP on 127.0.0.1)', 
       launchBrowser(),
     ])
     database = connectToAppDatabase(server.databaseUrl)
-    plain = await startSamlTestbed([rosaAtIdp], { domain: `globex-${suffix}.test`, db: database.db })
+    plain = await startSamlTestbed([rosaAtIdp], { domain: `globex-${suffix}.test`, db: database.db, connection: { groupRoleMap: { 'globex-admins': 'admin' } } })
     withMfa = await startSamlTestbed([tomAtIdp], { domain: `soylent-${suffix}.test`, mfaPolicy: 'required', db: database.db })
 
     // Tom already has an account with a TOTP factor; his first SAML sign-in links to it (verified domain, same organization).
@@ -123,6 +126,46 @@ describe('SAML sign-in in a real browser (app on localhost, IdP on 127.0.0.1)', 
     await expect.poll(() => page.getByTestId('viewer-name').textContent()).toBe('Tom Totp')
     const [rows] = await database.pool.query('SELECT s.auth_method AS method, s.mfa_method AS mfa FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = ?', [tomAtIdp.email])
     expect(rows).toEqual([{ method: 'saml', mfa: 'totp' }])
+    expect(errors).toEqual([])
+    await context.close()
+  })
+
+  it('the console: a SAML connection from the metadata URL, its SP values, the doctor, and a certificate rotation', async () => {
+    const context = await newIsolatedContext(browser)
+    const page = await context.newPage()
+    const errors = collectPageErrors(page)
+    await page.goto(`${server.url}/api/auth/sso/start?connection=${plain.connection.id}&redirect=${encodeURIComponent('/admin/sso')}`)
+    await signInAtSamlIdpPage(page, plain, rosaAtIdp)
+    await page.waitForURL(`${server.url}/admin/sso`)
+    await waitForHydration(page)
+
+    await page.getByRole('button', { name: 'New SAML connection' }).click()
+    const form = page.getByRole('form', { name: 'New SAML connection' })
+    await form.getByLabel('Name', { exact: true }).fill('Globex Staging')
+    await form.getByLabel('Metadata URL', { exact: true }).fill(plain.idp.metadataUrl)
+    await form.getByRole('button', { name: 'Create connection' }).click()
+    await page.waitForURL(new RegExp(`${server.url}/admin/sso/[a-z2-7]{26}$`))
+    const connectionId = new URL(page.url()).pathname.split('/').at(-1)!
+    await expect.poll(() => page.getByRole('textbox', { name: 'ACS URL (HTTP-POST)' }).inputValue()).toBe(`${server.url}/api/auth/saml/${connectionId}/acs`)
+    expect(await page.getByRole('textbox', { name: 'SP entity ID (audience)' }).inputValue()).toBe(`${server.url}/api/auth/saml/${connectionId}/metadata`)
+    await expect.poll(() => page.getByTestId('saml-certificate').allTextContents()).toEqual([expect.stringContaining('CN=Gatehouse local SAML IdP')])
+
+    // The doctor: a real SAML login at the IdP through the real ACS, which records only its result.
+    await page.getByRole('button', { name: 'Test sign-in' }).click()
+    await signInAtSamlIdpPage(page, plain, rosaAtIdp)
+    await page.waitForURL(new RegExp(`${server.url}/admin/sso/${connectionId}`))
+    const doctor = page.getByTestId('doctor-result')
+    await doctor.getByText('Passed').waitFor()
+    for (const check of ['Signature (Response and Assertion)', 'Destination (this ACS)', 'Recipient (this ACS)', 'InResponseTo (this request)', 'Not seen before (replay)']) await doctor.getByText(check).waitFor()
+    await page.screenshot({ path: '/tmp/gatehouse-saml-connection.png', fullPage: true })
+
+    // Rotation: the next certificate is added (both accepted), then the old one removed.
+    const next = createSamlTestKeys('e2e-next')
+    await page.getByLabel('Add a certificate (PEM)').fill(next.certificatePem)
+    await page.getByRole('button', { name: 'Add certificate' }).click()
+    await expect.poll(() => page.getByTestId('saml-certificate').count()).toBe(2)
+    await page.getByTestId('saml-certificate').filter({ hasText: 'CN=Gatehouse local SAML IdP' }).getByRole('button', { name: /^Remove certificate/ }).click()
+    await expect.poll(() => page.getByTestId('saml-certificate').allTextContents()).toEqual([expect.stringContaining('CN=test e2e-next')])
     expect(errors).toEqual([])
     await context.close()
   })
