@@ -195,27 +195,33 @@ export function SamlConnectionForm({ connection, submitLabel, isPending, onSubmi
           </div>
         </div>
         {state.source === 'metadata_url' && (
-          <TextField label="Metadata URL" type="url" placeholder="https://idp.example.com/metadata" hint="Fetched once now (https, public addresses only); the entity ID, SSO URL and signing certificates are read from it." required value={state.metadataUrl} onChange={(event) => set({ metadataUrl: event.target.value })} error={field('url')} spellCheck={false} />
+          <TextField label="Metadata URL" type="url" placeholder="https://idp.example.com/metadata" hint="Fetched once now (https, public addresses only); the entity ID, SSO URL and signing certificates are read from it." required value={state.metadataUrl} onChange={(event) => set({ metadataUrl: event.target.value })} spellCheck={false} />
         )}
         {state.source === 'metadata_xml' && (
           <>
-            <TextArea label="Metadata XML" hint="Paste the IdP’s metadata document, or upload it below. Documents with a DTD are refused." value={state.metadataXml} onChange={(metadataXml) => set({ metadataXml })} error={field('xml')} />
+            <TextArea label="Metadata XML" hint="Paste the IdP’s metadata document, or upload it below. Documents with a DTD are refused." value={state.metadataXml} onChange={(metadataXml) => set({ metadataXml })} />
             <label className="flex flex-col gap-1.5 text-sm">
               <span className="font-medium text-slate-800">Upload metadata file</span>
               <input type="file" accept=".xml,application/xml,text/xml,application/samlmetadata+xml" onChange={(event) => void readUpload(event)} className="text-sm" />
             </label>
           </>
         )}
+        {field('idp') && (
+          // The IdP source is one nested input: its first problem is said once, next to the fields it concerns.
+          <p className="text-sm text-red-700" data-testid="idp-source-error">
+            {field('idp')}
+          </p>
+        )}
         {(state.source === 'metadata_url' || state.source === 'metadata_xml') && (
-          <TextField label="Entity ID to use (optional)" hint="Only when the metadata lists several identity providers." value={state.entityIdChoice} onChange={(event) => set({ entityIdChoice: event.target.value })} error={field('entityId')} spellCheck={false} />
+          <TextField label="Entity ID to use (optional)" hint="Only when the metadata lists several identity providers." value={state.entityIdChoice} onChange={(event) => set({ entityIdChoice: event.target.value })} spellCheck={false} />
         )}
         {state.source === 'manual' && (
           <>
             <div className="grid gap-4 sm:grid-cols-2">
-              <TextField label="IdP entity ID" required value={state.idpEntityId} onChange={(event) => set({ idpEntityId: event.target.value })} error={field('entityId')} spellCheck={false} />
-              <TextField label="SSO URL (HTTP-Redirect)" type="url" required value={state.idpSsoUrl} onChange={(event) => set({ idpSsoUrl: event.target.value })} error={field('ssoUrl')} spellCheck={false} />
+              <TextField label="IdP entity ID" required value={state.idpEntityId} onChange={(event) => set({ idpEntityId: event.target.value })} spellCheck={false} />
+              <TextField label="SSO URL (HTTP-Redirect)" type="url" required value={state.idpSsoUrl} onChange={(event) => set({ idpSsoUrl: event.target.value })} spellCheck={false} />
             </div>
-            <TextArea label="Signing certificate (PEM)" hint="-----BEGIN CERTIFICATE----- … More can be added later for rotation." value={state.certificate} onChange={(certificate) => set({ certificate })} error={field('certificates')} />
+            <TextArea label="Signing certificate (PEM)" hint="-----BEGIN CERTIFICATE----- … More can be added later for rotation." value={state.certificate} onChange={(certificate) => set({ certificate })} />
           </>
         )}
       </Section>
