@@ -1,6 +1,7 @@
 /**
- * SAML connection rows for tests, inserted directly (the connection-editing functions for SAML
- * belong to the console/CLI work). Uses the test IdP keys of `saml-responses.ts`.
+ * SAML connection rows for tests, inserted directly so a test controls every column (including
+ * states the editing functions refuse, such as IdP-initiated login on); `createSamlConnection` is
+ * tested through the console and the CLI. Uses the test IdP keys of `saml-responses.ts`.
  */
 import { ssoConnections, type SsoConnection } from '../../db/schema'
 import { getDb, type Database } from '../../src/server/db/client'
