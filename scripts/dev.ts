@@ -1,7 +1,8 @@
 /**
- * `npm run dev`: finds a database (SPEC §8 order), migrates it, seeds the demo, starts the local
- * OIDC provider (Acme's IdP, scripts/idp) on 127.0.0.1, then runs the Vite dev server with hot
- * reload. Development only.
+ * `npm run dev`: finds a database (SPEC §8 order), migrates it, starts the local SAML IdP (Globex's,
+ * scripts/idp/saml-idp.ts) on 127.0.0.1, seeds the demo (Globex's connection is imported from that
+ * IdP's metadata URL), starts the local OIDC provider (Acme's IdP), then runs the Vite dev server
+ * with hot reload. Development only.
  */
 import { spawn } from 'node:child_process'
 import { resolve } from 'node:path'
@@ -11,17 +12,21 @@ import { DatabaseUnavailableError, resolveDatabaseUrl } from '../src/server/db/r
 import { resetServerEnvForTests } from '../src/server/env'
 import { runShutdownHooks } from '../src/server/lifecycle'
 import { DEMO_ACCOUNTS, DEMO_ACME_OIDC } from '../src/server/seed/demo-accounts'
+import { loadOrCreateDevSamlIdpKeys, startLocalSamlIdp } from './idp/saml-idp'
 import { seedDemo } from '../src/server/seed/seed-demo'
 import { loadOrCreateDevOidcSecrets, startLocalOidcProvider } from './idp/oidc-provider'
 
 /** The local IdP's port: fixed, so the seeded issuer stays valid across restarts (override with DEV_OIDC_PORT). */
 const DEFAULT_DEV_OIDC_PORT = 4010
+/** The local SAML IdP's port: fixed for the same reason (its entity ID is its metadata URL); DEV_SAML_PORT overrides. */
+const DEFAULT_DEV_SAML_PORT = 4011
 
 async function main(): Promise<void> {
   process.env.NODE_ENV = 'development'
   const port = process.env.PORT ?? '3000'
   process.env.APP_URL ??= `http://localhost:${port}`
   const oidcPort = Number(process.env.DEV_OIDC_PORT ?? DEFAULT_DEV_OIDC_PORT)
+  const samlPort = Number(process.env.DEV_SAML_PORT ?? DEFAULT_DEV_SAML_PORT)
 
   const { url, source } = await resolveDatabaseUrl('gatehouse')
   process.env.DATABASE_URL = url
@@ -30,9 +35,26 @@ async function main(): Promise<void> {
   console.log(`[dev] database ${where.pathname.slice(1)} on ${where.host} (${source})`)
 
   await migrateDatabase(url)
+  // Started before the seed: Globex's connection is imported from its metadata URL, as an admin would.
+  const samlIdp = await startLocalSamlIdp({
+    port: samlPort,
+    host: '127.0.0.1',
+    keys: loadOrCreateDevSamlIdpKeys('.data'),
+    users: DEMO_ACCOUNTS.filter((account) => account.signInMethod === 'saml').map((account) => ({
+      email: account.email,
+      password: account.password,
+      displayName: account.name,
+      groups: account.idpGroups ?? [],
+      nameId: `globex-${account.email.split('@')[0]}`,
+    })),
+  })
+  console.log(`[dev] local SAML IdP (Globex) at ${samlIdp.metadataUrl}`)
   const oidcSecrets = await loadOrCreateDevOidcSecrets(resolve('.data'))
   const oidcIssuer = `http://127.0.0.1:${oidcPort}`
-  const seeded = await seedDemo(getDb(), { oidcProvider: { issuer: oidcIssuer, clientSecret: oidcSecrets.clientSecret } })
+  const seeded = await seedDemo(getDb(), {
+    oidcProvider: { issuer: oidcIssuer, clientSecret: oidcSecrets.clientSecret },
+    samlIdp: { metadataUrl: samlIdp.metadataUrl, entityId: samlIdp.entityId, certificatePem: samlIdp.certificatePem },
+  })
   console.log(`[dev] demo seeded: +${seeded.organizations} organizations, +${seeded.users} users`)
   await runShutdownHooks()
   printWelcome(process.env.APP_URL)
@@ -62,7 +84,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', forward)
   process.on('SIGTERM', forward)
   vite.on('exit', async (code) => {
-    await idp.stop()
+    await Promise.all([idp.stop(), samlIdp.stop()])
     process.exit(code ?? 0)
   })
 }

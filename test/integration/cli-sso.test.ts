@@ -7,25 +7,46 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startLocalSamlIdp, type LocalSamlIdp } from '../../scripts/idp/saml-idp'
 import { getDb } from '../../src/server/db/client'
 import { openOidcClientSecret } from '../../src/server/sso/connections'
 import type { Organization, User } from '../../db/schema'
 import { createTestOrganization, createTestUser, signedInCaller, sql, tableChecksums } from '../support/auth-fixtures'
+import { createSamlTestKeys } from '../support/saml-responses'
 import { auditEventsOfType, createTestOidcConnection, runCli } from '../support/sso-fixtures'
 
 const CLI_TIMEOUT = { timeout: 60_000 }
 const SECRET = 'cli-secret-Value-1234567890'
 let secretFile: string
 let organization: Organization
+let directory: string
+let samlIdp: LocalSamlIdp
+const samlKeys = createSamlTestKeys('cli-idp')
+const rotatedKeys = createSamlTestKeys('cli-idp-rotated')
+const weakKeys = createSamlTestKeys('cli-idp-weak', { bits: 1024 })
 
 beforeAll(async () => {
-  const directory = mkdtempSync(join(tmpdir(), 'gatehouse-cli-sso-'))
+  directory = mkdtempSync(join(tmpdir(), 'gatehouse-cli-sso-'))
   secretFile = join(directory, 'client-secret')
   writeFileSync(secretFile, `${SECRET}\n`, { mode: 0o600 })
   writeFileSync(join(directory, 'empty'), '')
   organization = await createTestOrganization()
+  samlIdp = await startLocalSamlIdp({ port: 0, keys: samlKeys, users: [] })
+  writeFileSync(join(directory, 'idp-metadata.xml'), await (await fetch(samlIdp.metadataUrl)).text())
+  writeFileSync(join(directory, 'idp.crt'), samlKeys.certificatePem)
+  writeFileSync(join(directory, 'rotated.crt'), rotatedKeys.certificatePem)
+  writeFileSync(join(directory, 'weak.crt'), weakKeys.certificatePem)
+  writeFileSync(join(directory, 'garbage.xml'), '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>')
 })
+
+afterAll(async () => {
+  await samlIdp?.stop()
+})
+
+function samlFile(name: string): string {
+  return join(directory, name)
+}
 
 function addArgs(extra: string[] = []): string[] {
   return ['sso:oidc:add', '--org', organization.slug, '--name', 'Acme IdP', '--issuer', 'http://127.0.0.1:9/oidc', '--client-id', 'gatehouse', '--client-secret-file', secretFile, ...extra]
@@ -84,6 +105,73 @@ describe('sso:oidc:add, sso:list, sso:enable, sso:disable', () => {
       expect.objectContaining({ change: 'enabled', previousStatus: 'draft', byOperator: true }),
       expect.objectContaining({ change: 'disabled', previousStatus: 'enabled', revokedSessions: 2, byOperator: true }),
     ])
+  })
+})
+
+describe('sso:saml:add, sso:saml:add-cert, sso:list', () => {
+  it('adds a SAML connection from the IdP metadata URL (through the outbound guard), prints the SP values, audits byOperator', CLI_TIMEOUT, async () => {
+    const result = await runCli(['sso:saml:add', '--org', organization.slug, '--name', 'Globex SAML', '--metadata-url', samlIdp.metadataUrl, '--role-map', 'admins=admin', '--default-role', 'member', '--enable'])
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    const id = /created SAML connection ([a-z2-7]{26})/.exec(result.stdout)![1]!
+    expect(result.stdout).toContain(`/api/auth/saml/${id}/metadata`)
+    expect(result.stdout).toContain(`ACS URL: `)
+    expect(result.stdout).toMatch(/certificate SHA256=[0-9A-F:]{95} subject="CN=test cli-idp"/)
+    const [row] = await sql('SELECT * FROM sso_connections WHERE id = ?', [id])
+    expect(row).toMatchObject({ protocol: 'saml', status: 'enabled', saml_idp_entity_id: samlIdp.entityId, saml_idp_sso_url: samlIdp.ssoUrl, saml_is_idp_initiated_allowed: 0, oidc_issuer: null })
+    const [event] = (await auditEventsOfType('sso.connection.created')).filter((e) => e.details.connectionId === id)
+    expect(event!.details).toMatchObject({ byOperator: true, protocol: 'saml', source: 'metadata_url', idpEntityId: samlIdp.entityId, roleMapping: [{ group: 'admins', role: 'admin' }] })
+
+    const listed = await runCli(['sso:list', '--org', organization.slug])
+    expect(listed.stdout).toContain([id, 'saml', 'enabled', '"Globex SAML"', samlIdp.entityId, `sso=${samlIdp.ssoUrl}`, 'certificates=1'].join('\t'))
+  })
+
+  it('adds one from a metadata file, and one by hand; a second certificate rotates in (both accepted)', CLI_TIMEOUT, async () => {
+    const fromFile = await runCli(['sso:saml:add', '--org', organization.slug, '--name', 'From file', '--metadata-file', samlFile('idp-metadata.xml')])
+    expect(fromFile.code).toBe(0)
+    const byHand = await runCli(['sso:saml:add', '--org', organization.slug, '--name', 'By hand', '--entry-point', 'https://idp.example.com/sso', '--idp-entity-id', 'https://idp.example.com', '--idp-cert-file', samlFile('idp.crt')])
+    expect(byHand.code).toBe(0)
+    const id = /created SAML connection ([a-z2-7]{26})/.exec(byHand.stdout)![1]!
+    const [row] = await sql('SELECT status, saml_idp_entity_id, saml_idp_sso_url FROM sso_connections WHERE id = ?', [id])
+    expect(row).toEqual({ status: 'draft', saml_idp_entity_id: 'https://idp.example.com', saml_idp_sso_url: 'https://idp.example.com/sso' })
+
+    const rotated = await runCli(['sso:saml:add-cert', '--connection', id, '--idp-cert-file', samlFile('rotated.crt')])
+    expect(rotated.code).toBe(0)
+    expect(rotated.stdout).toContain('accepts 2 certificate(s)')
+    const [after] = await sql('SELECT saml_idp_certificates FROM sso_connections WHERE id = ?', [id])
+    const certificates = typeof after!.saml_idp_certificates === 'string' ? JSON.parse(after!.saml_idp_certificates) : after!.saml_idp_certificates
+    expect(certificates).toHaveLength(2)
+    const [event] = (await auditEventsOfType('sso.connection.updated')).filter((e) => e.details.connectionId === id)
+    expect(event!.details).toMatchObject({ change: 'certificate_added', byOperator: true })
+  })
+
+  it.each<[string, () => string[], RegExp]>([
+    ['no IdP source at all', () => ['sso:saml:add', '--org', organization.slug, '--name', 'X'], /--metadata-file: give exactly one of/],
+    ['two IdP sources', () => ['sso:saml:add', '--org', organization.slug, '--name', 'X', '--metadata-file', samlFile('idp-metadata.xml'), '--metadata-url', samlIdp.metadataUrl], /--metadata-file: give exactly one of/],
+    ['a manual IdP without its certificate', () => ['sso:saml:add', '--org', organization.slug, '--name', 'X', '--entry-point', 'https://idp.example.com/sso', '--idp-entity-id', 'e'], /--idp-cert-file: required with/],
+    ['a metadata file with a DTD', () => ['sso:saml:add', '--org', organization.slug, '--name', 'X', '--metadata-file', samlFile('garbage.xml')], /--metadata-file: metadata refused: metadata with a DTD is refused/],
+    ['a metadata URL on a private address', () => ['sso:saml:add', '--org', organization.slug, '--name', 'X', '--metadata-url', 'https://10.0.0.5/metadata'], /--metadata-url: metadata URL refused: .*private address/],
+    ['a plain-http SSO URL', () => ['sso:saml:add', '--org', organization.slug, '--name', 'X', '--entry-point', 'http://idp.example.com/sso', '--idp-entity-id', 'e', '--idp-cert-file', samlFile('idp.crt')], /--entry-point: the SSO URL must use https/],
+    ['a weak certificate', () => ['sso:saml:add', '--org', organization.slug, '--name', 'X', '--entry-point', 'https://idp.example.com/sso', '--idp-entity-id', 'e', '--idp-cert-file', samlFile('weak.crt')], /--idp-cert-file: RSA keys need at least 2048 bits/],
+    ['a missing certificate file', () => ['sso:saml:add-cert', '--connection', 'a'.repeat(26), '--idp-cert-file', '/nonexistent.crt'], /--idp-cert-file: cannot read/],
+    ['a certificate for an unknown connection', () => ['sso:saml:add-cert', '--connection', 'a'.repeat(26), '--idp-cert-file', samlFile('idp.crt')], /--connection: no such SSO connection/],
+    ['a role map naming an unknown role', () => ['sso:saml:add', '--org', organization.slug, '--name', 'X', '--metadata-file', samlFile('idp-metadata.xml'), '--role-map', 'a=root'], /--role-map: expected group=role pairs/],
+  ])('refuses %s: exit 2, one line, nothing written', CLI_TIMEOUT, async (_label, args, message) => {
+    const before = await tableChecksums()
+    const result = await runCli(args())
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+    expect(result.stderr).toMatch(message)
+    expect(result.code).toBe(2)
+    expect(await tableChecksums()).toEqual(before)
+  })
+
+  it('refuses a certificate for an OIDC connection', CLI_TIMEOUT, async () => {
+    const connection = await createTestOidcConnection(organization.id)
+    const before = await tableChecksums()
+    const result = await runCli(['sso:saml:add-cert', '--connection', connection.id, '--idp-cert-file', samlFile('rotated.crt')])
+    expect(result).toMatchObject({ code: 2 })
+    expect(result.stderr).toMatch(/--connection: not a SAML connection/)
+    expect(await tableChecksums()).toEqual(before)
   })
 })
 

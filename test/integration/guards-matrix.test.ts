@@ -92,6 +92,13 @@ const PROCEDURES: Record<string, ProcedureExpectation> = {
     input: { displayName: 'Matrix IdP', issuer: 'http://127.0.0.1:9/oidc', clientId: 'matrix-client', clientSecret: 'matrix-client-secret-value' },
   },
   'organization.sso.update': { access: 'adminSensitive', input: { connectionId: DUMMY_ID, displayName: 'Matrix IdP', issuer: 'http://127.0.0.1:9/oidc', clientId: 'matrix-client' } },
+  'organization.sso.createSaml': {
+    access: 'adminSensitive',
+    input: { displayName: 'Matrix SAML', idp: { kind: 'manual', entityId: 'https://idp.example.test', ssoUrl: 'https://idp.example.test/sso', certificates: ['not a certificate'] } },
+  },
+  'organization.sso.updateSaml': { access: 'adminSensitive', input: { connectionId: DUMMY_ID, displayName: 'Matrix SAML' } },
+  'organization.sso.addSamlCertificate': { access: 'adminSensitive', input: { connectionId: DUMMY_ID, certificate: 'not a certificate' } },
+  'organization.sso.removeSamlCertificate': { access: 'adminSensitive', input: { connectionId: DUMMY_ID, fingerprintSha256: Array(32).fill('AB').join(':') } },
   'organization.sso.setEnabled': { access: 'adminSensitive', input: { connectionId: DUMMY_ID, isEnabled: false } },
   'organization.sso.delete': { access: 'adminSensitive', input: { connectionId: DUMMY_ID } },
   'organization.sso.startTest': { access: 'admin', input: { connectionId: DUMMY_ID } },

@@ -1,13 +1,18 @@
 /**
- * SAML connection rows for tests, inserted directly (the connection-editing functions for SAML
- * belong to the console/CLI work). Uses the test IdP keys of `saml-responses.ts`.
+ * SAML connection rows for tests, inserted directly so a test controls every column (including
+ * states the editing functions refuse, such as IdP-initiated login on); `createSamlConnection` is
+ * tested through the console and the CLI. Uses the test IdP keys of `saml-responses.ts`.
  */
 import { ssoConnections, type SsoConnection } from '../../db/schema'
-import { getDb } from '../../src/server/db/client'
+import { getDb, type Database } from '../../src/server/db/client'
 import { generateId } from '../../src/server/ids'
 import { now } from '../../src/server/clock'
 
-export async function createTestSamlConnection(organizationId: string, settings: Partial<SsoConnection> & Pick<SsoConnection, 'samlIdpEntityId' | 'samlIdpSsoUrl' | 'samlIdpCertificates'>): Promise<SsoConnection> {
+export async function createTestSamlConnection(
+  organizationId: string,
+  settings: Partial<SsoConnection> & Pick<SsoConnection, 'samlIdpEntityId' | 'samlIdpSsoUrl' | 'samlIdpCertificates'>,
+  db: Database = getDb(),
+): Promise<SsoConnection> {
   const at = now()
   const row: SsoConnection = {
     id: generateId(),
@@ -42,6 +47,6 @@ export async function createTestSamlConnection(organizationId: string, settings:
     updatedAt: at,
     ...settings,
   }
-  await getDb().insert(ssoConnections).values(row)
+  await db.insert(ssoConnections).values(row)
   return row
 }

@@ -10,7 +10,7 @@ import { signInAtLocalSamlIdp, startLocalSamlIdp, type LocalSamlIdp, type LocalS
 import { loadOrCreateSamlSigningKeys, type SamlSigningKeys } from '../../scripts/idp/saml-response-xml'
 import type { Organization, SsoConnection } from '../../db/schema'
 import { now } from '../../src/server/clock'
-import { getDb } from '../../src/server/db/client'
+import { getDb, type Database } from '../../src/server/db/client'
 import { addOrganizationDomain, setDomainConnection, verifyOrganizationDomainByOperator } from '../../src/server/sso/domains'
 import { handleSamlAcsRoute, handleSamlCompleteRoute } from '../../src/server/sso/sso-routes'
 import { createTestOrganization } from './auth-fixtures'
@@ -24,22 +24,24 @@ let count = 0
 
 /**
  * Starts the IdP with `users` and a tenant whose `domain` routes to a SAML connection trusting it.
- * `keys` (e.g. `createSamlTestKeys`) lets hand-built responses be signed as this IdP signs.
+ * `keys` (e.g. `createSamlTestKeys`) lets hand-built responses be signed as this IdP signs; `db` is
+ * where the tenant is written (default: this worker's database; HTTP tests pass the server's).
  */
 export async function startSamlTestbed(
   users: LocalSamlUser[],
-  options: { domain: string; connection?: Partial<SsoConnection>; mfaPolicy?: 'optional' | 'required'; keys?: SamlSigningKeys },
+  options: { domain: string; connection?: Partial<SsoConnection>; mfaPolicy?: 'optional' | 'required'; keys?: SamlSigningKeys; db?: Database },
 ): Promise<SamlTestbed> {
+  const db = options.db ?? getDb()
   count += 1
   const idp = await startLocalSamlIdp({ port: 0, keys: options.keys ?? loadOrCreateSamlSigningKeys(mkdtempSync(join(tmpdir(), 'saml-testbed-'))), users })
-  const organization = await createTestOrganization({ name: `SAML tenant ${count} ${Date.now()}`, mfaPolicy: options.mfaPolicy })
+  const organization = await createTestOrganization({ name: `SAML tenant ${count} ${Date.now()}`, mfaPolicy: options.mfaPolicy, db })
   const connection = await createTestSamlConnection(organization.id, {
     samlIdpEntityId: idp.entityId,
     samlIdpSsoUrl: idp.ssoUrl,
     samlIdpCertificates: [idp.certificatePem],
     ...options.connection,
-  })
-  const deps = { db: getDb(), now: now(), actor: OPERATOR_ACTOR }
+  }, db)
+  const deps = { db, now: now(), actor: OPERATOR_ACTOR }
   await addOrganizationDomain(deps, { organizationId: organization.id, domain: options.domain })
   await verifyOrganizationDomainByOperator(deps, { organizationId: organization.id, domain: options.domain })
   await setDomainConnection(deps, { organizationId: organization.id, domain: options.domain, connectionId: connection.id })

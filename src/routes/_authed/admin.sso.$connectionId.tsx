@@ -10,6 +10,8 @@ import { toast } from 'sonner'
 import { ConnectionForm, type ConnectionView } from '../../components/admin/sso/connection-form'
 import { ConnectionStatusBadge } from '../../components/admin/sso/connection-status'
 import { DoctorResult } from '../../components/admin/sso/doctor-result'
+import { SamlConnectionForm } from '../../components/admin/sso/saml-connection-form'
+import { SamlCertificatesCard, SamlServiceProviderCard } from '../../components/admin/sso/saml-service-provider-card'
 import { PageHeader } from '../../components/page-header'
 import { useReauth } from '../../components/reauth-provider'
 import { Alert } from '../../components/ui/alert'
@@ -55,28 +57,48 @@ function useRefreshConnection() {
 function ConnectionDetails({ connection }: { connection: ConnectionView }) {
   const refresh = useRefreshConnection()
   const update = trpc.organization.sso.update.useMutation()
+  const updateSaml = trpc.organization.sso.updateSaml.useMutation()
   return (
     <div className="flex flex-col gap-6">
-      <PageHeader title={connection.displayName} description={`${connection.protocol.toUpperCase()} connection · ${connection.issuer}`}>
+      <PageHeader title={connection.displayName} description={`${connection.protocol.toUpperCase()} connection · ${connection.issuer ?? connection.saml?.idpEntityId ?? ''}`}>
         <ConnectionStatusBadge connection={connection} />
       </PageHeader>
-      <Card title="Register at your identity provider" description="Add this redirect URI to the application you created at the IdP, exactly as shown.">
-        <CopyField label="Redirect URI" value={connection.redirectUri} />
-      </Card>
+      {connection.saml ? (
+        <SamlServiceProviderCard saml={connection.saml} />
+      ) : (
+        <Card title="Register at your identity provider" description="Add this redirect URI to the application you created at the IdP, exactly as shown.">
+          <CopyField label="Redirect URI" value={connection.redirectUri ?? ''} />
+        </Card>
+      )}
+      {connection.saml && <SamlCertificatesCard connection={connection} onChanged={refresh} />}
       <TestCard connection={connection} />
       <StatusCard connection={connection} />
       <Card title="Settings" description="Any change needs a new passing test sign-in before the connection can be enabled again.">
-        <ConnectionForm
-          key={connection.updatedAt}
-          connection={connection}
-          submitLabel="Save changes"
-          isPending={update.isPending}
-          onSubmit={async (settings) => {
-            await update.mutateAsync({ ...settings, connectionId: connection.id })
-            toast.success('Connection saved. Run a test sign-in again before enabling it.')
-            refresh()
-          }}
-        />
+        {connection.saml ? (
+          <SamlConnectionForm
+            key={connection.updatedAt}
+            connection={connection}
+            submitLabel="Save changes"
+            isPending={updateSaml.isPending}
+            onSubmit={async (settings) => {
+              await updateSaml.mutateAsync({ ...settings, connectionId: connection.id })
+              toast.success('Connection saved. Run a test sign-in again before enabling it.')
+              refresh()
+            }}
+          />
+        ) : (
+          <ConnectionForm
+            key={connection.updatedAt}
+            connection={connection}
+            submitLabel="Save changes"
+            isPending={update.isPending}
+            onSubmit={async (settings) => {
+              await update.mutateAsync({ ...settings, connectionId: connection.id })
+              toast.success('Connection saved. Run a test sign-in again before enabling it.')
+              refresh()
+            }}
+          />
+        )}
       </Card>
       <DeleteCard connection={connection} />
     </div>
@@ -126,7 +148,7 @@ function TestCard({ connection }: { connection: ConnectionView }) {
                 : 'The connection’s settings changed after this test. Test it again before enabling it.'}
             </Alert>
           )}
-          <DoctorResult result={connection.lastTestResult} testedAt={connection.lastTestedAt} />
+          <DoctorResult result={connection.lastTestResult} testedAt={connection.lastTestedAt} protocol={connection.protocol} />
         </>
       ) : (
         <p className="text-sm text-slate-600">Not tested yet.</p>

@@ -1,5 +1,5 @@
 /**
- * `/admin/sso`: the organization's identity-provider connections, a form for a new OIDC one, and
+ * `/admin/sso`: the organization's identity-provider connections, forms for a new OIDC or SAML one, and
  * (for owners) the single sign-on policy.
  */
 import { createFileRoute, Link, useNavigate } from '@tanstack/react-router'
@@ -7,6 +7,7 @@ import { useState } from 'react'
 import { toast } from 'sonner'
 import { ConnectionForm } from '../../components/admin/sso/connection-form'
 import { ConnectionStatusBadge } from '../../components/admin/sso/connection-status'
+import { SamlConnectionForm } from '../../components/admin/sso/saml-connection-form'
 import { SsoPolicyCard } from '../../components/admin/sso/sso-policy-card'
 import { PageHeader } from '../../components/page-header'
 import { Alert } from '../../components/ui/alert'
@@ -29,15 +30,27 @@ export const Route = createFileRoute('/_authed/admin/sso/')({
 
 function SsoPage() {
   const connections = trpc.organization.sso.list.useQuery()
-  const [isCreating, setIsCreating] = useState(false)
+  const [creating, setCreating] = useState<'oidc' | 'saml' | null>(null)
   return (
     <div className="flex flex-col gap-6">
       <PageHeader title="Single sign-on" description="Connect your identity provider, test it, then send your verified domains’ sign-ins to it.">
-        {!isCreating && <Button onClick={() => setIsCreating(true)}>New OIDC connection</Button>}
+        {!creating && (
+          <div className="flex flex-wrap gap-2">
+            <Button onClick={() => setCreating('oidc')}>New OIDC connection</Button>
+            <Button variant="secondary" onClick={() => setCreating('saml')}>
+              New SAML connection
+            </Button>
+          </div>
+        )}
       </PageHeader>
-      {isCreating && (
-        <Card title="New OIDC connection" description="It starts as a draft: nobody signs in through it until it passes a test sign-in and you enable it." actions={<Button variant="ghost" onClick={() => setIsCreating(false)}>Cancel</Button>}>
+      {creating === 'oidc' && (
+        <Card title="New OIDC connection" description="It starts as a draft: nobody signs in through it until it passes a test sign-in and you enable it." actions={<Button variant="ghost" onClick={() => setCreating(null)}>Cancel</Button>}>
           <CreateConnectionForm />
+        </Card>
+      )}
+      {creating === 'saml' && (
+        <Card title="New SAML connection" description="It starts as a draft: nobody signs in through it until it passes a test sign-in and you enable it." actions={<Button variant="ghost" onClick={() => setCreating(null)}>Cancel</Button>}>
+          <CreateSamlConnectionForm />
         </Card>
       )}
       <Card title="Connections">
@@ -53,7 +66,7 @@ function SsoPage() {
                       {connection.displayName}
                     </Link>
                     <p className="truncate text-sm text-slate-500">
-                      {connection.protocol.toUpperCase()} · {connection.issuer}
+                      {connection.protocol.toUpperCase()} · {connection.issuer ?? connection.saml?.idpEntityId}
                     </p>
                   </div>
                   <ConnectionStatusBadge connection={connection} />
@@ -87,6 +100,28 @@ function CreateConnectionForm() {
         // An empty secret goes to the server, whose validation marks the field.
         const created = await createOidc.mutateAsync({ ...settings, clientSecret: settings.clientSecret ?? '' })
         toast.success(`${created.displayName} created. Register its redirect URI at your identity provider, then test it.`)
+        void utils.organization.sso.list.invalidate()
+        void utils.admin.audit.list.invalidate()
+        await navigate({ to: '/admin/sso/$connectionId', params: { connectionId: created.id } })
+      }}
+    />
+  )
+}
+
+function CreateSamlConnectionForm() {
+  const utils = trpc.useUtils()
+  const navigate = useNavigate()
+  const createSaml = trpc.organization.sso.createSaml.useMutation()
+  return (
+    <SamlConnectionForm
+      connection={null}
+      submitLabel="Create connection"
+      isPending={createSaml.isPending}
+      onSubmit={async ({ idp, ...settings }) => {
+        if (!idp) return
+        const created = await createSaml.mutateAsync({ ...settings, idp })
+        toast.success(`${created.displayName} created. Register its SP values at your identity provider, then test it.`)
+        if (created.wantsAuthnRequestsSigned) toast.warning('The IdP asks for signed AuthnRequests, which Gatehouse does not send. Relax that setting at the IdP.')
         void utils.organization.sso.list.invalidate()
         void utils.admin.audit.list.invalidate()
         await navigate({ to: '/admin/sso/$connectionId', params: { connectionId: created.id } })

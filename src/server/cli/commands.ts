@@ -14,7 +14,8 @@ import { migrateDatabase } from '../db/migrate'
 import { resolveDatabaseUrl } from '../db/resolve-database'
 import { getServerEnv, resetServerEnvForTests } from '../env'
 import { now } from '../clock'
-import { ConnectionError, createOidcConnection, listSsoConnections, requireSsoConnection, setSsoConnectionStatus } from '../sso/connections'
+import { addSamlCertificate, ConnectionError, createOidcConnection, createSamlConnection, describeSamlCertificateSafely, listSsoConnections, requireSsoConnection, setSsoConnectionStatus, type SamlIdpSource } from '../sso/connections'
+import { getSamlServiceProviderUrls, MAX_IDP_METADATA_BYTES } from '../sso/saml/saml-metadata'
 import {
   addOrganizationDomain,
   DomainError,
@@ -119,6 +120,38 @@ function readSecretFile(path: string): string {
 }
 
 /** Domain and connection errors that mean "bad input" become usage errors (exit 2). */
+/** Reads a public file the operator names (metadata, a certificate); a usage error naming the flag otherwise. */
+function readPublicFile(flag: string, path: string, maxBytes: number): string {
+  let content: Buffer
+  try {
+    content = readFileSync(path)
+  } catch (error) {
+    throw new CliUsageError(`--${flag}: cannot read ${path} (${(error as { code?: string }).code ?? 'error'})`)
+  }
+  if (content.length === 0) throw new CliUsageError(`--${flag}: the file is empty`)
+  if (content.length > maxBytes) throw new CliUsageError(`--${flag}: the file is larger than ${maxBytes} bytes`)
+  return content.toString('utf8')
+}
+
+/** `certificate SHA256=… subject="…" expires 2027-…` (with a warning under 30 days). */
+function describeCertificateLine(pem: string): string {
+  const info = describeSamlCertificateSafely(pem, now())
+  if (!info) return 'certificate (unreadable)'
+  const warning = info.isExpired ? ' EXPIRED' : info.isExpiringSoon ? ' (expires within 30 days: rotate it)' : ''
+  return `certificate SHA256=${info.fingerprintSha256} subject=${JSON.stringify(info.subject)} expires ${info.notAfter.toISOString()}${warning}`
+}
+
+/** A SAML connection's refusals name the flag that caused them. */
+function samlFlagOf(error: unknown, source: SamlIdpSource['kind']): string {
+  if (!(error instanceof ConnectionError)) return 'input'
+  if (error.reason === 'certificate_refused') return source === 'manual' ? '--idp-cert-file' : source === 'metadata_url' ? '--metadata-url' : '--metadata-file'
+  if (error.reason === 'metadata_refused' || error.reason === 'choose_entity') return source === 'metadata_url' ? '--metadata-url' : '--metadata-file'
+  if (error.reason === 'invalid_input' && /SSO URL/.test(error.message)) return source === 'manual' ? '--entry-point' : '--metadata-file'
+  return 'input'
+}
+
+const MAX_CERTIFICATE_FILE_BYTES = 64 * 1024
+
 function asUsageError(error: unknown, flag: string): never {
   if (error instanceof DomainError || error instanceof ConnectionError) throw new CliUsageError(`${flag}: ${error.message}`)
   throw error
@@ -322,6 +355,87 @@ export const COMMANDS = {
       out(`redirect URI to register at the IdP: ${new URL(`/api/auth/oidc/${connection.id}/callback`, getServerEnv().appUrl).href}`)
     },
   },
+  'sso:saml:add': {
+    summary:
+      'add a SAML connection: --org --name (--metadata-file F | --metadata-url U | --entry-point U --idp-entity-id E --idp-cert-file F) [--entity-id E (to choose in multi-IdP metadata)] [--role-map g=role,…] [--default-role r] [--enable]',
+    flags: {
+      org: { type: 'string' },
+      name: { type: 'string' },
+      'metadata-file': { type: 'string' },
+      'metadata-url': { type: 'string' },
+      'entity-id': { type: 'string' },
+      'entry-point': { type: 'string' },
+      'idp-entity-id': { type: 'string' },
+      'idp-cert-file': { type: 'string' },
+      'role-map': { type: 'string' },
+      'default-role': { type: 'string' },
+      enable: { type: 'boolean' },
+    },
+    run: async (flags, { out }) => {
+      const input = parseFlags(
+        z
+          .strictObject({
+            org: slugSchema,
+            name: z.string().trim().min(1).max(120),
+            'metadata-file': z.string().min(1).optional(),
+            'metadata-url': z.string().min(1).max(2048).optional(),
+            'entity-id': z.string().min(1).max(512).optional(),
+            'entry-point': z.string().min(1).max(2048).optional(),
+            'idp-entity-id': z.string().min(1).max(512).optional(),
+            'idp-cert-file': z.string().min(1).optional(),
+            'role-map': roleMapSchema.optional(),
+            'default-role': roleSchema.optional(),
+            enable: z.boolean().optional(),
+          })
+          .superRefine((value, ctx) => {
+            const manual = ['entry-point', 'idp-entity-id', 'idp-cert-file'] as const
+            const sources = [value['metadata-file'] !== undefined, value['metadata-url'] !== undefined, manual.some((flag) => value[flag] !== undefined)].filter(Boolean).length
+            if (sources !== 1) {
+              ctx.addIssue({ code: 'custom', path: ['metadata-file'], message: 'give exactly one of --metadata-file, --metadata-url, or --entry-point with --idp-entity-id and --idp-cert-file' })
+              return
+            }
+            const missing = manual.find((flag) => value[flag] === undefined)
+            if (value['entry-point'] !== undefined || value['idp-entity-id'] !== undefined || value['idp-cert-file'] !== undefined) {
+              if (missing) ctx.addIssue({ code: 'custom', path: [missing], message: 'required with --entry-point, --idp-entity-id and --idp-cert-file' })
+              if (value['entity-id'] !== undefined) ctx.addIssue({ code: 'custom', path: ['entity-id'], message: 'chooses an IdP in metadata; use --idp-entity-id by hand' })
+            }
+          }),
+        flags,
+      )
+      const idp: SamlIdpSource = input['metadata-file']
+        ? { kind: 'metadata_xml', xml: readPublicFile('metadata-file', input['metadata-file'], MAX_IDP_METADATA_BYTES), entityId: input['entity-id'] }
+        : input['metadata-url']
+          ? { kind: 'metadata_url', url: input['metadata-url'], entityId: input['entity-id'] }
+          : { kind: 'manual', entityId: input['idp-entity-id']!, ssoUrl: input['entry-point']!, certificates: [readPublicFile('idp-cert-file', input['idp-cert-file']!, MAX_CERTIFICATE_FILE_BYTES)] }
+      await useResolvedDatabase()
+      const organization = await requireOrganizationBySlug(input.org)
+      const connection = await createSamlConnection(
+        { db: getDb(), now: now(), actor: OPERATOR, outboundPolicy: getSsoOutboundPolicy() },
+        { organizationId: organization.id, displayName: input.name, idp, groupRoleMap: input['role-map'], defaultRole: input['default-role'], status: input.enable ? 'enabled' : 'draft' },
+      ).catch((error) => asUsageError(error, samlFlagOf(error, idp.kind)))
+      const urls = getSamlServiceProviderUrls(getServerEnv().appUrl, connection.id)
+      out(`created SAML connection ${connection.id} (${connection.displayName}) for ${organization.slug}, ${connection.status}`)
+      out(`IdP: ${connection.samlIdpEntityId} → ${connection.samlIdpSsoUrl}`)
+      out(`SP entity ID and metadata URL: ${urls.metadataUrl}`)
+      out(`ACS URL: ${urls.acsUrl}`)
+      for (const pem of connection.samlIdpCertificates ?? []) out(describeCertificateLine(pem))
+      if (connection.wantsAuthnRequestsSigned) out('warning: the IdP asks for signed AuthnRequests, which Gatehouse does not send; relax that setting at the IdP')
+    },
+  },
+  'sso:saml:add-cert': {
+    summary: 'add an IdP signing certificate to a SAML connection (rotation): --connection <id> --idp-cert-file F',
+    flags: { connection: { type: 'string' }, 'idp-cert-file': { type: 'string' } },
+    run: async (flags, { out }) => {
+      const input = parseFlags(z.strictObject({ connection: idSchema, 'idp-cert-file': z.string().min(1) }), flags)
+      const certificate = readPublicFile('idp-cert-file', input['idp-cert-file'], MAX_CERTIFICATE_FILE_BYTES)
+      await useResolvedDatabase()
+      const connection = await addSamlCertificate({ db: getDb(), now: now(), actor: OPERATOR }, { connectionId: input.connection, certificate }).catch((error) =>
+        asUsageError(error, error instanceof ConnectionError && error.reason === 'certificate_refused' ? '--idp-cert-file' : '--connection'),
+      )
+      out(`${connection.id} (${connection.displayName}) accepts ${connection.samlIdpCertificates?.length ?? 0} certificate(s):`)
+      for (const pem of connection.samlIdpCertificates ?? []) out(describeCertificateLine(pem))
+    },
+  },
   'sso:list': {
     summary: 'list SSO connections (never their secrets): [--org slug]',
     flags: { org: { type: 'string' } },
@@ -332,6 +446,10 @@ export const COMMANDS = {
       const connections = await listSsoConnections(getDb(), { organizationId: organization?.id })
       if (connections.length === 0) out('no SSO connections')
       for (const connection of connections) {
+        if (connection.protocol === 'saml') {
+          out([connection.id, 'saml', connection.status, JSON.stringify(connection.displayName), connection.samlIdpEntityId ?? '-', `sso=${connection.samlIdpSsoUrl ?? '-'}`, `certificates=${connection.samlIdpCertificates?.length ?? 0}`].join('\t'))
+          continue
+        }
         out(
           [connection.id, connection.protocol, connection.status, JSON.stringify(connection.displayName), connection.oidcIssuer ?? '-', `client=${connection.oidcClientId ?? '-'}`, `secret=${connection.hasClientSecret ? 'set' : 'none'}`].join('\t'),
         )

@@ -32,6 +32,20 @@ export const DEMO_ACME_OIDC = {
   defaultRole: 'member',
 } as const
 
+/**
+ * Globex signs in through the local SAML IdP `npm run dev` starts (scripts/idp/saml-idp.ts): its
+ * domain `globex.test` is verified and routed to a SAML connection imported from the IdP's metadata
+ * URL. Group `globex-admins` maps to admin; everyone else gets the default role. The accounts exist
+ * only at the IdP until their first sign-in provisions them (`password` is the IdP password).
+ */
+export const DEMO_GLOBEX_SAML = {
+  organizationSlug: 'globex',
+  domain: 'globex.test',
+  connectionName: 'Globex IdP (local SAML)',
+  groupRoleMap: { 'globex-admins': 'admin' } as Record<string, string>,
+  defaultRole: 'member',
+} as const
+
 export const DEMO_ORGANIZATIONS: DemoOrganization[] = [
   { slug: 'initech', name: 'Initech', signInMethod: 'password' },
   { slug: 'acme', name: 'Acme Corp', signInMethod: 'oidc' },
@@ -44,4 +58,6 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
   { email: 'member@initech.test', name: 'Mia Member', password: 'demo-member-password', role: 'member', organizationSlug: 'initech', signInMethod: 'password' },
   { email: 'alice@acme.test', name: 'Alice Acme', password: 'demo-acme-admin-idp', role: 'admin', organizationSlug: 'acme', signInMethod: 'oidc', idpGroups: ['acme-admins', 'acme-staff'] },
   { email: 'bob@acme.test', name: 'Bob Acme', password: 'demo-acme-member-idp', role: 'member', organizationSlug: 'acme', signInMethod: 'oidc', idpGroups: ['acme-staff'] },
+  { email: 'grace@globex.test', name: 'Grace Globex', password: 'demo-globex-admin-idp', role: 'admin', organizationSlug: 'globex', signInMethod: 'saml', idpGroups: ['globex-admins', 'globex-staff'] },
+  { email: 'hank@globex.test', name: 'Hank Globex', password: 'demo-globex-member-idp', role: 'member', organizationSlug: 'globex', signInMethod: 'saml', idpGroups: ['globex-staff'] },
 ]

@@ -16,11 +16,13 @@ import type { SsoClaims } from './sso-sign-in'
 type Check = SsoConnectionTestResult['checks'][number]
 
 /** The checks openid-client made (all or nothing): named so the admin sees what was verified. */
-const PROTOCOL_CHECKS = ['discovery_issuer', 'state', 'pkce', 'iss', 'signature', 'audience', 'times', 'nonce'] as const
+const OIDC_PROTOCOL_CHECKS = ['discovery_issuer', 'state', 'pkce', 'iss', 'signature', 'audience', 'times', 'nonce'] as const
+/** The checks the SAML ACS made before the claims reached the doctor (node-saml's and the app's own, ADR 015). */
+const SAML_PROTOCOL_CHECKS = ['saml_algorithm', 'signature', 'saml_issuer', 'audience', 'saml_destination', 'saml_recipient', 'times', 'saml_in_response_to', 'saml_status', 'saml_replay'] as const
 
-/** The protocol checks as passed (the response was accepted by the validating library). */
-function passedProtocolChecks(): Check[] {
-  return PROTOCOL_CHECKS.map((name) => ({ name, isPassed: true }))
+/** The protocol checks as passed (the response was accepted by the validating library and the ACS). */
+function passedProtocolChecks(protocol: SsoConnectionView['protocol']): Check[] {
+  return (protocol === 'saml' ? SAML_PROTOCOL_CHECKS : OIDC_PROTOCOL_CHECKS).map((name) => ({ name, isPassed: true }))
 }
 
 /** A failed test: which step refused the response (a short code, never the IdP's text). */
@@ -34,7 +36,7 @@ export function failedTestResult(reason: string, check?: string): SsoConnectionT
  * the role they map to, and whether the asserted `amr`/`acr` count as MFA.
  */
 export async function evaluateTestClaims(ctx: RequestContext, connection: SsoConnectionView, claims: SsoClaims): Promise<SsoConnectionTestResult> {
-  const checks: Check[] = passedProtocolChecks()
+  const checks: Check[] = passedProtocolChecks(connection.protocol)
   checks.push({ name: 'email', isPassed: claims.email !== null, ...(claims.email ? {} : { reason: 'no email claim' }) })
   if (connection.protocol === 'oidc') checks.push({ name: 'email_verified', isPassed: claims.isEmailVerifiedByIdp, ...(claims.isEmailVerifiedByIdp ? {} : { reason: 'email_verified is not true' }) })
   const domain = claims.email ? getEmailDomain(claims.email) : null

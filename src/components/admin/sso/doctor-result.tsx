@@ -21,6 +21,13 @@ const CHECK_LABELS: Record<string, string> = {
   role_mapping: 'Groups and role',
   idp_mfa: 'MFA at the IdP (amr / acr)',
   response: 'Response from the IdP',
+  saml_algorithm: 'Algorithms (no SHA-1, no DTD, not encrypted)',
+  saml_issuer: 'Issuer',
+  saml_destination: 'Destination (this ACS)',
+  saml_recipient: 'Recipient (this ACS)',
+  saml_in_response_to: 'InResponseTo (this request)',
+  saml_status: 'Status (Success)',
+  saml_replay: 'Not seen before (replay)',
 }
 
 const CLAIM_LABELS: Record<string, string> = {
@@ -33,6 +40,16 @@ const CLAIM_LABELS: Record<string, string> = {
   authnContext: 'Authentication context',
 }
 
+/** Where SAML names a check or claim differently from OIDC (the doctor stores the shared names). */
+const SAML_LABELS: Record<string, string> = {
+  signature: 'Signature (Response and Assertion)',
+  audience: 'Audience (SP entity ID)',
+  times: 'Times (NotBefore, NotOnOrAfter, IssueInstant)',
+  subject: 'Subject (NameID)',
+  authnContext: 'AuthnContextClassRef',
+  emailVerified: 'Email verified by the IdP (SAML has none: the domain decides)',
+}
+
 /** A claim value as text: lists joined, objects as compact JSON, booleans as yes/no. */
 function formatClaim(value: unknown): string {
   if (value === null || value === undefined || value === '') return '—'
@@ -42,8 +59,9 @@ function formatClaim(value: unknown): string {
   return String(value)
 }
 
-export function DoctorResult({ result, testedAt }: { result: NonNullable<ConnectionView['lastTestResult']>; testedAt: string | null }) {
+export function DoctorResult({ result, testedAt, protocol = 'oidc' }: { result: NonNullable<ConnectionView['lastTestResult']>; testedAt: string | null; protocol?: ConnectionView['protocol'] }) {
   const claims = Object.entries(result.claims ?? {})
+  const overrides = protocol === 'saml' ? SAML_LABELS : {}
   return (
     <div className="flex flex-col gap-4" data-testid="doctor-result">
       <p className="flex flex-wrap items-center gap-2 text-sm text-slate-700">
@@ -57,7 +75,7 @@ export function DoctorResult({ result, testedAt }: { result: NonNullable<Connect
       <ul className="flex flex-col divide-y divide-slate-100 rounded-lg border border-slate-200" aria-label="Checks">
         {result.checks.map((check) => (
           <li key={check.name} className="flex flex-wrap items-baseline justify-between gap-2 px-4 py-2 text-sm" data-testid="doctor-check">
-            <span className="font-medium text-slate-900">{CHECK_LABELS[check.name] ?? check.name}</span>
+            <span className="font-medium text-slate-900">{overrides[check.name] ?? CHECK_LABELS[check.name] ?? check.name}</span>
             <span className="flex items-baseline gap-2">
               {check.reason && <span className="text-slate-600">{check.reason}</span>}
               {check.isPassed ? <Badge tone="success">Pass</Badge> : <Badge tone="danger">Fail</Badge>}
@@ -71,7 +89,7 @@ export function DoctorResult({ result, testedAt }: { result: NonNullable<Connect
           <dl className="grid grid-cols-1 gap-x-4 gap-y-1 text-sm sm:grid-cols-[12rem_minmax(0,1fr)]" data-testid="doctor-claims">
             {claims.map(([name, value]) => (
               <div key={name} className="contents">
-                <dt className="text-slate-500">{CLAIM_LABELS[name] ?? name}</dt>
+                <dt className="text-slate-500">{overrides[name] ?? CLAIM_LABELS[name] ?? name}</dt>
                 <dd className="break-words font-mono text-slate-900">{formatClaim(value)}</dd>
               </div>
             ))}

@@ -10,16 +10,24 @@ import type { OrganizationDomain } from '../../../../db/schema'
 import { appError } from '../../errors'
 import { getOidcRedirectUri } from '../../sso/oidc/oidc-flow'
 import {
+  addSamlCertificate,
   ConnectionError,
   createOidcConnection,
+  createSamlConnection,
   deleteSsoConnection,
+  describeSamlCertificateSafely,
   getSsoConnection,
   listSsoConnections,
+  removeSamlCertificate,
   setSamlIdpInitiated,
   setSsoConnectionStatus,
   updateOidcConnection,
+  updateSamlConnection,
+  type SamlIdpSource,
   type SsoConnectionView,
 } from '../../sso/connections'
+import { SAML_NAMEID_FORMATS } from '../../sso/saml/saml-attributes'
+import { MAX_IDP_METADATA_BYTES, getSamlServiceProviderUrls } from '../../sso/saml/saml-metadata'
 import {
   addOrganizationDomain,
   DomainError,
@@ -59,6 +67,7 @@ function toCatalogError(error: unknown): never {
   if (error instanceof ConnectionError) {
     if (error.reason === 'not_found') throw appError('NOT_FOUND')
     if (error.reason === 'role_exceeds_editor') throw appError('FORBIDDEN', 'A role mapping may not grant a role above your own.')
+    if (error.reason === 'choose_entity') throw appError('INVALID_INPUT', `This metadata lists several identity providers. Choose one entity ID: ${error.entityIds.join(', ')}`)
     throw appError('INVALID_INPUT', error.message)
   }
   throw error
@@ -96,12 +105,42 @@ function toConnectionView(ctx: TRPCContext, connection: SsoConnectionView) {
     defaultRole: connection.defaultRole,
     mfaAmrValues: connection.mfaAmrValues,
     mfaAcrValues: connection.mfaAcrValues,
-    redirectUri: getOidcRedirectUri(ctx.env.appUrl, connection.id),
+    redirectUri: connection.protocol === 'oidc' ? getOidcRedirectUri(ctx.env.appUrl, connection.id) : null,
+    saml: connection.protocol === 'saml' ? toSamlView(ctx, connection) : null,
     isIdpInitiatedAllowed: connection.samlIsIdpInitiatedAllowed,
     lastTestResult: connection.lastTestResult,
     lastTestedAt: connection.lastTestedAt?.toISOString() ?? null,
     isTestedSinceLastChange: isTestedSinceLastChange(connection),
     updatedAt: connection.updatedAt.toISOString(),
+  }
+}
+
+/**
+ * The SAML side of a connection: the SP values the admin copies into the IdP, the IdP settings, and
+ * each accepted certificate with its SHA-256 fingerprint, subject and expiry (a warning under 30 days).
+ */
+function toSamlView(ctx: TRPCContext, connection: SsoConnectionView) {
+  const sp = getSamlServiceProviderUrls(ctx.env.appUrl, connection.id)
+  return {
+    spEntityId: sp.entityId,
+    acsUrl: sp.acsUrl,
+    metadataUrl: sp.metadataUrl,
+    idpEntityId: connection.samlIdpEntityId,
+    idpSsoUrl: connection.samlIdpSsoUrl,
+    nameIdFormat: connection.samlNameIdFormat ?? SAML_NAMEID_FORMATS.persistent,
+    emailAttribute: connection.samlEmailAttribute,
+    nameAttribute: connection.samlNameAttribute,
+    groupsAttribute: connection.samlGroupsAttribute,
+    amrAttribute: connection.samlAmrAttribute,
+    wantAssertionsSigned: connection.samlWantAssertionsSigned,
+    wantAuthnResponseSigned: connection.samlWantAuthnResponseSigned,
+    isIdpInitiatedAllowed: connection.samlIsIdpInitiatedAllowed,
+    certificates: (connection.samlIdpCertificates ?? []).map((pem) => {
+      const info = describeSamlCertificateSafely(pem, ctx.now)
+      return info
+        ? { fingerprintSha256: info.fingerprintSha256, subject: info.subject, notBefore: info.notBefore.toISOString(), notAfter: info.notAfter.toISOString(), isExpired: info.isExpired, isExpiringSoon: info.isExpiringSoon }
+        : { fingerprintSha256: 'unreadable', subject: '', notBefore: null, notAfter: null, isExpired: true, isExpiringSoon: false }
+    }),
   }
 }
 
@@ -118,6 +157,31 @@ const oidcSettingsSchema = z.strictObject({
   emailClaim: z.string().trim().max(64).optional(),
   nameClaim: z.string().trim().max(64).optional(),
   groupsClaim: z.string().trim().max(64).optional(),
+  groupRoleMap: z.record(z.string().trim().min(1).max(128), roleSchema).refine((map) => Object.keys(map).length <= 100, 'At most 100 groups').optional(),
+  defaultRole: roleSchema.optional(),
+  mfaAmrValues: claimListSchema.optional(),
+  mfaAcrValues: claimListSchema.optional(),
+})
+
+const certificateTextSchema = z.string().min(1).max(64 * 1024)
+const attributeNameSchema = z.string().trim().max(255).nullable().optional()
+
+/** Where the IdP side comes from: pasted or uploaded metadata, a metadata URL, or by hand. */
+const samlIdpSourceSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('metadata_xml'), xml: z.string().min(1).max(MAX_IDP_METADATA_BYTES), entityId: z.string().trim().max(512).optional() }),
+  z.strictObject({ kind: z.literal('metadata_url'), url: z.string().trim().url().max(2048), entityId: z.string().trim().max(512).optional() }),
+  z.strictObject({ kind: z.literal('manual'), entityId: z.string().trim().min(1).max(512), ssoUrl: z.string().trim().url().max(2048), certificates: z.array(certificateTextSchema).min(1).max(5) }),
+]) satisfies z.ZodType<SamlIdpSource>
+
+const samlSettingsSchema = z.strictObject({
+  displayName: z.string().trim().min(1).max(120),
+  nameIdFormat: z.enum([SAML_NAMEID_FORMATS.persistent, SAML_NAMEID_FORMATS.emailAddress, SAML_NAMEID_FORMATS.unspecified]).optional(),
+  emailAttribute: attributeNameSchema,
+  nameAttribute: attributeNameSchema,
+  groupsAttribute: attributeNameSchema,
+  amrAttribute: attributeNameSchema,
+  wantAssertionsSigned: z.boolean().optional(),
+  wantAuthnResponseSigned: z.boolean().optional(),
   groupRoleMap: z.record(z.string().trim().min(1).max(128), roleSchema).refine((map) => Object.keys(map).length <= 100, 'At most 100 groups').optional(),
   defaultRole: roleSchema.optional(),
   mfaAmrValues: claimListSchema.optional(),
@@ -196,6 +260,42 @@ export const organizationSsoRouter = createTRPCRouter({
     ).catch(toCatalogError)
     return toConnectionView(ctx, connection)
   }),
+
+  /** A new SAML connection (draft) from metadata (pasted, uploaded or fetched) or by hand; IdP-initiated login stays off. */
+  createSaml: adminSensitiveProcedure.input(samlSettingsSchema.extend({ idp: samlIdpSourceSchema })).mutation(async ({ ctx, input }) => {
+    const organizationId = requireOrganizationId(ctx)
+    const connection = await createSamlConnection(
+      { db: ctx.db, now: ctx.now, actor: actorOf(ctx), outboundPolicy: getSsoOutboundPolicy(), editorRole: ctx.user.role },
+      { ...input, organizationId },
+    ).catch(toCatalogError)
+    return { ...toConnectionView(ctx, connection), wantsAuthnRequestsSigned: connection.wantsAuthnRequestsSigned }
+  }),
+
+  /** Changes a SAML connection's settings, and its IdP side when `idp` is given; it then needs a passing test again. */
+  updateSaml: adminSensitiveProcedure.input(samlSettingsSchema.extend({ connectionId: idInputSchema, idp: samlIdpSourceSchema.optional() })).mutation(async ({ ctx, input }) => {
+    const organizationId = requireOrganizationId(ctx)
+    const connection = await updateSamlConnection(
+      { db: ctx.db, now: ctx.now, actor: actorOf(ctx), outboundPolicy: getSsoOutboundPolicy(), editorRole: ctx.user.role },
+      { ...input, organizationId },
+    ).catch(toCatalogError)
+    return toConnectionView(ctx, connection)
+  }),
+
+  /** Adds an IdP signing certificate (rotation: old and new are both accepted until the old one is removed). */
+  addSamlCertificate: adminSensitiveProcedure.input(z.strictObject({ connectionId: idInputSchema, certificate: certificateTextSchema })).mutation(async ({ ctx, input }) => {
+    const organizationId = requireOrganizationId(ctx)
+    const connection = await addSamlCertificate({ db: ctx.db, now: ctx.now, actor: actorOf(ctx) }, { ...input, organizationId }).catch(toCatalogError)
+    return toConnectionView(ctx, connection)
+  }),
+
+  /** Removes an IdP signing certificate by fingerprint; the last one stays. */
+  removeSamlCertificate: adminSensitiveProcedure
+    .input(z.strictObject({ connectionId: idInputSchema, fingerprintSha256: z.string().regex(/^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){31}$/) }))
+    .mutation(async ({ ctx, input }) => {
+      const organizationId = requireOrganizationId(ctx)
+      const connection = await removeSamlCertificate({ db: ctx.db, now: ctx.now, actor: actorOf(ctx) }, { ...input, organizationId }).catch(toCatalogError)
+      return toConnectionView(ctx, connection)
+    }),
 
   /**
    * Enables (only after a passing test since the last change: the doctor rule) or disables a
