@@ -17,19 +17,18 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import appConfig from '../../app.config'
 import type { SsoConnection } from '../../db/schema'
-import { parseRedirectAuthnRequest } from '../../scripts/idp/saml-idp'
 import { now } from '../../src/server/clock'
 import { getDb } from '../../src/server/db/client'
 import { getServerEnv } from '../../src/server/env'
 import { addOrganizationDomain, verifyOrganizationDomainByOperator } from '../../src/server/sso/domains'
 import { generateSamlRequestId } from '../../src/server/sso/saml/saml-config'
 import { getSamlServiceProviderUrls } from '../../src/server/sso/saml/saml-metadata'
-import { handleSamlAcsRoute, handleSsoStartRoute } from '../../src/server/sso/sso-routes'
+import { handleSamlAcsRoute } from '../../src/server/sso/sso-routes'
 import { createTestUser, nextTestIp, sql } from '../support/auth-fixtures'
-import { callerIn, cookieHeader, newTestBrowser, storeCookies, type TestBrowser } from '../support/oidc-fixtures'
+import { callerIn, newTestBrowser, type TestBrowser } from '../support/oidc-fixtures'
 import { createTestSamlConnection } from '../support/saml-fixtures'
 import { buildSamlTestResponse, createSamlTestKeys, type SamlTestResponseOptions } from '../support/saml-responses'
-import { followToCompletion, postToAcs, startSamlTestbed, type SamlTestbed } from '../support/saml-testbed'
+import { followToCompletion, postToAcs, startSamlFlow, startSamlTestbed, type SamlTestbed } from '../support/saml-testbed'
 import { OPERATOR_ACTOR } from '../support/sso-fixtures'
 import { expectRefusalWithNothingWritten, snapshotAccountState } from '../support/sso-refusals'
 
@@ -62,18 +61,9 @@ afterAll(async () => {
   await tenantB?.stop()
 })
 
-/** Starts a login at `connection` in `browser` through the start route; returns the AuthnRequest ID (the flow's nonce). */
+/** Starts a login at `connection` in `browser`; returns the AuthnRequest ID (the flow's nonce). */
 async function startFlowAt(connection: Pick<SsoConnection, 'id'>, browser: TestBrowser = newTestBrowser(), redirect?: string) {
-  const url = new URL('/api/auth/sso/start', appUrl())
-  url.searchParams.set('connection', connection.id)
-  if (redirect) url.searchParams.set('redirect', redirect)
-  const request = new Request(url, { headers: { cookie: cookieHeader(browser.cookies), 'user-agent': 'vitest-browser' } })
-  Object.defineProperty(request, 'ip', { value: browser.ip })
-  const response = await handleSsoStartRoute(request)
-  storeCookies(browser.cookies, response.headers.getSetCookie())
-  const location = response.headers.get('location')
-  if (response.status !== 303 || !location) throw new Error(`SSO start answered ${response.status}`)
-  return { browser, requestId: parseRedirectAuthnRequest(new URL(location).searchParams.get('SAMLRequest')!).id }
+  return { browser, requestId: await startSamlFlow(connection.id, browser, redirect) }
 }
 
 /** A response to `requestId` addressed to `connection`, as its IdP would sign it, with `knobs` applied. */

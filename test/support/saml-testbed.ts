@@ -6,13 +6,14 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { signInAtLocalSamlIdp, startLocalSamlIdp, type LocalSamlIdp, type LocalSamlUser } from '../../scripts/idp/saml-idp'
+import { parseRedirectAuthnRequest, signInAtLocalSamlIdp, startLocalSamlIdp, type LocalSamlIdp, type LocalSamlUser } from '../../scripts/idp/saml-idp'
 import { loadOrCreateSamlSigningKeys, type SamlSigningKeys } from '../../scripts/idp/saml-response-xml'
 import type { Organization, SsoConnection } from '../../db/schema'
 import { now } from '../../src/server/clock'
 import { getDb, type Database } from '../../src/server/db/client'
 import { addOrganizationDomain, setDomainConnection, verifyOrganizationDomainByOperator } from '../../src/server/sso/domains'
-import { handleSamlAcsRoute, handleSamlCompleteRoute } from '../../src/server/sso/sso-routes'
+import { handleSamlAcsRoute, handleSamlCompleteRoute, handleSsoStartRoute } from '../../src/server/sso/sso-routes'
+import { getServerEnv } from '../../src/server/env'
 import { createTestOrganization } from './auth-fixtures'
 import { beginSignInAs, cookieHeader, storeCookies, type TestBrowser } from './oidc-fixtures'
 import { createTestSamlConnection } from './saml-fixtures'
@@ -79,4 +80,21 @@ export async function loginThroughSamlIdp(browser: TestBrowser, credentials: { e
   if (acs.status !== 303 || !completeUrl) return { acs, completion: null, samlResponse: posted.SAMLResponse }
   const completion = await followToCompletion(browser, completeUrl)
   return { acs, completion, samlResponse: posted.SAMLResponse }
+}
+
+/**
+ * Starts a login at `connectionId` in `browser` through the start route (a bookmark: no Fetch
+ * Metadata) and returns the AuthnRequest ID, i.e. the flow's nonce a hand-built response answers.
+ */
+export async function startSamlFlow(connectionId: string, browser: TestBrowser, redirect?: string): Promise<string> {
+  const url = new URL('/api/auth/sso/start', getServerEnv().appUrl)
+  url.searchParams.set('connection', connectionId)
+  if (redirect) url.searchParams.set('redirect', redirect)
+  const request = new Request(url, { headers: { cookie: cookieHeader(browser.cookies), 'user-agent': 'vitest-browser' } })
+  Object.defineProperty(request, 'ip', { value: browser.ip })
+  const response = await handleSsoStartRoute(request)
+  storeCookies(browser.cookies, response.headers.getSetCookie())
+  const location = response.headers.get('location')
+  if (response.status !== 303 || !location) throw new Error(`SSO start answered ${response.status}`)
+  return parseRedirectAuthnRequest(new URL(location).searchParams.get('SAMLRequest')!).id
 }
