@@ -53,7 +53,10 @@ export type SsoFlowValidatedResult = {
     /** ISO 8601; `AuthnStatement@AuthnInstant`. */
     authTime: string | null
   }
+  /** The NameID format the IdP asserted (not the one asked for). */
   nameIdFormat: string | null
+  /** The attribute names the IdP released (no values), shown by the connection doctor. */
+  attributeNames?: string[]
   assertionId: string
   /** IdP-initiated (no `InResponseTo`); only possible when the connection allows it. */
   isIdpInitiated: boolean

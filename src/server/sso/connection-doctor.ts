@@ -30,12 +30,15 @@ export function failedTestResult(reason: string, check?: string): SsoConnectionT
   return { isSuccessful: false, checks: [{ name: 'response', isPassed: false, reason: check ? `${reason}: ${check}` : reason }] }
 }
 
+/** What a protocol saw besides the claims, shown to the admin (SAML: the NameID format and attribute names). */
+export type SsoProtocolDetails = { nameIdFormat: string | null; attributeNames: string[] }
+
 /**
  * Evaluates validated claims the way a real sign-in would, without signing anyone in: the email and
  * whether the IdP verified it, whether its domain is verified for this organization, the groups and
  * the role they map to, and whether the asserted `amr`/`acr` count as MFA.
  */
-export async function evaluateTestClaims(ctx: RequestContext, connection: SsoConnectionView, claims: SsoClaims): Promise<SsoConnectionTestResult> {
+export async function evaluateTestClaims(ctx: RequestContext, connection: SsoConnectionView, claims: SsoClaims, details?: SsoProtocolDetails): Promise<SsoConnectionTestResult> {
   const checks: Check[] = passedProtocolChecks(connection.protocol)
   checks.push({ name: 'email', isPassed: claims.email !== null, ...(claims.email ? {} : { reason: 'no email claim' }) })
   if (connection.protocol === 'oidc') checks.push({ name: 'email_verified', isPassed: claims.isEmailVerifiedByIdp, ...(claims.isEmailVerifiedByIdp ? {} : { reason: 'email_verified is not true' }) })
@@ -58,6 +61,7 @@ export async function evaluateTestClaims(ctx: RequestContext, connection: SsoCon
       groups: claims.groups,
       mappedRole: role,
       authnContext: mfa.authnContext,
+      ...(details ? { nameIdFormat: details.nameIdFormat, attributeNames: details.attributeNames } : {}),
     },
   }
 }

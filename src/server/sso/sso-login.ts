@@ -19,7 +19,7 @@ import { buildOidcAuthorizationUrl, OidcResponseRefusal, readOidcCallback } from
 import { generateSamlRequestId } from './saml/saml-config'
 import { buildSamlAuthorizationUrl, type SamlRefusalReason } from './saml/saml-login'
 import { renderSsoErrorPage } from './sso-error-page'
-import { evaluateTestClaims, failedTestResult, recordTestResult } from './connection-doctor'
+import { evaluateTestClaims, failedTestResult, recordTestResult, type SsoProtocolDetails } from './connection-doctor'
 import { completeSsoSignIn, SsoSignInRefusal, type SsoClaims, type SsoRefusalReason } from './sso-sign-in'
 import { completeSsoStepUp, requireRequestingSession, SsoStepUpRefusal, type SsoStepUpRefusalReason } from './sso-step-up'
 
@@ -151,6 +151,7 @@ export async function finishSsoLogin(
   connection: SsoConnectionView,
   flow: Pick<SsoLoginFlow, 'purpose' | 'redirectTo' | 'requestingUserId' | 'requestingSessionId' | 'createdAt'>,
   claims: SsoClaims,
+  protocolDetails?: SsoProtocolDetails,
 ): Promise<Response> {
   const auditContext = { connectionId: connection.id, organizationId: connection.organizationId }
   // Only the doctor may run against a connection that is not enabled (that is what testing is for).
@@ -158,7 +159,7 @@ export async function finishSsoLogin(
   try {
     if (flow.purpose === 'test') {
       await requireRequestingSession(ctx, flow)
-      await recordTestResult(ctx, connection.id, await evaluateTestClaims(ctx, connection, claims))
+      await recordTestResult(ctx, connection.id, await evaluateTestClaims(ctx, connection, claims, protocolDetails))
       return seeOther(ctx, doctorPagePath(connection.id))
     }
     if (flow.purpose === 'reauth') {

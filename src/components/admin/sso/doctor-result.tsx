@@ -38,6 +38,8 @@ const CLAIM_LABELS: Record<string, string> = {
   groups: 'Groups',
   mappedRole: 'Role it maps to',
   authnContext: 'Authentication context',
+  nameIdFormat: 'NameID format sent',
+  attributeNames: 'Attributes sent (names)',
 }
 
 /** Where SAML names a check or claim differently from OIDC (the doctor stores the shared names). */

@@ -1,6 +1,6 @@
 /** Attribute mapping (issue 10): defaults, OID names, multi-valued groups, emailAddress NameID, no email_verified. */
 import { describe, expect, it } from 'vitest'
-import { mapSamlProfileToClaims, readSamlAssertionFacts, SamlClaimsRefusal, SAML_NAMEID_FORMATS, type SamlAttributeMapping, type SamlProfileLike } from './saml-attributes'
+import { mapSamlProfileToClaims, readSamlAssertionFacts, readSamlResponseDetails, SamlClaimsRefusal, SAML_NAMEID_FORMATS, type SamlAttributeMapping, type SamlProfileLike } from './saml-attributes'
 
 const DEFAULTS: SamlAttributeMapping = { samlEmailAttribute: null, samlNameAttribute: null, samlGroupsAttribute: null, samlAmrAttribute: null }
 
@@ -96,5 +96,21 @@ describe('readSamlAssertionFacts', () => {
     })
     expect(readSamlAssertionFacts({ getAssertion: () => assertion({ classRef: null, authnInstant: 'garbage' }) })).toMatchObject({ authnContextClassRef: null, authnInstant: null })
     expect(() => readSamlAssertionFacts({})).toThrow(/assertion_unreadable/)
+  })
+})
+
+describe('readSamlResponseDetails (what the connection doctor shows)', () => {
+  it('names the NameID format the IdP asserted and the attributes it released, never their values', () => {
+    const details = readSamlResponseDetails(profile({ mail: 'alice@globex.test', 'urn:oid:2.5.4.42': 'Alice' }, 'alice@globex.test', SAML_NAMEID_FORMATS.emailAddress))
+    expect(details).toEqual({ nameIdFormat: SAML_NAMEID_FORMATS.emailAddress, attributeNames: ['mail', 'urn:oid:2.5.4.42'] })
+    expect(JSON.stringify(details)).not.toContain('Alice')
+  })
+
+  it('caps what it keeps: at most 50 names, none longer than 200 characters, and no format when none was sent', () => {
+    const many = Object.fromEntries(Array.from({ length: 80 }, (_, index) => [`attr${index}`, 'x']))
+    const details = readSamlResponseDetails({ nameID: 's', attributes: { ...many, ['n'.repeat(201)]: 'x' } })
+    expect(details.attributeNames).toHaveLength(50)
+    expect(details.attributeNames.every((name) => name.length <= 200)).toBe(true)
+    expect(details.nameIdFormat).toBeNull()
   })
 })

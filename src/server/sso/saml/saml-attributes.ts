@@ -162,6 +162,23 @@ export function readSamlAssertionFacts(profile: SamlProfileLike): SamlAssertionF
   }
 }
 
+const MAX_SHOWN_ATTRIBUTES = 50
+const MAX_SHOWN_ATTRIBUTE_NAME_LENGTH = 200
+
+/**
+ * What the IdP sent besides the claims, for the connection doctor only: the NameID format it
+ * asserted and the attribute names it released (names, never values: a value may be personal data
+ * the mapping does not use). This is how an admin finds the attribute to map when the defaults miss.
+ */
+export function readSamlResponseDetails(profile: SamlProfileLike): { nameIdFormat: string | null; attributeNames: string[] } {
+  const attributes = profile.attributes
+  const names = attributes && typeof attributes === 'object' ? Object.keys(attributes) : []
+  return {
+    nameIdFormat: typeof profile.nameIDFormat === 'string' ? profile.nameIDFormat.slice(0, MAX_SHOWN_ATTRIBUTE_NAME_LENGTH) : null,
+    attributeNames: names.filter((name) => name.length <= MAX_SHOWN_ATTRIBUTE_NAME_LENGTH).slice(0, MAX_SHOWN_ATTRIBUTES),
+  }
+}
+
 /**
  * Maps a validated node-saml profile to `SsoClaims`. `acr` is the `AuthnContextClassRef`; `amr` the
  * values of the connection's amr-style attribute, when it names one. Throws `SamlClaimsRefusal`.

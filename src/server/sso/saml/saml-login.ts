@@ -19,7 +19,7 @@ import type { RequestContext } from '../../request-context'
 import { readSsoBinding } from '../browser-binding'
 import { getSsoConnection, type SsoConnectionView } from '../connections'
 import { finishSsoLogin, refuseSsoStep, seeOther } from '../sso-login'
-import { mapSamlProfileToClaims, readSamlAssertionFacts, SamlClaimsRefusal, type SamlClaimsRefusalReason, type SamlProfileLike } from './saml-attributes'
+import { mapSamlProfileToClaims, readSamlAssertionFacts, readSamlResponseDetails, SamlClaimsRefusal, type SamlClaimsRefusalReason, type SamlProfileLike } from './saml-attributes'
 import { buildSaml } from './saml-config'
 import { claimsFromValidatedResult, consumeSamlCompletion, storeSamlValidatedResult, toValidatedResult, type SamlCompletionRefusal } from './saml-flows'
 import { getSamlServiceProviderUrls } from './saml-metadata'
@@ -160,7 +160,7 @@ export async function acceptSamlResponse(ctx: RequestContext, connectionId: stri
     ? await storeSamlValidatedResult(ctx, {
         flowId,
         connectionId: connection.id,
-        result: toValidatedResult(claims, { nameIdFormat: connection.samlNameIdFormat, assertionId: facts.assertionId, isIdpInitiated: false }),
+        result: toValidatedResult(claims, { ...readSamlResponseDetails(profile), assertionId: facts.assertionId, isIdpInitiated: false }),
       })
     : null
   if (!stored) return refuseSsoStep(ctx, 'already_answered', { connectionId, organizationId: connection.organizationId })
@@ -178,6 +178,7 @@ export async function completeSamlLogin(ctx: RequestContext, connectionId: strin
   if (!completion.isConsumed) return refuseSsoStep(ctx, completion.reason, { connectionId })
   const connection = await getSsoConnection(ctx.db, connectionId)
   if (!connection || connection.protocol !== 'saml') return refuseSsoStep(ctx, 'unknown_connection', { connectionId })
-  return finishSsoLogin(ctx, connection, completion.flow, claimsFromValidatedResult(completion.result))
+  const details = { nameIdFormat: completion.result.nameIdFormat, attributeNames: completion.result.attributeNames ?? [] }
+  return finishSsoLogin(ctx, connection, completion.flow, claimsFromValidatedResult(completion.result), details)
 }
 
