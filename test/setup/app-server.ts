@@ -53,6 +53,22 @@ export async function startAppServer(options: {
     throw new Error('dist/ is missing: run `npm run build` first (npm test does it for you)')
   }
   const databaseUrl = options.databaseUrl ?? (await createMigratedTestDatabase(options.runId, options.name))
+  // getFreePort's answer is only true until another worker asks: two servers can race for one port.
+  // The loser exits with EADDRINUSE while the winner answers /api/health, so health alone could
+  // hand this test someone else's server (another database: "wrong password", then ECONNREFUSED
+  // when that server stops). Ours is up only when *our* child says it listens; a lost race retries.
+  for (let attempt = 1; ; attempt++) {
+    const started = await spawnOnFreePort(projectRoot, databaseUrl, options)
+    if (started.isListening) return started.server
+    if (!started.isPortTaken || attempt === 3) throw new Error(`server exited early (${started.exitCode}):\n${started.output}`)
+  }
+}
+
+async function spawnOnFreePort(
+  projectRoot: string,
+  databaseUrl: string,
+  options: { env?: Record<string, string>; publicHost?: 'localhost' | '127.0.0.1' },
+): Promise<{ isListening: true; server: RunningAppServer } | { isListening: false; isPortTaken: boolean; exitCode: number; output: string }> {
   const port = await getFreePort()
   const url = `http://${options.publicHost ?? '127.0.0.1'}:${port}`
   let output = ''
@@ -76,15 +92,18 @@ export async function startAppServer(options: {
   child.stdout!.on('data', (chunk) => (output += chunk))
   child.stderr!.on('data', (chunk) => (output += chunk))
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)))
+  const listeningLine = `listening on http://127.0.0.1:${port} `
 
   const deadline = Date.now() + 20_000
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}):\n${output}`)
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/api/health`)
-      if (response.ok) break
-    } catch {
-      // not listening yet
+    if (child.exitCode !== null) return { isListening: false, isPortTaken: output.includes('EADDRINUSE'), exitCode: child.exitCode, output }
+    if (output.includes(listeningLine)) {
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/api/health`)
+        if (response.ok) break
+      } catch {
+        // listening, not answering yet
+      }
     }
     await new Promise((done) => setTimeout(done, 100))
   }
@@ -92,7 +111,7 @@ export async function startAppServer(options: {
     child.kill('SIGKILL')
     throw new Error(`server did not become healthy:\n${output}`)
   }
-  return {
+  const server: RunningAppServer = {
     url,
     port,
     databaseUrl,
@@ -102,4 +121,5 @@ export async function startAppServer(options: {
       return exited
     },
   }
+  return { isListening: true, server }
 }
