@@ -6,7 +6,8 @@
  * validates without cookies, step 2 (a same-origin GET) checks the browser binding (ADR 015). The
  * second case is the organization's MFA policy after SAML, with a code from oathtool. The third is
  * the console: a SAML-signed-in admin imports a connection from the IdP's metadata URL, copies the
- * SP values, runs the doctor, and rotates the IdP certificate.
+ * SP values, runs the doctor, and rotates the IdP certificate. The fourth is step-up: a stale
+ * re-authentication sends the admin back to the IdP with ForceAuthn (in a popup) before a role change.
  */
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -169,6 +170,44 @@ describe('SAML sign-in in a real browser (app on localhost, IdP on 127.0.0.1)', 
     await expect.poll(() => page.getByTestId('saml-certificate').count()).toBe(2)
     await page.getByTestId('saml-certificate').filter({ hasText: 'CN=Gatehouse local SAML IdP' }).getByRole('button', { name: /^Remove certificate/ }).click()
     await expect.poll(() => page.getByTestId('saml-certificate').allTextContents()).toEqual([expect.stringContaining('CN=test e2e-next')])
+    expect(errors).toEqual([])
+    await context.close()
+  })
+
+  it('step-up through the IdP: ForceAuthn in a popup, a fresh AuthnInstant, and the sensitive change is retried', async () => {
+    const member = await createE2eUser(database, { name: 'Milo Member', organizationId: plain.organization.id })
+    const context = await newIsolatedContext(browser)
+    const page = await context.newPage()
+    const errors = collectPageErrors(page)
+    const latestReauthentication = async () => {
+      const [rows] = await database.pool.query('SELECT MAX(s.reauthenticated_at) AS at FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = ?', [rosaAtIdp.email])
+      return (rows as Array<{ at: Date }>)[0]!.at.getTime()
+    }
+    await page.goto(`${server.url}/api/auth/sso/start?connection=${plain.connection.id}&redirect=${encodeURIComponent('/admin')}`)
+    await signInAtSamlIdpPage(page, plain, rosaAtIdp)
+    await page.waitForURL(`${server.url}/admin`)
+    await waitForHydration(page)
+    // An old re-authentication: the role change below is sensitive and needs a fresh one.
+    await database.pool.query('UPDATE sessions s JOIN users u ON u.id = s.user_id SET s.reauthenticated_at = s.reauthenticated_at - INTERVAL 1 HOUR WHERE u.email = ?', [rosaAtIdp.email])
+    const requestsBefore = plain.idp.requests.length
+    const staleReauthenticatedAt = await latestReauthentication()
+
+    await page.getByLabel(`Role of ${member.name}`).selectOption('admin')
+    await page.getByRole('dialog', { name: `Make ${member.name} admin?` }).getByRole('button', { name: 'Change role' }).click()
+    const reauth = page.getByRole('dialog', { name: 'Confirm it’s you' })
+    await reauth.waitFor()
+    const popupOpened = page.waitForEvent('popup')
+    await reauth.getByRole('button', { name: `Continue with ${plain.connection.displayName}` }).click()
+    const popup = await popupOpened
+    await signInAtSamlIdpPage(popup, plain, rosaAtIdp)
+    await page.getByText(`${member.name} is now admin.`).waitFor()
+    await expect.poll(() => popup.isClosed()).toBe(true)
+
+    // The IdP was asked to authenticate again (ForceAuthn), and the same session was stamped.
+    expect(plain.idp.requests.slice(requestsBefore).map((request) => request.isForceAuthn)).toEqual([true])
+    expect(await latestReauthentication()).toBeGreaterThan(staleReauthenticatedAt + 30 * 60 * 1000)
+    const [roleRows] = await database.pool.query('SELECT role FROM users WHERE id = ?', [member.id])
+    expect(roleRows).toEqual([{ role: 'admin' }])
     expect(errors).toEqual([])
     await context.close()
   })
