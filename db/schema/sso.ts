@@ -57,6 +57,8 @@ export type SsoFlowValidatedResult = {
   nameIdFormat: string | null
   /** The attribute names the IdP released (no values), shown by the connection doctor. */
   attributeNames?: string[]
+  /** Doctor flows only: the listed IdP certificate that verified the signatures (null: none alone did). */
+  signingCertificate?: { fingerprintSha256: string; subject: string } | null
   assertionId: string
   /** IdP-initiated (no `InResponseTo`); only possible when the connection allows it. */
   isIdpInitiated: boolean

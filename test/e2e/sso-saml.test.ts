@@ -160,7 +160,10 @@ describe('SAML sign-in in a real browser (app on localhost, IdP on 127.0.0.1)', 
     for (const check of ['Signature (Response and Assertion)', 'Destination (this ACS)', 'Recipient (this ACS)', 'InResponseTo (this request)', 'Not seen before (replay)']) await doctor.getByText(check).waitFor()
     // What the IdP sent besides the claims: the asserted NameID format and the attribute names (no values).
     await doctor.getByText('NameID format sent').waitFor()
-    expect(await doctor.getByTestId('doctor-claims').textContent()).toContain('urn:oasis:names:tc:SAML:2.0:nameid-format:persistent')
+    const doctorClaims = await doctor.getByTestId('doctor-claims').textContent()
+    expect(doctorClaims).toContain('urn:oasis:names:tc:SAML:2.0:nameid-format:persistent')
+    // Which listed certificate verified the signature (what a rotation needs to know).
+    expect(doctorClaims).toMatch(/Certificate that verified the signature\s*CN=Gatehouse local SAML IdP \(SHA-256 [0-9A-F:]{95}\)/)
     await page.screenshot({ path: '/tmp/gatehouse-saml-connection.png', fullPage: true })
 
     // Rotation: the next certificate is added (both accepted), then the old one removed.

@@ -6,13 +6,16 @@
  * (xml-crypto, the IdP's key): attribute defaults by OID name, an `emailAddress`-format NameID
  * standing in for the email, linking an existing account of the organization, and certificate
  * rotation — the old and the new certificate both verify while both are listed; a removed one is
- * refused (signature).
+ * refused (signature). The connection doctor on SAML: what the IdP sent and which certificate
+ * signed, with nothing written but its result.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getServerEnv } from '../../src/server/env'
+import { describeSamlCertificate } from '../../src/server/sso/saml/saml-certificates'
 import { getSamlServiceProviderUrls } from '../../src/server/sso/saml/saml-metadata'
-import { createTestUser, nextTestIp, sql } from '../support/auth-fixtures'
-import { callerIn, newTestBrowser } from '../support/oidc-fixtures'
+import { parseRedirectAuthnRequest } from '../../scripts/idp/saml-idp'
+import { createTestUser, nextTestIp, signedInCaller, sql, tableChecksums } from '../support/auth-fixtures'
+import { browserWithSession, callerIn, inBrowser, newTestBrowser } from '../support/oidc-fixtures'
 import { buildSamlTestResponse, createSamlTestKeys, type SamlTestResponseOptions } from '../support/saml-responses'
 import { auditEventsOfType } from '../support/sso-fixtures'
 import { followToCompletion, loginThroughSamlIdp, postToAcs, startSamlFlow, startSamlTestbed, type SamlTestbed } from '../support/saml-testbed'
@@ -107,6 +110,38 @@ describe('SAML attributes', () => {
     expect(completion!.status).toBe(303)
     expect(await callerIn(browser).auth.me()).toMatchObject({ user: { id: user.id } })
     expect((await auditEventsOfType('sso.identity.linked')).some((event) => event.subjectUserId === user.id)).toBe(true)
+  })
+})
+
+describe('the connection doctor on SAML', () => {
+  it('shows the NameID format sent, the attribute names and which listed certificate signed, and writes nothing else', async () => {
+    const { user: admin } = await createTestUser({ email: `doctor-admin@${signedDomain}`, organizationId: signedTestbed.organization.id, role: 'admin' })
+    const adminBrowser = browserWithSession((await signedInCaller(admin, { isMfaSatisfied: true, ip: nextTestIp() })).token)
+    const { url } = await inBrowser(adminBrowser, (caller) => caller.organization.sso.startTest({ connectionId: signedTestbed.connection.id }))
+    const requestId = parseRedirectAuthnRequest(new URL(url).searchParams.get('SAMLRequest')!).id
+    const tablesBefore = await tableChecksums()
+
+    // A person the app has never seen, signed with the *second* listed certificate.
+    const urls = getSamlServiceProviderUrls(getServerEnv().appUrl, signedTestbed.connection.id)
+    const attributes = { [EMAIL_OID]: `never-seen@${signedDomain}`, department: 'Research' }
+    const built = buildSamlTestResponse({ keys: newKeys, idpEntityId: signedTestbed.idp.entityId, spEntityId: urls.entityId, acsUrl: urls.acsUrl, inResponseTo: requestId, nameId: 'doctor-subject', attributes })
+    const acs = await postToAcs(urls.acsUrl, built.base64, { ip: nextTestIp() })
+    const completion = await followToCompletion(adminBrowser, acs.headers.get('location')!)
+
+    expect(completion.status).toBe(303)
+    expect(completion.headers.get('location')).toBe(`/admin/sso/${signedTestbed.connection.id}?test=done`)
+    const { users, sessions, sso_identities } = await tableChecksums()
+    expect({ users, sessions, sso_identities }).toEqual({ users: tablesBefore.users, sessions: tablesBefore.sessions, sso_identities: tablesBefore.sso_identities })
+    const { result } = await callerIn(adminBrowser).organization.sso.getTestResult({ connectionId: signedTestbed.connection.id })
+    const newCertificate = describeSamlCertificate(newKeys.certificatePem, new Date())
+    expect(result?.claims).toMatchObject({
+      subject: 'doctor-subject',
+      email: `never-seen@${signedDomain}`,
+      nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+      attributeNames: [EMAIL_OID, 'department'],
+      signingCertificate: `${newCertificate.subject} (SHA-256 ${newCertificate.fingerprintSha256})`,
+    })
+    expect(JSON.stringify(result)).not.toContain('Research')
   })
 })
 

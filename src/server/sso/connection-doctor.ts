@@ -30,8 +30,8 @@ export function failedTestResult(reason: string, check?: string): SsoConnectionT
   return { isSuccessful: false, checks: [{ name: 'response', isPassed: false, reason: check ? `${reason}: ${check}` : reason }] }
 }
 
-/** What a protocol saw besides the claims, shown to the admin (SAML: the NameID format and attribute names). */
-export type SsoProtocolDetails = { nameIdFormat: string | null; attributeNames: string[] }
+/** What a protocol saw besides the claims, shown to the admin (SAML: the NameID format, attribute names, signing certificate). */
+export type SsoProtocolDetails = { nameIdFormat: string | null; attributeNames: string[]; signingCertificate: { fingerprintSha256: string; subject: string } | null }
 
 /**
  * Evaluates validated claims the way a real sign-in would, without signing anyone in: the email and
@@ -61,7 +61,13 @@ export async function evaluateTestClaims(ctx: RequestContext, connection: SsoCon
       groups: claims.groups,
       mappedRole: role,
       authnContext: mfa.authnContext,
-      ...(details ? { nameIdFormat: details.nameIdFormat, attributeNames: details.attributeNames } : {}),
+      ...(details
+        ? {
+            nameIdFormat: details.nameIdFormat,
+            attributeNames: details.attributeNames,
+            signingCertificate: details.signingCertificate ? `${details.signingCertificate.subject} (SHA-256 ${details.signingCertificate.fingerprintSha256})` : null,
+          }
+        : {}),
     },
   }
 }

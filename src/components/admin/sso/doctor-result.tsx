@@ -40,6 +40,7 @@ const CLAIM_LABELS: Record<string, string> = {
   authnContext: 'Authentication context',
   nameIdFormat: 'NameID format sent',
   attributeNames: 'Attributes sent (names)',
+  signingCertificate: 'Certificate that verified the signature',
 }
 
 /** Where SAML names a check or claim differently from OIDC (the doctor stores the shared names). */

@@ -16,7 +16,7 @@ import { generateFlowRandomValue, hashFlowValue, isSameHash } from '../login-flo
 import type { SsoClaims } from '../sso-sign-in'
 
 /** JSON-safe form of claims for `validated_result`. */
-export function toValidatedResult(claims: SsoClaims, extra: { nameIdFormat: string | null; attributeNames?: string[]; assertionId: string; isIdpInitiated: boolean }): SsoFlowValidatedResult {
+export function toValidatedResult(claims: SsoClaims, extra: Omit<SsoFlowValidatedResult, 'claims'>): SsoFlowValidatedResult {
   return { claims: { ...claims, authTime: claims.authTime ? claims.authTime.toISOString() : null }, ...extra }
 }
 

@@ -19,6 +19,7 @@ import type { RequestContext } from '../../request-context'
 import { readSsoBinding } from '../browser-binding'
 import { getSsoConnection, type SsoConnectionView } from '../connections'
 import { finishSsoLogin, refuseSsoStep, seeOther } from '../sso-login'
+import { findSigningCertificate } from './saml-signing-certificate'
 import { mapSamlProfileToClaims, readSamlAssertionFacts, readSamlResponseDetails, SamlClaimsRefusal, type SamlClaimsRefusalReason, type SamlProfileLike } from './saml-attributes'
 import { buildSaml } from './saml-config'
 import { claimsFromValidatedResult, consumeSamlCompletion, storeSamlValidatedResult, toValidatedResult, type SamlCompletionRefusal } from './saml-flows'
@@ -156,11 +157,13 @@ export async function acceptSamlResponse(ctx: RequestContext, connectionId: stri
   }
 
   const flowId = cache.getAnsweredFlowId()
+  // Only the doctor shows which listed certificate signed (a second signature check; see the module).
+  const signingCertificate = cache.getAnsweredFlowPurpose() === 'test' ? findSigningCertificate(preparsed.xml, connection.samlIdpCertificates ?? [], ctx.now) : undefined
   const stored = flowId
     ? await storeSamlValidatedResult(ctx, {
         flowId,
         connectionId: connection.id,
-        result: toValidatedResult(claims, { ...readSamlResponseDetails(profile), assertionId: facts.assertionId, isIdpInitiated: false }),
+        result: toValidatedResult(claims, { ...readSamlResponseDetails(profile), signingCertificate, assertionId: facts.assertionId, isIdpInitiated: false }),
       })
     : null
   if (!stored) return refuseSsoStep(ctx, 'already_answered', { connectionId, organizationId: connection.organizationId })
@@ -178,7 +181,8 @@ export async function completeSamlLogin(ctx: RequestContext, connectionId: strin
   if (!completion.isConsumed) return refuseSsoStep(ctx, completion.reason, { connectionId })
   const connection = await getSsoConnection(ctx.db, connectionId)
   if (!connection || connection.protocol !== 'saml') return refuseSsoStep(ctx, 'unknown_connection', { connectionId })
-  const details = { nameIdFormat: completion.result.nameIdFormat, attributeNames: completion.result.attributeNames ?? [] }
+  const { nameIdFormat, attributeNames = [], signingCertificate = null } = completion.result
+  const details = { nameIdFormat, attributeNames, signingCertificate }
   return finishSsoLogin(ctx, connection, completion.flow, claimsFromValidatedResult(completion.result), details)
 }
 

@@ -17,17 +17,19 @@
  */
 import { and, eq, gt, isNull } from 'drizzle-orm'
 import type { CacheItem, CacheProvider } from '@node-saml/node-saml'
-import { ssoLoginFlows } from '../../../../db/schema'
+import { ssoLoginFlows, type SsoLoginFlow } from '../../../../db/schema'
 import type { Database } from '../../db/client'
 
 export type SamlRequestCache = CacheProvider & {
   /** The flow this validation claimed through its `InResponseTo`, once `getAsync` succeeded. */
   getAnsweredFlowId: () => string | null
+  /** That flow's purpose (`test` asks the ACS for what only the connection doctor shows). */
+  getAnsweredFlowPurpose: () => SsoLoginFlow['purpose'] | null
 }
 
 /** A per-request cacheProvider for one connection's flows (build it next to the `SAML` instance). */
 export function createSamlRequestCache(deps: { db: Database; now: Date }, connectionId: string): SamlRequestCache {
-  const claimed = new Map<string, { flowId: string; value: string }>()
+  const claimed = new Map<string, { flowId: string; purpose: SsoLoginFlow['purpose']; value: string }>()
 
   const flowOf = (requestId: string) => and(eq(ssoLoginFlows.connectionId, connectionId), eq(ssoLoginFlows.nonce, requestId))
   const isOpen = () => and(isNull(ssoLoginFlows.answeredAt), isNull(ssoLoginFlows.consumedAt), gt(ssoLoginFlows.expiresAt, deps.now))
@@ -50,10 +52,10 @@ export function createSamlRequestCache(deps: { db: Database; now: Date }, connec
       if (!requestId || requestId.length > 128) return null
       const [result] = await deps.db.update(ssoLoginFlows).set({ answeredAt: deps.now }).where(and(flowOf(requestId), isOpen()))
       if (result.affectedRows !== 1) return null
-      const [flow] = await deps.db.select({ id: ssoLoginFlows.id, createdAt: ssoLoginFlows.createdAt }).from(ssoLoginFlows).where(flowOf(requestId)).limit(1)
+      const [flow] = await deps.db.select({ id: ssoLoginFlows.id, purpose: ssoLoginFlows.purpose, createdAt: ssoLoginFlows.createdAt }).from(ssoLoginFlows).where(flowOf(requestId)).limit(1)
       if (!flow) return null
       const value = flow.createdAt.toISOString()
-      claimed.set(requestId, { flowId: flow.id, value })
+      claimed.set(requestId, { flowId: flow.id, purpose: flow.purpose, value })
       return value
     },
 
@@ -65,5 +67,6 @@ export function createSamlRequestCache(deps: { db: Database; now: Date }, connec
     },
 
     getAnsweredFlowId: () => [...claimed.values()][0]?.flowId ?? null,
+    getAnsweredFlowPurpose: () => [...claimed.values()][0]?.purpose ?? null,
   }
 }
