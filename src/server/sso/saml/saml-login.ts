@@ -19,7 +19,6 @@ import type { RequestContext } from '../../request-context'
 import { readSsoBinding } from '../browser-binding'
 import { getSsoConnection, type SsoConnectionView } from '../connections'
 import { finishSsoLogin, refuseSsoStep, seeOther } from '../sso-login'
-import { findSigningCertificate } from './saml-signing-certificate'
 import { mapSamlProfileToClaims, readSamlAssertionFacts, readSamlResponseDetails, SamlClaimsRefusal, type SamlClaimsRefusalReason, type SamlProfileLike } from './saml-attributes'
 import { buildSaml } from './saml-config'
 import { claimsFromValidatedResult, consumeSamlCompletion, storeSamlValidatedResult, toValidatedResult, type SamlCompletionRefusal } from './saml-flows'
@@ -28,6 +27,7 @@ import { isSamlBodyTooLarge, preparseSamlResponse, type SamlPreparseRefusal } fr
 import { recordConsumedSamlAssertion } from './saml-replay-store'
 import { createSamlRequestCache } from './saml-request-cache'
 import { checkSamlResponseAddressing, classifySamlValidationError, getSamlResponseFailureStatus, type SamlValidationFailure } from './saml-response-checks'
+import { findSigningCertificate } from './saml-signing-certificate'
 
 /** Reason codes of SAML refusals (the `reason` of `sso.sign_in.failed`). */
 export type SamlRefusalReason =
