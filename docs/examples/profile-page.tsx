@@ -30,9 +30,13 @@ export function ProfilePage() {
   }
 
   return (
-    <form onSubmit={onSubmit}>
+    // method="post": a submit before hydration must never put the field into the URL (a GET).
+    <form method="post" onSubmit={onSubmit}>
       <p>Organization: {profile.data?.organizationName ?? 'none'}</p>
-      <input value={name} onChange={(event) => setName(event.target.value)} />
+      <label>
+        Name
+        <input value={name} onChange={(event) => setName(event.target.value)} />
+      </label>
       <button type="submit" disabled={rename.isPending}>
         Save
       </button>

@@ -38,6 +38,7 @@ export const teamRouter = createTRPCRouter({
   }),
 
   // An admin who re-authenticated recently; scoped by the caller's own organization, never by input.
+  // The app's own admin changes also write an audit event (`ctx.audit(type, …)`, ADR 007).
   rename: adminSensitiveProcedure.input(z.strictObject({ name: nameSchema })).mutation(async ({ ctx, input }) => {
     if (!ctx.organization) throw appError('FORBIDDEN')
     await ctx.db
