@@ -1,0 +1,63 @@
+// docs/examples/profile-page.tsx
+/**
+ * Client-safe: the guide's example component. In the app, import `trpc` from src/lib/trpc.ts
+ * (typed by `AppRouter`); this file types its own hooks by the example router, which is not in
+ * `AppRouter`. Only the router's *type* is imported: no server code reaches the client.
+ */
+import { createTRPCReact } from '@trpc/react-query'
+import { useState, type FormEvent } from 'react'
+import { useReauth } from '../../src/components/reauth-provider'
+import { RequireRole } from '../../src/components/require-role'
+import { getAppErrorCode } from '../../src/lib/app-errors'
+import { useSignedInViewer } from '../../src/lib/use-viewer'
+import type { GuideExampleRouter } from './profile-router'
+
+const trpc = createTRPCReact<GuideExampleRouter>()
+
+export function ProfilePage() {
+  // SSR-hydrated: known on the first render, no signed-out flash. Only under the _authed layout.
+  const viewer = useSignedInViewer()
+  const profile = trpc.profile.me.useQuery()
+  const utils = trpc.useUtils()
+  const rename = trpc.profile.rename.useMutation({ onSuccess: () => utils.profile.me.invalidate() })
+  const { withReauth } = useReauth()
+  const [name, setName] = useState(viewer.user.name)
+
+  async function onSubmit(event: FormEvent) {
+    event.preventDefault()
+    // On REAUTH_REQUIRED the dialog asks the user to confirm it is them, then runs this call once more.
+    await withReauth(() => rename.mutateAsync({ name }))
+  }
+
+  return (
+    // method="post": a submit before hydration must never put the field into the URL (a GET).
+    <form method="post" onSubmit={onSubmit}>
+      <p>Organization: {profile.data?.organizationName ?? 'none'}</p>
+      <label>
+        Name
+        <input value={name} onChange={(event) => setName(event.target.value)} />
+      </label>
+      <button type="submit" disabled={rename.isPending}>
+        Save
+      </button>
+      {getAppErrorCode(rename.error) === 'RATE_LIMITED' && <p role="alert">Too many attempts. Try again later.</p>}
+      {/* Hiding is UX: team.members itself refuses a member with FORBIDDEN. */}
+      <RequireRole role="admin">
+        <TeamList />
+      </RequireRole>
+    </form>
+  )
+}
+
+function TeamList() {
+  const members = trpc.team.members.useQuery()
+  return (
+    <ul>
+      {members.data?.map((member) => (
+        <li key={member.id}>
+          {member.name} ({member.role})
+        </li>
+      ))}
+    </ul>
+  )
+}
