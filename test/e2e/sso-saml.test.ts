@@ -8,6 +8,7 @@
  * the console: a SAML-signed-in admin imports a connection from the IdP's metadata URL, copies the
  * SP values, runs the doctor, and rotates the IdP certificate. The fourth is step-up: a stale
  * re-authentication sends the admin back to the IdP with ForceAuthn (in a popup) before a role change.
+ * The fifth is the owner's IdP-initiated switch, behind a warning about login CSRF.
  */
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -21,7 +22,7 @@ import { LOOPBACK_SSO_HOSTS, shareAppSecretWithServer } from '../support/oidc-te
 import { createSamlTestKeys } from '../support/saml-responses'
 import { startSamlTestbed, type SamlTestbed } from '../support/saml-testbed'
 import { launchBrowser, newIsolatedContext } from './browser'
-import { collectPageErrors, connectToAppDatabase, createE2eUser, submitLoginEmail, waitForHydration } from './fixtures'
+import { collectPageErrors, connectToAppDatabase, createE2eUser, signInThroughUi, submitLoginEmail, waitForHydration } from './fixtures'
 
 const TOTP_STEP_SECONDS = 30
 
@@ -150,6 +151,9 @@ describe('SAML sign-in in a real browser (app on localhost, IdP on 127.0.0.1)', 
     await expect.poll(() => page.getByRole('textbox', { name: 'ACS URL (HTTP-POST)' }).inputValue()).toBe(`${server.url}/api/auth/saml/${connectionId}/acs`)
     expect(await page.getByRole('textbox', { name: 'SP entity ID (audience)' }).inputValue()).toBe(`${server.url}/api/auth/saml/${connectionId}/metadata`)
     await expect.poll(() => page.getByTestId('saml-certificate').allTextContents()).toEqual([expect.stringContaining('CN=Gatehouse local SAML IdP')])
+    // The IdP-initiated switch is the owner's (Rosa is an admin): shown as off, no button.
+    expect(await page.getByTestId('saml-idp-initiated').textContent()).toContain('Off')
+    expect(await page.getByRole('button', { name: /IdP-initiated login/ }).count()).toBe(0)
 
     // The doctor: a real SAML login at the IdP through the real ACS, which records only its result.
     await page.getByRole('button', { name: 'Test sign-in' }).click()
@@ -211,6 +215,32 @@ describe('SAML sign-in in a real browser (app on localhost, IdP on 127.0.0.1)', 
     expect(await latestReauthentication()).toBeGreaterThan(staleReauthenticatedAt + 30 * 60 * 1000)
     const [roleRows] = await database.pool.query('SELECT role FROM users WHERE id = ?', [member.id])
     expect(roleRows).toEqual([{ role: 'admin' }])
+    expect(errors).toEqual([])
+    await context.close()
+  })
+  it('the owner turns IdP-initiated login on after a warning about login CSRF, and off again', async () => {
+    const owner = await createE2eUser(database, { name: 'Otto Owner', role: 'owner', organizationId: plain.organization.id, emailPrefix: 'saml-owner' })
+    const context = await newIsolatedContext(browser)
+    const page = await context.newPage()
+    const errors = collectPageErrors(page)
+    await signInThroughUi(page, server.url, owner)
+    await page.goto(`${server.url}/admin/sso/${plain.connection.id}`)
+    await waitForHydration(page)
+    const isAllowedInDatabase = async () => {
+      const [rows] = await database.pool.query('SELECT saml_is_idp_initiated_allowed AS isAllowed FROM sso_connections WHERE id = ?', [plain.connection.id])
+      return Boolean((rows as Array<{ isAllowed: number }>)[0]!.isAllowed)
+    }
+
+    await page.getByRole('button', { name: 'Allow IdP-initiated login…' }).click()
+    const confirm = page.getByRole('dialog', { name: 'Allow IdP-initiated login?' })
+    await confirm.getByText('login CSRF', { exact: false }).waitFor()
+    await confirm.getByRole('button', { name: 'Allow IdP-initiated login' }).click()
+    await expect.poll(() => page.getByTestId('saml-idp-initiated').textContent()).toContain('On')
+    expect(await isAllowedInDatabase()).toBe(true)
+
+    await page.getByRole('button', { name: 'Turn off IdP-initiated login' }).click()
+    await expect.poll(() => page.getByTestId('saml-idp-initiated').textContent()).toContain('Off')
+    expect(await isAllowedInDatabase()).toBe(false)
     expect(errors).toEqual([])
     await context.close()
   })

@@ -64,7 +64,7 @@ function ConnectionDetails({ connection }: { connection: ConnectionView }) {
         <ConnectionStatusBadge connection={connection} />
       </PageHeader>
       {connection.saml ? (
-        <SamlServiceProviderCard saml={connection.saml} />
+        <SamlServiceProviderCard connection={connection} onChanged={refresh} />
       ) : (
         <Card title="Register at your identity provider" description="Add this redirect URI to the application you created at the IdP, exactly as shown.">
           <CopyField label="Redirect URI" value={connection.redirectUri ?? ''} />

@@ -1,24 +1,28 @@
 /**
- * The SAML parts of a connection page: the SP values the admin copies into the IdP, and the IdP's
+ * The SAML parts of a connection page: the SP values the admin copies into the IdP, the
+ * IdP-initiated switch (owners only; off by default because it allows login CSRF), and the IdP's
  * signing certificates (SHA-256 fingerprint, subject, expiry; a warning under 30 days) with add and
- * remove for rotation. Adding and removing are sensitive (`withReauth`).
+ * remove for rotation. Every change is sensitive (`withReauth`).
  */
 import { useId, useState } from 'react'
 import { toast } from 'sonner'
 import { describeFormError } from '../../../lib/form-errors'
 import { trpc } from '../../../lib/trpc'
+import { useCan } from '../../../lib/use-can'
 import { LocalTime } from '../../local-time'
 import { useReauth } from '../../reauth-provider'
 import { Alert } from '../../ui/alert'
 import { Badge } from '../../ui/badge'
 import { Button } from '../../ui/button'
 import { Card } from '../../ui/card'
+import { ConfirmActionDialog } from '../../ui/confirm-dialog'
 import { CopyField } from '../../ui/copy-field'
 import type { ConnectionView } from './connection-form'
 
 type SamlView = NonNullable<ConnectionView['saml']>
 
-export function SamlServiceProviderCard({ saml }: { saml: SamlView }) {
+export function SamlServiceProviderCard({ connection, onChanged }: { connection: ConnectionView; onChanged: () => void }) {
+  const saml: SamlView = connection.saml!
   return (
     <Card title="Register at your identity provider" description="Create a SAML application at the IdP with these values, or give it the metadata URL.">
       <div className="flex flex-col gap-4">
@@ -31,10 +35,62 @@ export function SamlServiceProviderCard({ saml }: { saml: SamlView }) {
           <dt className="text-slate-500">IdP SSO URL</dt>
           <dd className="break-all font-mono text-slate-900">{saml.idpSsoUrl}</dd>
           <dt className="text-slate-500">IdP-initiated login</dt>
-          <dd className="text-slate-900">Off (responses must answer a request this app made; this prevents login CSRF)</dd>
+          <dd className="text-slate-900" data-testid="saml-idp-initiated">
+            {saml.isIdpInitiatedAllowed
+              ? 'On (responses the IdP sends unasked are accepted; see the warning below)'
+              : 'Off (responses must answer a request this app made; this prevents login CSRF)'}
+          </dd>
         </dl>
+        <IdpInitiatedSwitch connection={connection} onChanged={onChanged} />
       </div>
     </Card>
+  )
+}
+
+/**
+ * Owners only (the server's `ownerSensitiveProcedure` decides; this only hides the button). An
+ * unsolicited response has no request and no browser binding, so anyone holding a valid response
+ * for *their own* account can post it into a victim's browser and sign the victim in as themselves
+ * (login CSRF): the confirmation says so before the switch goes on.
+ */
+function IdpInitiatedSwitch({ connection, onChanged }: { connection: ConnectionView; onChanged: () => void }) {
+  const isOwner = useCan('owner')
+  const { withReauth } = useReauth()
+  const setIdpInitiated = trpc.organization.sso.setIdpInitiated.useMutation()
+  if (!isOwner) return null
+  const isAllowed = connection.saml!.isIdpInitiatedAllowed
+
+  async function change(next: boolean) {
+    await withReauth(() => setIdpInitiated.mutateAsync({ connectionId: connection.id, isAllowed: next }))
+    toast.success(next ? 'IdP-initiated login is on for this connection.' : 'IdP-initiated login is off: only sign-ins that start here are accepted.')
+    onChanged()
+  }
+
+  if (isAllowed) {
+    return (
+      <div className="flex flex-col gap-2">
+        <Alert tone="warning">
+          While this is on, someone with an account at your IdP can sign another person’s browser into their own account (login CSRF). Turn it off unless your IdP’s portal needs it.
+        </Alert>
+        <div>
+          <Button variant="secondary" isLoading={setIdpInitiated.isPending} onClick={() => void change(false).catch((error: unknown) => toast.error(describeFormError(error).message))}>
+            Turn off IdP-initiated login
+          </Button>
+        </div>
+      </div>
+    )
+  }
+  return (
+    <div>
+      <ConfirmActionDialog
+        trigger={<Button variant="secondary">Allow IdP-initiated login…</Button>}
+        title="Allow IdP-initiated login?"
+        description="Sign-ins started from the IdP’s portal will be accepted without a request from this app. Such a response is tied to no browser, so someone with an account at your IdP could sign another person’s browser into their own account (login CSRF). Sign-ins that start here stay protected."
+        confirmLabel="Allow IdP-initiated login"
+        isPending={setIdpInitiated.isPending}
+        onConfirm={() => change(true)}
+      />
+    </div>
   )
 }
 
