@@ -4,8 +4,7 @@
  * it empty keeps the stored one. Saving is sensitive (`withReauth`), and after any change the
  * connection needs a passing test sign-in before it can be enabled again.
  */
-import { useId, useState, type FormEvent, type ReactNode } from 'react'
-import { describeRole } from '../../../lib/auth-labels'
+import { useId, useState, type FormEvent } from 'react'
 import { describeFormError, NO_FORM_ERROR } from '../../../lib/form-errors'
 import { getAssignableRoles } from '../../../lib/member-permissions'
 import type { RouterInputs, RouterOutputs } from '../../../lib/trpc'
@@ -14,13 +13,12 @@ import { useReauth } from '../../reauth-provider'
 import { Alert } from '../../ui/alert'
 import { Button } from '../../ui/button'
 import { TextField } from '../../ui/text-field'
-import { fromRoleMapRows, RoleMapEditor, toRoleMapRows, type RoleMapRow } from './role-map-editor'
+import { FormSection, parseValueList, RolesSection, SELECT_CLASS } from './connection-form-parts'
+import { fromRoleMapRows, toRoleMapRows, type RoleMapRow } from './role-map-editor'
 
 export type ConnectionView = RouterOutputs['organization']['sso']['get']
 export type OidcSettings = Omit<RouterInputs['organization']['sso']['createOidc'], 'clientSecret'> & { clientSecret?: string }
 
-const SELECT_CLASS =
-  'block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-base text-slate-900 shadow-sm focus:outline-none focus:ring-2 focus:ring-indigo-500 sm:text-sm'
 
 type FormState = {
   displayName: string
@@ -56,10 +54,6 @@ function initialState(connection: ConnectionView | null): FormState {
   }
 }
 
-/** "mfa, otp hwk" → ['mfa', 'otp', 'hwk']. */
-function toList(value: string): string[] {
-  return value.split(/[\s,]+/).filter(Boolean)
-}
 
 /** Empty text means "the default": the server fills it in. */
 function optional(value: string): string | undefined {
@@ -79,19 +73,11 @@ function toSettings(state: FormState): OidcSettings {
     groupsClaim: optional(state.groupsClaim),
     groupRoleMap: fromRoleMapRows(state.roleMap) as OidcSettings['groupRoleMap'],
     defaultRole: state.defaultRole as OidcSettings['defaultRole'],
-    mfaAmrValues: toList(state.mfaAmrValues),
-    mfaAcrValues: toList(state.mfaAcrValues),
+    mfaAmrValues: parseValueList(state.mfaAmrValues),
+    mfaAcrValues: parseValueList(state.mfaAcrValues),
   }
 }
 
-function Section({ title, children }: { title: string; children: ReactNode }) {
-  return (
-    <fieldset className="flex flex-col gap-4 border-t border-slate-100 pt-4 first:border-t-0 first:pt-0">
-      <legend className="float-left mb-1 w-full text-sm font-semibold text-slate-900">{title}</legend>
-      {children}
-    </fieldset>
-  )
-}
 
 export function ConnectionForm({ connection, submitLabel, isPending, onSubmit }: {
   /** Null to create a connection. */
@@ -123,7 +109,7 @@ export function ConnectionForm({ connection, submitLabel, isPending, onSubmit }:
   return (
     <form className="flex flex-col gap-6" onSubmit={submit} noValidate aria-label={connection ? 'Connection settings' : 'New OIDC connection'}>
       <Alert>{formError.message}</Alert>
-      <Section title="Identity provider">
+      <FormSection title="Identity provider">
         <TextField label="Name" hint="Shown to people on the sign-in button: “Continue with …”." required value={state.displayName} onChange={(event) => set({ displayName: event.target.value })} error={field('displayName')} />
         <TextField label="Issuer URL" type="url" placeholder="https://login.example.com" hint="The IdP’s issuer; its discovery document is read from /.well-known/openid-configuration." required value={state.issuer} onChange={(event) => set({ issuer: event.target.value })} error={field('issuer')} spellCheck={false} />
         <div className="grid gap-4 sm:grid-cols-2">
@@ -151,43 +137,21 @@ export function ConnectionForm({ connection, submitLabel, isPending, onSubmit }:
           </div>
           <TextField label="Scopes" hint="Space-separated; must include openid." value={state.scopes} onChange={(event) => set({ scopes: event.target.value })} error={field('scopes')} spellCheck={false} />
         </div>
-      </Section>
-      <Section title="Claims">
+      </FormSection>
+      <FormSection title="Claims">
         <div className="grid gap-4 sm:grid-cols-3">
           <TextField label="Email claim" value={state.emailClaim} onChange={(event) => set({ emailClaim: event.target.value })} error={field('emailClaim')} spellCheck={false} />
           <TextField label="Name claim" value={state.nameClaim} onChange={(event) => set({ nameClaim: event.target.value })} error={field('nameClaim')} spellCheck={false} />
           <TextField label="Groups claim" value={state.groupsClaim} onChange={(event) => set({ groupsClaim: event.target.value })} error={field('groupsClaim')} spellCheck={false} />
         </div>
-      </Section>
-      <Section title="Roles">
-        <RoleMapEditor rows={state.roleMap} onChange={(roleMap) => set({ roleMap })} assignableRoles={assignableRoles} />
-        <div className="flex max-w-xs flex-col gap-1.5 text-sm">
-          <label htmlFor={`${id}-default-role`} className="font-medium text-slate-800">
-            Default role
-          </label>
-          <select id={`${id}-default-role`} aria-describedby={`${id}-default-role-hint`} className={SELECT_CLASS} value={state.defaultRole} onChange={(event) => set({ defaultRole: event.target.value })}>
-            {!assignableRoles.includes(state.defaultRole as never) && (
-              <option value={state.defaultRole} disabled>
-                {describeRole(state.defaultRole)} (above your role)
-              </option>
-            )}
-            {assignableRoles.map((role) => (
-              <option key={role} value={role}>
-                {describeRole(role)}
-              </option>
-            ))}
-          </select>
-          <span id={`${id}-default-role-hint`} className="text-xs text-slate-500">
-            For people in none of the groups above.
-          </span>
-        </div>
-      </Section>
-      <Section title="Multi-factor authentication at the IdP">
+      </FormSection>
+      <RolesSection id={id} roleMap={state.roleMap} defaultRole={state.defaultRole} assignableRoles={assignableRoles} onChange={set} />
+      <FormSection title="Multi-factor authentication at the IdP">
         <div className="grid gap-4 sm:grid-cols-2">
           <TextField label="MFA amr values" placeholder="mfa, otp, hwk" hint="An amr claim containing any of these counts as MFA (RFC 8176)." value={state.mfaAmrValues} onChange={(event) => set({ mfaAmrValues: event.target.value })} error={field('mfaAmrValues')} spellCheck={false} />
           <TextField label="MFA acr values" hint="An acr claim equal to any of these counts as MFA." value={state.mfaAcrValues} onChange={(event) => set({ mfaAcrValues: event.target.value })} error={field('mfaAcrValues')} spellCheck={false} />
         </div>
-      </Section>
+      </FormSection>
       <div>
         <Button type="submit" isLoading={isPending}>
           {submitLabel}

@@ -6,8 +6,7 @@
  * connection page. Saving is sensitive (`withReauth`), and after any change the connection needs a
  * passing test sign-in before it can be enabled again. IdP-initiated login is never switched on here.
  */
-import { useId, useState, type ChangeEvent, type FormEvent, type ReactNode } from 'react'
-import { describeRole } from '../../../lib/auth-labels'
+import { useId, useState, type ChangeEvent, type FormEvent } from 'react'
 import { describeFormError, NO_FORM_ERROR } from '../../../lib/form-errors'
 import { getAssignableRoles } from '../../../lib/member-permissions'
 import type { RouterInputs } from '../../../lib/trpc'
@@ -17,14 +16,13 @@ import { Alert } from '../../ui/alert'
 import { Button } from '../../ui/button'
 import { TextField } from '../../ui/text-field'
 import type { ConnectionView } from './connection-form'
-import { fromRoleMapRows, RoleMapEditor, toRoleMapRows, type RoleMapRow } from './role-map-editor'
+import { FormSection, parseValueList, RolesSection, SELECT_CLASS } from './connection-form-parts'
+import { fromRoleMapRows, toRoleMapRows, type RoleMapRow } from './role-map-editor'
 
 export type SamlSettings = RouterInputs['organization']['sso']['createSaml']
 type IdpSource = SamlSettings['idp']
 type NameIdFormat = NonNullable<SamlSettings['nameIdFormat']>
 
-const SELECT_CLASS =
-  'block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-base text-slate-900 shadow-sm focus:outline-none focus:ring-2 focus:ring-indigo-500 sm:text-sm'
 const TEXTAREA_CLASS =
   'block w-full rounded-md border border-slate-300 bg-white px-3 py-2 font-mono text-xs text-slate-900 shadow-sm focus:outline-none focus:ring-2 focus:ring-indigo-500'
 
@@ -83,9 +81,6 @@ function initialState(connection: ConnectionView | null): FormState {
   }
 }
 
-function toList(value: string): string[] {
-  return value.split(/[\s,]+/).filter(Boolean)
-}
 
 function toIdpSource(state: FormState): IdpSource | undefined {
   const entityId = state.entityIdChoice.trim() || undefined
@@ -109,19 +104,11 @@ function toSettings(state: FormState): Omit<SamlSettings, 'idp'> & { idp?: IdpSo
     wantAuthnResponseSigned: state.wantAuthnResponseSigned,
     groupRoleMap: fromRoleMapRows(state.roleMap) as SamlSettings['groupRoleMap'],
     defaultRole: state.defaultRole as SamlSettings['defaultRole'],
-    mfaAcrValues: toList(state.mfaAcrValues),
-    mfaAmrValues: toList(state.mfaAmrValues),
+    mfaAcrValues: parseValueList(state.mfaAcrValues),
+    mfaAmrValues: parseValueList(state.mfaAmrValues),
   }
 }
 
-function Section({ title, children }: { title: string; children: ReactNode }) {
-  return (
-    <fieldset className="flex flex-col gap-4 border-t border-slate-100 pt-4 first:border-t-0 first:pt-0">
-      <legend className="float-left mb-1 w-full text-sm font-semibold text-slate-900">{title}</legend>
-      {children}
-    </fieldset>
-  )
-}
 
 function TextArea({ label, hint, value, onChange, error, rows = 6 }: { label: string; hint?: string; value: string; onChange: (value: string) => void; error?: string | null; rows?: number }) {
   const id = useId()
@@ -181,7 +168,7 @@ export function SamlConnectionForm({ connection, submitLabel, isPending, onSubmi
   return (
     <form className="flex flex-col gap-6" onSubmit={submit} noValidate aria-label={connection ? 'SAML connection settings' : 'New SAML connection'}>
       <Alert>{formError.message}</Alert>
-      <Section title="Identity provider">
+      <FormSection title="Identity provider">
         <TextField label="Name" hint="Shown to people on the sign-in button: “Continue with …”." required value={state.displayName} onChange={(event) => set({ displayName: event.target.value })} error={field('displayName')} />
         <div className="flex flex-col gap-2 text-sm" role="radiogroup" aria-label="IdP settings from">
           <span className="font-medium text-slate-800">IdP settings from</span>
@@ -224,8 +211,8 @@ export function SamlConnectionForm({ connection, submitLabel, isPending, onSubmi
             <TextArea label="Signing certificate (PEM)" hint="-----BEGIN CERTIFICATE----- … More can be added later for rotation." value={state.certificate} onChange={(certificate) => set({ certificate })} />
           </>
         )}
-      </Section>
-      <Section title="Subject and attributes">
+      </FormSection>
+      <FormSection title="Subject and attributes">
         <div className="flex max-w-md flex-col gap-1.5 text-sm">
           <label htmlFor={`${id}-nameid`} className="font-medium text-slate-800">
             NameID format
@@ -246,8 +233,8 @@ export function SamlConnectionForm({ connection, submitLabel, isPending, onSubmi
           <TextField label="Groups attribute" value={state.groupsAttribute} onChange={(event) => set({ groupsAttribute: event.target.value })} error={field('groupsAttribute')} spellCheck={false} />
           <TextField label="Authentication-methods attribute (amr)" hint="Optional; an attribute listing how the IdP authenticated the user." value={state.amrAttribute} onChange={(event) => set({ amrAttribute: event.target.value })} error={field('amrAttribute')} spellCheck={false} />
         </div>
-      </Section>
-      <Section title="Signatures">
+      </FormSection>
+      <FormSection title="Signatures">
         <label className="flex items-center gap-2 text-sm text-slate-700">
           <input type="checkbox" checked={state.wantAuthnResponseSigned} onChange={(event) => set({ wantAuthnResponseSigned: event.target.checked })} />
           Require a signed Response
@@ -257,34 +244,14 @@ export function SamlConnectionForm({ connection, submitLabel, isPending, onSubmi
           Require a signed Assertion
         </label>
         {!state.wantAssertionsSigned && !state.wantAuthnResponseSigned && <Alert>At least one of the two must be signed: an unsigned response is anyone’s.</Alert>}
-      </Section>
-      <Section title="Roles">
-        <RoleMapEditor rows={state.roleMap} onChange={(roleMap) => set({ roleMap })} assignableRoles={assignableRoles} />
-        <div className="flex max-w-xs flex-col gap-1.5 text-sm">
-          <label htmlFor={`${id}-default-role`} className="font-medium text-slate-800">
-            Default role
-          </label>
-          <select id={`${id}-default-role`} className={SELECT_CLASS} value={state.defaultRole} onChange={(event) => set({ defaultRole: event.target.value })}>
-            {!assignableRoles.includes(state.defaultRole as never) && (
-              <option value={state.defaultRole} disabled>
-                {describeRole(state.defaultRole)} (above your role)
-              </option>
-            )}
-            {assignableRoles.map((role) => (
-              <option key={role} value={role}>
-                {describeRole(role)}
-              </option>
-            ))}
-          </select>
-          <span className="text-xs text-slate-500">For people in none of the groups above.</span>
-        </div>
-      </Section>
-      <Section title="Multi-factor authentication at the IdP">
+      </FormSection>
+      <RolesSection id={id} roleMap={state.roleMap} defaultRole={state.defaultRole} assignableRoles={assignableRoles} onChange={set} />
+      <FormSection title="Multi-factor authentication at the IdP">
         <div className="grid gap-4 sm:grid-cols-2">
           <TextField label="MFA AuthnContextClassRef values" hint="An AuthnContextClassRef equal to any of these counts as MFA." value={state.mfaAcrValues} onChange={(event) => set({ mfaAcrValues: event.target.value })} error={field('mfaAcrValues')} spellCheck={false} />
           <TextField label="MFA amr values" hint="Values of the amr attribute above that count as MFA." value={state.mfaAmrValues} onChange={(event) => set({ mfaAmrValues: event.target.value })} error={field('mfaAmrValues')} spellCheck={false} />
         </div>
-      </Section>
+      </FormSection>
       <div>
         <Button type="submit" isLoading={isPending}>
           {submitLabel}
