@@ -44,6 +44,16 @@ afterAll(async () => {
   await samlIdp?.stop()
 })
 
+/** A refused command: exit 2, one line on stderr naming the problem, and no table changed. */
+async function expectRefusedWithNothingWritten(args: string[], message: RegExp): Promise<void> {
+  const before = await tableChecksums()
+  const result = await runCli(args)
+  expect(result.stderr.trim().split('\n')).toHaveLength(1)
+  expect(result.stderr).toMatch(message)
+  expect(result.code).toBe(2)
+  expect(await tableChecksums()).toEqual(before)
+}
+
 function samlFile(name: string): string {
   return join(directory, name)
 }
@@ -157,12 +167,7 @@ describe('sso:saml:add, sso:saml:add-cert, sso:list', () => {
     ['a certificate for an unknown connection', () => ['sso:saml:add-cert', '--connection', 'a'.repeat(26), '--idp-cert-file', samlFile('idp.crt')], /--connection: no such SSO connection/],
     ['a role map naming an unknown role', () => ['sso:saml:add', '--org', organization.slug, '--name', 'X', '--metadata-file', samlFile('idp-metadata.xml'), '--role-map', 'a=root'], /--role-map: expected group=role pairs/],
   ])('refuses %s: exit 2, one line, nothing written', CLI_TIMEOUT, async (_label, args, message) => {
-    const before = await tableChecksums()
-    const result = await runCli(args())
-    expect(result.stderr.trim().split('\n')).toHaveLength(1)
-    expect(result.stderr).toMatch(message)
-    expect(result.code).toBe(2)
-    expect(await tableChecksums()).toEqual(before)
+    await expectRefusedWithNothingWritten(args(), message)
   })
 
   it('refuses a certificate for an OIDC connection', CLI_TIMEOUT, async () => {
@@ -217,12 +222,7 @@ describe('bad input: exit 2, one line, nothing written', () => {
     ['sso:enforce with both --break-glass and --off', () => ['sso:enforce', '--org', organization.slug, '--break-glass', 'x@example.test', '--off'], /give either --break-glass <email> or --off/],
     ['sso:enforce naming someone outside the organization', () => ['sso:enforce', '--org', organization.slug, '--break-glass', 'ghost@example.test'], /--break-glass: no owner with this email/],
   ])('refuses %s', CLI_TIMEOUT, async (_label, args, message) => {
-    const before = await tableChecksums()
-    const result = await runCli(args())
-    expect(result.stderr.trim().split('\n')).toHaveLength(1)
-    expect(result.stderr).toMatch(message)
-    expect(result.code).toBe(2)
-    expect(await tableChecksums()).toEqual(before)
+    await expectRefusedWithNothingWritten(args(), message)
   })
 
   it('refuses sso:disable of a draft connection', CLI_TIMEOUT, async () => {
