@@ -2,7 +2,8 @@
  * The guard matrix: EVERY procedure of `appRouter`, called as every kind of caller, answers as the
  * expectation table says. The list of procedures comes from the router itself, so a procedure
  * added without a row in the table fails this file — nobody ships an unguarded endpoint by
- * forgetting to think about it (broken access control, OWASP A01 / API5).
+ * forgetting to think about it (broken access control, OWASP A01 / API5). The guide's example
+ * router (docs/examples, mounted in tests only) goes through the same matrix with its own table.
  *
  * To add a procedure: give it a row in PROCEDURES with its access kind and, when it takes input,
  * a syntactically valid dummy input (so the guard, not zod, is what answers).
@@ -11,9 +12,11 @@ import { describe, expect, it } from 'vitest'
 import { TRPCError } from '@trpc/server'
 import type { AppErrorCode } from '../../src/lib/app-errors'
 import type { Role } from '../../src/lib/roles'
+import { createCallerFactory } from '../../src/server/trpc/init'
 import { appRouter } from '../../src/server/trpc/root'
-import { callerWithResponse } from '../support/caller'
-import { createTestOrganization, createTestUser, nextTestIp, signedInCaller, sql, tableChecksums } from '../support/auth-fixtures'
+import { guideExampleRouter } from '../../docs/examples/profile-router'
+import { callerFor, testRequestContext, type CallerOptions } from '../support/caller'
+import { createTestOrganization, createTestUser, nextTestIp, sessionCookieHeader, signedInCaller, sql, tableChecksums } from '../support/auth-fixtures'
 import { catchTrpcError } from '../support/trpc-errors'
 import appConfig from '../../app.config'
 
@@ -118,6 +121,14 @@ const PROCEDURES: Record<string, ProcedureExpectation> = {
   'dev.outbox': { access: 'public' },
 }
 
+/** The guide's example router (docs/examples/profile-router.ts): the rows a developer following it adds. */
+const GUIDE_EXAMPLE_PROCEDURES: Record<string, ProcedureExpectation> = {
+  'profile.me': { access: 'protected' },
+  'profile.rename': { access: 'sensitive', input: { name: 'Matrix' } },
+  'team.members': { access: 'admin' },
+  'team.rename': { access: 'adminSensitive', input: { name: 'Matrix' } },
+}
+
 /**
  * Who calls. "stale" sessions re-authenticated longer ago than `reauthWindowSeconds`; the MFA
  * personas are admins, so an admin procedure proves the MFA guard comes before the role check.
@@ -172,20 +183,48 @@ const PERSONA_SPECS: Record<Exclude<PersonaName, 'anonymous'>, PersonaSpec> = {
 }
 
 /**
- * A caller for the persona: a fresh organization, user and session for every call, so no call's
- * side effects (signOut, revokeOthers, mfa.disable, a policy change, a lockout count) leak into the next.
+ * How the persona's requests present themselves (a session cookie, a client address): a fresh
+ * organization, user and session for every call, so no call's side effects (signOut,
+ * revokeOthers, mfa.disable, a policy change, a lockout count) leak into the next.
  */
-async function callerAs(persona: PersonaName) {
-  if (persona === 'anonymous') return callerWithResponse({ ip: nextTestIp() }).caller
+async function requestOptionsAs(persona: PersonaName): Promise<CallerOptions> {
+  if (persona === 'anonymous') return { ip: nextTestIp() }
   const spec = PERSONA_SPECS[persona]
   const organization = await createTestOrganization({ mfaPolicy: spec.mfaPolicy })
   const { user } = await createTestUser({ role: spec.role, organizationId: organization.id, isMfaEnabled: spec.isMfaEnabled })
-  const { caller, sessionId } = await signedInCaller(user, { ip: nextTestIp(), isMfaSatisfied: spec.isMfaSatisfied })
+  const ip = nextTestIp()
+  const { token, sessionId } = await signedInCaller(user, { ip, isMfaSatisfied: spec.isMfaSatisfied })
   if (spec.isReauthStale) {
     await sql('UPDATE sessions SET reauthenticated_at = reauthenticated_at - INTERVAL ? SECOND WHERE id = ?', [appConfig.session.reauthWindowSeconds + 60, sessionId])
   }
-  return caller
+  // Follows rotated cookies as a browser does (a step-up or an MFA change rotates the token).
+  return { ip, cookie: sessionCookieHeader(token), followCookies: true }
 }
+
+/** A caller of `appRouter` for the persona. */
+async function callerAs(persona: PersonaName) {
+  return callerFor(await requestOptionsAs(persona))
+}
+
+type RouterUnderTest = {
+  name: string
+  paths: string[]
+  table: Record<string, ProcedureExpectation>
+  procedureInputs: (path: string) => unknown[]
+  callerFor: (options: CallerOptions) => unknown
+}
+
+function routerUnderTest(name: string, router: typeof appRouter | typeof guideExampleRouter, table: Record<string, ProcedureExpectation>, callerFor: (options: CallerOptions) => unknown): RouterUnderTest {
+  const procedures = router._def.procedures as unknown as Record<string, { _def: { inputs: unknown[] } }>
+  return { name, paths: Object.keys(procedures).sort(), table, procedureInputs: (path) => procedures[path]!._def.inputs, callerFor }
+}
+
+const createGuideExampleCaller = createCallerFactory(guideExampleRouter)
+
+const ROUTERS: RouterUnderTest[] = [
+  routerUnderTest('appRouter', appRouter, PROCEDURES, (options) => callerFor(options)),
+  routerUnderTest('guideExampleRouter', guideExampleRouter, GUIDE_EXAMPLE_PROCEDURES, (options) => createGuideExampleCaller(testRequestContext(options))),
+]
 
 /** Calls `path` on a caller the way the client would (`caller.a.b.c(input)`). */
 function callByPath(caller: unknown, path: string, input: unknown): Promise<unknown> {
@@ -209,23 +248,20 @@ async function observe(call: Promise<unknown>): Promise<Outcome> {
   }
 }
 
-const routerPaths = Object.keys(appRouter._def.procedures).sort()
-
-describe('the expectation table covers the router exactly', () => {
-  it('every procedure of appRouter has a row (a new procedure cannot slip in unguarded)', () => {
-    const missing = routerPaths.filter((path) => !(path in PROCEDURES))
-    expect(missing, `add these to PROCEDURES in ${import.meta.filename}`).toEqual([])
+describe.each(ROUTERS)('the expectation table covers $name exactly', ({ paths, table, procedureInputs }) => {
+  it('every procedure has a row (a new procedure cannot slip in unguarded)', () => {
+    const missing = paths.filter((path) => !(path in table))
+    expect(missing, `add these to the table for this router in ${import.meta.filename}`).toEqual([])
   })
 
   it('every row names a procedure that exists (the table does not rot)', () => {
-    expect(Object.keys(PROCEDURES).filter((path) => !routerPaths.includes(path))).toEqual([])
+    expect(Object.keys(table).filter((path) => !paths.includes(path))).toEqual([])
   })
 
   it('procedures that take input have a dummy input, and those that do not have none', () => {
-    for (const path of routerPaths) {
-      const procedure = (appRouter._def.procedures as unknown as Record<string, { _def: { inputs: unknown[] } }>)[path]!
-      const takesInput = procedure._def.inputs.length > 0
-      expect(PROCEDURES[path]?.input !== undefined, `${path}: takes input = ${takesInput}`).toBe(takesInput)
+    for (const path of paths) {
+      const takesInput = procedureInputs(path).length > 0
+      expect(table[path]?.input !== undefined, `${path}: takes input = ${takesInput}`).toBe(takesInput)
     }
   })
 })
@@ -241,12 +277,14 @@ describe('the nothing-written check can fail', () => {
   })
 })
 
-describe.each(routerPaths)('%s', (path) => {
+const MATRIX_CELLS = ROUTERS.flatMap((router) => router.paths.map((path) => ({ router, path })))
+
+describe.each(MATRIX_CELLS)('$path', ({ router, path }) => {
   it.each(PERSONAS)('as %s', async (persona) => {
-    const expectation = PROCEDURES[path]
-    if (!expectation) throw new Error(`${path} has no row in PROCEDURES`)
+    const expectation = router.table[path]
+    if (!expectation) throw new Error(`${path} has no row in the table for ${router.name}`)
     const expected = expectation.handlerAnswers?.[persona] ?? GUARD_OUTCOMES[expectation.access][persona]
-    const caller = await callerAs(persona)
+    const caller = router.callerFor(await requestOptionsAs(persona))
     const before = await tableChecksums()
     const outcome = await observe(callByPath(caller, path, expectation.input))
     expect(outcome).toBe(expected)
@@ -257,7 +295,7 @@ describe.each(routerPaths)('%s', (path) => {
 
 describe('guard codes map to the statuses the client switches on', () => {
   it('anonymous gets UNAUTHORIZED (401); a member on an admin procedure gets FORBIDDEN (403)', async () => {
-    const anonymous = await catchTrpcError(callerWithResponse({ ip: nextTestIp() }).caller.sessions.list())
+    const anonymous = await catchTrpcError(callerFor({ ip: nextTestIp() }).sessions.list())
     expect(anonymous).toMatchObject({ code: 'UNAUTHORIZED', appCode: 'UNAUTHENTICATED' })
     const member = await catchTrpcError((await callerAs('member')).admin.users.list())
     expect(member).toMatchObject({ code: 'FORBIDDEN', appCode: 'FORBIDDEN' })

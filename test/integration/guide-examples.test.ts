@@ -4,11 +4,10 @@
  * a real session on a real database: who may call what, and a refusal writes nothing.
  */
 import { describe, expect, it } from 'vitest'
-import { createHeaderCookieJar } from '../../src/server/http/cookies'
-import { createRequestContext } from '../../src/server/request-context'
 import { createCallerFactory } from '../../src/server/trpc/init'
 import { guideExampleRouter } from '../../docs/examples/profile-router'
 import { createTestOrganization, createTestUser, nextTestIp, readUser, sessionCookieHeader, signedInCaller, sql, tableChecksums } from '../support/auth-fixtures'
+import { testRequestContext } from '../support/caller'
 import { catchTrpcError } from '../support/trpc-errors'
 import appConfig from '../../app.config'
 
@@ -16,12 +15,7 @@ const createGuideCaller = createCallerFactory(guideExampleRouter)
 
 /** A caller of the example router presenting `token` (none: anonymous), as the HTTP handler would build it. */
 function guideCaller(token?: string) {
-  return createGuideCaller(() => {
-    const request = new Request('http://localhost:3000/api/trpc', { headers: token ? { cookie: sessionCookieHeader(token) } : {} })
-    Object.defineProperty(request, 'ip', { value: nextTestIp() })
-    const responseHeaders = new Headers()
-    return createRequestContext({ request, cookies: createHeaderCookieJar(request, responseHeaders), responseHeaders })
-  })
+  return createGuideCaller(testRequestContext({ ip: nextTestIp(), ...(token ? { cookie: sessionCookieHeader(token) } : {}) }))
 }
 
 async function signedIn(role: 'member' | 'admin', options: { isReauthStale?: boolean } = {}) {

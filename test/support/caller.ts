@@ -22,11 +22,14 @@ export type CallerOptions = {
   followCookies?: boolean
 }
 
-/** A caller plus the response headers its calls wrote (for `set-cookie` assertions). */
-export function callerWithResponse(options: CallerOptions = {}) {
-  const responseHeaders = new Headers()
+/**
+ * The request context the HTTP handler would build for these options, as a context factory for
+ * any router's caller (`createCallerFactory(router)(testRequestContext(options))`). Response
+ * headers the procedures set (cookies) land in `responseHeaders`.
+ */
+export function testRequestContext(options: CallerOptions = {}, responseHeaders = new Headers()) {
   const followed = parseCookieHeader(options.cookie ?? null)
-  const caller = createCaller(() => {
+  return () => {
     const headers = new Headers(options.headers)
     const cookie = options.followCookies ? [...followed].map(([name, value]) => `${name}=${encodeURIComponent(value)}`).join('; ') : options.cookie
     if (cookie) headers.set('cookie', cookie)
@@ -34,8 +37,13 @@ export function callerWithResponse(options: CallerOptions = {}) {
     if (options.ip) Object.defineProperty(request, 'ip', { value: options.ip })
     const cookies = options.followCookies ? createHeaderCookieJar(request, responseHeaders, followed) : createHeaderCookieJar(request, responseHeaders)
     return createRequestContext({ request, cookies, responseHeaders })
-  })
-  return { caller, responseHeaders }
+  }
+}
+
+/** A caller of `appRouter` plus the response headers its calls wrote (for `set-cookie` assertions). */
+export function callerWithResponse(options: CallerOptions = {}) {
+  const responseHeaders = new Headers()
+  return { caller: createCaller(testRequestContext(options, responseHeaders)), responseHeaders }
 }
 
 /** Just the caller. */
