@@ -7,8 +7,9 @@
  * second case is the organization's MFA policy after SAML, with a code from oathtool. The third is
  * the console: a SAML-signed-in admin imports a connection from the IdP's metadata URL, copies the
  * SP values, runs the doctor, and rotates the IdP certificate. The fourth is step-up: a stale
- * re-authentication sends the admin back to the IdP with ForceAuthn (in a popup) before a role change.
- * The fifth is the owner's IdP-initiated switch, behind a warning about login CSRF.
+ * re-authentication sends the admin back to the IdP with ForceAuthn (in a popup) before a role change;
+ * the fifth does the same with popups blocked, as a full-page round trip through the cross-site ACS.
+ * The sixth is the owner's IdP-initiated switch, behind a warning about login CSRF.
  */
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -218,6 +219,54 @@ describe('SAML sign-in in a real browser (app on localhost, IdP on 127.0.0.1)', 
     expect(errors).toEqual([])
     await context.close()
   })
+  it('with popups blocked, the SAML step-up is a full-page round trip through the cross-site ACS that comes back to the same page', async () => {
+    const member = await createE2eUser(database, { name: 'Nell Member', organizationId: plain.organization.id })
+    const context = await newIsolatedContext(browser)
+    const page = await context.newPage()
+    const errors = collectPageErrors(page)
+    const rosaSessions = async () => {
+      const [rows] = await database.pool.query('SELECT s.id, s.created_at AS createdAt, s.reauthenticated_at AS at FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = ? ORDER BY s.created_at DESC', [rosaAtIdp.email])
+      return rows as Array<{ id: string; createdAt: Date; at: Date }>
+    }
+    await page.goto(`${server.url}/api/auth/sso/start?connection=${plain.connection.id}&redirect=${encodeURIComponent('/admin')}`)
+    await signInAtSamlIdpPage(page, plain, rosaAtIdp)
+    await page.waitForURL(`${server.url}/admin`)
+    await waitForHydration(page)
+    await database.pool.query('UPDATE sessions s JOIN users u ON u.id = s.user_id SET s.reauthenticated_at = s.reauthenticated_at - INTERVAL 1 HOUR WHERE u.email = ?', [rosaAtIdp.email])
+    const [signedIn] = await rosaSessions()
+    const sessionCount = (await rosaSessions()).length
+    const requestsBefore = plain.idp.requests.length
+    // What a popup blocker does: window.open answers null, so the dialog leaves the page instead.
+    await page.evaluate(() => {
+      window.open = () => null
+    })
+
+    await page.getByLabel(`Role of ${member.name}`).selectOption('admin')
+    await page.getByRole('dialog', { name: `Make ${member.name} admin?` }).getByRole('button', { name: 'Change role' }).click()
+    await page.getByRole('dialog', { name: 'Confirm it’s you' }).getByRole('button', { name: `Continue with ${plain.connection.displayName}` }).click()
+    await signInAtSamlIdpPage(page, plain, rosaAtIdp)
+    await page.waitForURL(`${server.url}/admin`)
+    await waitForHydration(page)
+
+    // ForceAuthn was asked for; the session that asked was stamped and rotated (its old id is gone,
+    // its creation time kept), and no second session was made.
+    expect(plain.idp.requests.slice(requestsBefore).map((request) => request.isForceAuthn)).toEqual([true])
+    const after = await rosaSessions()
+    expect(after).toHaveLength(sessionCount)
+    expect(after.map((session) => session.id)).not.toContain(signedIn!.id)
+    const stepped = after.find((session) => session.createdAt.getTime() === signedIn!.createdAt.getTime())
+    expect(stepped!.at.getTime()).toBeGreaterThan(signedIn!.at.getTime() + 30 * 60 * 1000)
+    // Back on the page and re-authenticated: the same change now goes through without asking.
+    await page.getByLabel(`Role of ${member.name}`).selectOption('admin')
+    await page.getByRole('dialog', { name: `Make ${member.name} admin?` }).getByRole('button', { name: 'Change role' }).click()
+    await page.getByText(`${member.name} is now admin.`).waitFor()
+    expect(await page.getByRole('dialog', { name: 'Confirm it’s you' }).count()).toBe(0)
+    const [roleRows] = await database.pool.query('SELECT role FROM users WHERE id = ?', [member.id])
+    expect(roleRows).toEqual([{ role: 'admin' }])
+    expect(errors).toEqual([])
+    await context.close()
+  })
+
   it('the owner turns IdP-initiated login on after a warning about login CSRF, and off again', async () => {
     const owner = await createE2eUser(database, { name: 'Otto Owner', role: 'owner', organizationId: plain.organization.id, emailPrefix: 'saml-owner' })
     const context = await newIsolatedContext(browser)
