@@ -18,7 +18,6 @@ import { guideExampleRouter } from '../../docs/examples/profile-router'
 import { callerFor, testRequestContext, type CallerOptions } from '../support/caller'
 import { createTestOrganization, createTestUser, nextTestIp, sessionCookieHeader, signedInCaller, sql, tableChecksums } from '../support/auth-fixtures'
 import { catchTrpcError } from '../support/trpc-errors'
-import appConfig from '../../app.config'
 
 /**
  * - public: anyone, signed in or not.
@@ -193,10 +192,7 @@ async function requestOptionsAs(persona: PersonaName): Promise<CallerOptions> {
   const organization = await createTestOrganization({ mfaPolicy: spec.mfaPolicy })
   const { user } = await createTestUser({ role: spec.role, organizationId: organization.id, isMfaEnabled: spec.isMfaEnabled })
   const ip = nextTestIp()
-  const { token, sessionId } = await signedInCaller(user, { ip, isMfaSatisfied: spec.isMfaSatisfied })
-  if (spec.isReauthStale) {
-    await sql('UPDATE sessions SET reauthenticated_at = reauthenticated_at - INTERVAL ? SECOND WHERE id = ?', [appConfig.session.reauthWindowSeconds + 60, sessionId])
-  }
+  const { token } = await signedInCaller(user, { ip, isMfaSatisfied: spec.isMfaSatisfied, isReauthStale: spec.isReauthStale })
   // Follows rotated cookies as a browser does (a step-up or an MFA change rotates the token).
   return { ip, cookie: sessionCookieHeader(token), followCookies: true }
 }

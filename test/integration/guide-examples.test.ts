@@ -9,7 +9,6 @@ import { guideExampleRouter } from '../../docs/examples/profile-router'
 import { createTestOrganization, createTestUser, nextTestIp, readUser, sessionCookieHeader, signedInCaller, sql, tableChecksums } from '../support/auth-fixtures'
 import { testRequestContext } from '../support/caller'
 import { catchTrpcError } from '../support/trpc-errors'
-import appConfig from '../../app.config'
 
 const createGuideCaller = createCallerFactory(guideExampleRouter)
 
@@ -21,10 +20,8 @@ function guideCaller(token?: string) {
 async function signedIn(role: 'member' | 'admin', options: { isReauthStale?: boolean } = {}) {
   const organization = await createTestOrganization()
   const { user } = await createTestUser({ role, organizationId: organization.id, name: 'Before' })
-  const { token, sessionId } = await signedInCaller(user, { ip: nextTestIp() })
-  if (options.isReauthStale) {
-    await sql('UPDATE sessions SET reauthenticated_at = reauthenticated_at - INTERVAL ? SECOND WHERE id = ?', [appConfig.session.reauthWindowSeconds + 60, sessionId])
-  }
+  // isReauthStale: re-authenticated longer ago than the window, so sensitive procedures refuse.
+  const { token } = await signedInCaller(user, { ip: nextTestIp(), isReauthStale: options.isReauthStale })
   return { user, organization, caller: guideCaller(token) }
 }
 
