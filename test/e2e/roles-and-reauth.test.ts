@@ -42,8 +42,8 @@ describe('roles and re-authentication in a real browser', () => {
     expect(firstHtml).not.toContain('href="/admin"')
 
     await page.goto(`${server.url}/admin`)
-    expect(page.url()).toBe(`${server.url}/app?notice=admin-required`)
-    await page.getByText('The admin console needs the admin role.', { exact: false }).waitFor()
+    expect(page.url()).toBe(`${server.url}/app?notice=role-required&role=admin`)
+    await page.getByText('That page needs the Admin role.', { exact: false }).waitFor()
     expect(errors).toEqual([])
     await context.close()
   })

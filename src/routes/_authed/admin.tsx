@@ -9,7 +9,7 @@ import { satisfiesRole } from '../../lib/roles'
 
 export const Route = createFileRoute('/_authed/admin')({
   beforeLoad: ({ context }) => {
-    if (!satisfiesRole(context.viewer.user.role, 'admin')) throw redirect({ to: '/app', search: { notice: 'admin-required' } })
+    if (!satisfiesRole(context.viewer.user.role, 'admin')) throw redirect({ to: '/app', search: { notice: 'role-required', role: 'admin' } })
   },
   component: AdminLayout,
 })

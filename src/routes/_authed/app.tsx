@@ -12,13 +12,20 @@ import { getDashboardSummary } from '../../functions/dashboard'
 import { describeAuthMethod, describeRole } from '../../lib/auth-labels'
 import { describeFormError } from '../../lib/form-errors'
 import { formatEmailForDisplay } from '../../lib/email-display'
+import { isRole, type Role } from '../../lib/roles'
 import { trpc } from '../../lib/trpc'
 import { useSignedInViewer } from '../../lib/use-viewer'
 
-type DashboardSearch = { notice?: 'admin-required' }
+/** `?notice=role-required&role=<role>`: where a role-only page sends someone without that role. */
+type DashboardSearch = { notice?: 'role-required'; role?: Role }
+
+function validateDashboardSearch(search: Record<string, unknown>): DashboardSearch {
+  if (search.notice !== 'role-required') return {}
+  return typeof search.role === 'string' && isRole(search.role) ? { notice: 'role-required', role: search.role } : { notice: 'role-required' }
+}
 
 export const Route = createFileRoute('/_authed/app')({
-  validateSearch: (search: Record<string, unknown>): DashboardSearch => (search.notice === 'admin-required' ? { notice: 'admin-required' } : {}),
+  validateSearch: validateDashboardSearch,
   head: () => ({ meta: [{ title: 'Dashboard · Gatehouse' }] }),
   // A guarded server function (SPEC §3: server functions are guarded like procedures). During SSR
   // it runs in-process; on client navigation it is an RPC that the same middleware checks.
@@ -38,7 +45,7 @@ function Detail({ label, children }: { label: string; children: ReactNode }) {
 function DashboardPage() {
   const { user, session } = useSignedInViewer()
   const email = formatEmailForDisplay(user.email)
-  const { notice } = Route.useSearch()
+  const { notice, role: requiredRole } = Route.useSearch()
   const summary = Route.useLoaderData()
   const resend = trpc.auth.resendVerificationEmail.useMutation({
     onSuccess: () => toast.success(`We sent a new link to ${email}.`),
@@ -49,7 +56,10 @@ function DashboardPage() {
     <div className="flex flex-col gap-6">
       <PageHeader title={<span data-testid="dashboard-greeting">Welcome, {user.name}</span>} description={email} />
 
-      <Alert tone="warning">{notice === 'admin-required' && 'The admin console needs the admin role. Ask an owner of your organization if you need access.'}</Alert>
+      <Alert tone="warning">
+        {notice === 'role-required' &&
+          `That page needs ${requiredRole ? `the ${describeRole(requiredRole)} role` : 'another role'}. Ask an owner of your organization if you need access.`}
+      </Alert>
 
       {!user.isEmailVerified && (
         <div className="flex flex-wrap items-center justify-between gap-3 rounded-md border border-amber-200 bg-amber-50 px-4 py-3 text-sm text-amber-900" role="status">
