@@ -51,6 +51,7 @@ const SSO_FAILURE_REASONS: Record<string, string> = {
   domain_not_verified: 'the email domain is not verified for this organization',
   user_in_other_organization: 'the account belongs to another organization',
   user_disabled: 'the account is disabled',
+  role_above_connection: 'the account’s role is above what this connection may sign in',
 }
 
 /** "1 session" / "3 sessions". */

@@ -4,7 +4,7 @@
  * (vertical privilege escalation: no one acts on, or grants, a role above their own).
  */
 import appConfig from '../../app.config'
-import { roleRank, type Role } from './roles'
+import { isRole, roleRank, type Role } from './roles'
 
 /** The actions an admin takes on a member from the console. */
 export type MemberAction = 'revokeSessions' | 'resetMfa' | 'setRole' | 'setDisabled'
@@ -54,4 +54,26 @@ export function getRoleChangeRefusal(actor: Person, member: Person, role: string
   if (refusal) return refusal
   if (roleRank(role) > roleRank(actor.role)) return { reason: 'higher_role', message: HIGHER_ROLE_MESSAGES.setRole }
   return null
+}
+
+type SsoRoleMapping = { groupRoleMap: Record<string, string>; defaultRole: string }
+
+/**
+ * The highest role an SSO connection can give: its default role or any group's. It is the
+ * connection's authority: whoever controls the IdP a connection trusts can sign in as any account
+ * it reaches, so the connection signs in no account above its ceiling (src/server/sso/sso-sign-in.ts)
+ * and only someone of at least that role may change it — else an admin could point an owner's
+ * connection at an IdP of their own and sign in as the owner (vertical escalation, ASVS 5.0 V8.2.2).
+ */
+export function getSsoConnectionRoleCeiling(mapping: SsoRoleMapping): Role {
+  return [mapping.defaultRole, ...Object.values(mapping.groupRoleMap)].reduce<Role>(
+    (highest, role) => (isRole(role) && roleRank(role) > roleRank(highest) ? role : highest),
+    appConfig.roles[0],
+  )
+}
+
+/** Null when `actorRole` may change the connection (settings, certificates, status, deletion), else why not. */
+export function getSsoConnectionChangeRefusal(actorRole: string, mapping: SsoRoleMapping): string | null {
+  if (roleRank(getSsoConnectionRoleCeiling(mapping)) <= roleRank(actorRole)) return null
+  return 'This connection can sign in people with a role above yours, so only they can change it.'
 }

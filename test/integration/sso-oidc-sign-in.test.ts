@@ -37,7 +37,9 @@ beforeAll(async () => {
   testbed = await startOidcTestbed(
     [ADA, JOAN, GRACE, NOOR, DINA, EVE, OWEN],
     [
-      { groupRoleMap: { 'idp-admins': 'admin' }, defaultRole: 'member', domain },
+      // An owner's mapping (it reaches owner), so the connection may sign owners in at all
+      // (sso-connection-authority.test.ts); nobody here is in `idp-owners`.
+      { groupRoleMap: { 'idp-admins': 'admin', 'idp-owners': 'owner' }, defaultRole: 'member', domain },
       // Nothing mapped: everyone gets the connection's default role, which here is not the app's.
       { groupRoleMap: {}, defaultRole: 'admin', domain: defaultRoleDomain },
     ],

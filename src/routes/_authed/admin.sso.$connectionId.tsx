@@ -21,7 +21,9 @@ import { ConfirmActionDialog } from '../../components/ui/confirm-dialog'
 import { CopyField } from '../../components/ui/copy-field'
 import { Spinner } from '../../components/ui/spinner'
 import { describeFormError } from '../../lib/form-errors'
+import { getSsoConnectionChangeRefusal } from '../../lib/member-permissions'
 import { trpc } from '../../lib/trpc'
+import { useSignedInViewer } from '../../lib/use-viewer'
 
 export const Route = createFileRoute('/_authed/admin/sso/$connectionId')({
   validateSearch: (search: Record<string, unknown>): { test?: 'done' } => (search.test === 'done' ? { test: 'done' } : {}),
@@ -58,6 +60,8 @@ function ConnectionDetails({ connection }: { connection: ConnectionView }) {
   const refresh = useRefreshConnection()
   const update = trpc.organization.sso.update.useMutation()
   const updateSaml = trpc.organization.sso.updateSaml.useMutation()
+  // The server refuses these changes too; the console does not offer what it would refuse.
+  const changeRefusal = getSsoConnectionChangeRefusal(useSignedInViewer().user.role, connection)
   return (
     <div className="flex flex-col gap-6">
       <PageHeader title={connection.displayName} description={`${connection.protocol.toUpperCase()} connection · ${connection.issuer ?? connection.saml?.idpEntityId ?? ''}`}>
@@ -70,37 +74,40 @@ function ConnectionDetails({ connection }: { connection: ConnectionView }) {
           <CopyField label="Redirect URI" value={connection.redirectUri ?? ''} />
         </Card>
       )}
-      {connection.saml && <SamlCertificatesCard connection={connection} onChanged={refresh} />}
+      {changeRefusal && <Alert tone="info">{changeRefusal}</Alert>}
+      {connection.saml && !changeRefusal && <SamlCertificatesCard connection={connection} onChanged={refresh} />}
       <TestCard connection={connection} />
-      <StatusCard connection={connection} />
-      <Card title="Settings" description="Any change needs a new passing test sign-in before the connection can be enabled again.">
-        {connection.saml ? (
-          <SamlConnectionForm
-            key={connection.updatedAt}
-            connection={connection}
-            submitLabel="Save changes"
-            isPending={updateSaml.isPending}
-            onSubmit={async (settings) => {
-              await updateSaml.mutateAsync({ ...settings, connectionId: connection.id })
-              toast.success('Connection saved. Run a test sign-in again before enabling it.')
-              refresh()
-            }}
-          />
-        ) : (
-          <ConnectionForm
-            key={connection.updatedAt}
-            connection={connection}
-            submitLabel="Save changes"
-            isPending={update.isPending}
-            onSubmit={async (settings) => {
-              await update.mutateAsync({ ...settings, connectionId: connection.id })
-              toast.success('Connection saved. Run a test sign-in again before enabling it.')
-              refresh()
-            }}
-          />
-        )}
-      </Card>
-      <DeleteCard connection={connection} />
+      {!changeRefusal && <StatusCard connection={connection} />}
+      {!changeRefusal && (
+        <Card title="Settings" description="Any change needs a new passing test sign-in before the connection can be enabled again.">
+          {connection.saml ? (
+            <SamlConnectionForm
+              key={connection.updatedAt}
+              connection={connection}
+              submitLabel="Save changes"
+              isPending={updateSaml.isPending}
+              onSubmit={async (settings) => {
+                await updateSaml.mutateAsync({ ...settings, connectionId: connection.id })
+                toast.success('Connection saved. Run a test sign-in again before enabling it.')
+                refresh()
+              }}
+            />
+          ) : (
+            <ConnectionForm
+              key={connection.updatedAt}
+              connection={connection}
+              submitLabel="Save changes"
+              isPending={update.isPending}
+              onSubmit={async (settings) => {
+                await update.mutateAsync({ ...settings, connectionId: connection.id })
+                toast.success('Connection saved. Run a test sign-in again before enabling it.')
+                refresh()
+              }}
+            />
+          )}
+        </Card>
+      )}
+      {!changeRefusal && <DeleteCard connection={connection} />}
     </div>
   )
 }

@@ -99,6 +99,7 @@ export type CallbackRefusalReason = SsoFlowRefusal | SsoRefusalReason | SsoStepU
 const STATUS_BY_REASON: Partial<Record<CallbackRefusalReason, number>> = {
   connection_disabled: 403,
   user_disabled: 403,
+  role_above_connection: 403,
   user_in_other_organization: 403,
   email_missing: 403,
   email_not_verified: 403,

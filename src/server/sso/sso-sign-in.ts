@@ -14,6 +14,9 @@
  *   SAML through the domain rule alone). Otherwise any IdP could claim any address.
  * - An account whose email was never verified may have been registered by someone else first
  *   (pre-hijacking): its password, second factor and sessions are removed before it is linked.
+ * - A connection signs in no account whose role is above the connection's ceiling (the highest role
+ *   its mapping can give, never above its editor's own): an admin who registers an IdP of their own
+ *   cannot sign in as an owner, nor demote one through the group mapping (vertical escalation).
  */
 import { and, eq } from 'drizzle-orm'
 import { organizations, ssoIdentities, users, type Organization, type SsoFlowValidatedResult, type User } from '../../../db/schema'
@@ -28,6 +31,8 @@ import type { SsoConnectionView } from './connections'
 import { getEmailDomain } from './domain-name'
 import { getVerifiedDomain } from './domains'
 import { decideSsoRole } from './role-mapping'
+import { getSsoConnectionRoleCeiling } from '../../lib/member-permissions'
+import { roleRank } from '../../lib/roles'
 
 /**
  * What a protocol module extracts from a validated IdP response: `subject` (OIDC `sub` / SAML
@@ -47,6 +52,7 @@ export type SsoRefusalReason =
   | 'email_missing'
   | 'email_not_verified'
   | 'domain_not_verified'
+  | 'role_above_connection'
 
 /** A refusal the callback turns into a 4xx page and one audit event. */
 export class SsoSignInRefusal extends Error {
@@ -118,6 +124,7 @@ async function insertIdentity(ctx: RequestContext, connectionId: string, subject
 async function linkExistingAccount(ctx: RequestContext, connection: SsoConnectionForSignIn, claims: SsoClaims, user: User): Promise<ResolvedUser | null> {
   if (user.organizationId !== null && user.organizationId !== connection.organizationId) throw new SsoSignInRefusal('user_in_other_organization', user.id)
   if (user.disabledAt) throw new SsoSignInRefusal('user_disabled', user.id)
+  refuseIfAboveConnection(connection, user)
 
   const removedSignInFactors = user.emailVerifiedAt === null
   if (removedSignInFactors) {
@@ -169,11 +176,18 @@ async function provisionAccount(ctx: RequestContext, connection: SsoConnectionFo
   return { user, outcome: 'provisioned' }
 }
 
+/** Refuses an account above what the connection may vouch for, before anything is written. */
+function refuseIfAboveConnection(connection: SsoConnectionForSignIn, user: User): void {
+  if (roleRank(user.role) > roleRank(getSsoConnectionRoleCeiling(connection))) throw new SsoSignInRefusal('role_above_connection', user.id)
+}
+
 async function resolveOnce(ctx: RequestContext, connection: SsoConnectionForSignIn, claims: SsoClaims): Promise<ResolvedUser | null> {
   const known = await findSsoIdentityUser(ctx, connection.id, claims.subject)
   if (known) {
     if (known.organizationId !== connection.organizationId) throw new SsoSignInRefusal('user_in_other_organization', known.id)
     if (known.disabledAt) throw new SsoSignInRefusal('user_disabled', known.id)
+    // Promoted since the identity was linked (by an owner): this connection no longer vouches for them.
+    refuseIfAboveConnection(connection, known)
     return { user: known, outcome: 'existing' }
   }
   if (!claims.email) throw new SsoSignInRefusal('email_missing')

@@ -7,10 +7,12 @@
 import { z } from 'zod'
 import appConfig from '../../../../app.config'
 import type { OrganizationDomain } from '../../../../db/schema'
+import type { Role } from '../../../lib/roles'
 import { appError } from '../../errors'
 import { getOidcRedirectUri } from '../../sso/oidc/oidc-flow'
 import {
   addSamlCertificate,
+  checkConnectionEditableBy,
   ConnectionError,
   createOidcConnection,
   createSamlConnection,
@@ -44,7 +46,7 @@ import { refuseIfEnforcementWouldStrandMembers } from '../../sso/sso-policy'
 import { adminProcedure, adminSensitiveProcedure, createTRPCRouter, ownerSensitiveProcedure, type TRPCContext } from '../init'
 import { idInputSchema } from '../inputs'
 
-type AdminContext = TRPCContext & { user: { id: string; organizationId: string | null } }
+type AdminContext = TRPCContext & { user: { id: string; organizationId: string | null; role: Role } }
 
 /** The caller's organization id; an admin without one has nothing to administer here. */
 function requireOrganizationId(ctx: AdminContext): string {
@@ -67,6 +69,7 @@ function toCatalogError(error: unknown): never {
   if (error instanceof ConnectionError) {
     if (error.reason === 'not_found') throw appError('NOT_FOUND')
     if (error.reason === 'role_exceeds_editor') throw appError('FORBIDDEN', 'A role mapping may not grant a role above your own.')
+    if (error.reason === 'connection_above_editor') throw appError('FORBIDDEN', error.message)
     if (error.reason === 'choose_entity') throw appError('INVALID_INPUT', `This metadata lists several identity providers. Choose one entity ID: ${error.entityIds.join(', ')}`)
     throw appError('INVALID_INPUT', error.message)
   }
@@ -235,6 +238,20 @@ async function requireOwnConnection(ctx: AdminContext, connectionId: string): Pr
   return connection
 }
 
+/**
+ * The connection, when the editor may change it: one that can sign in accounts above the editor's
+ * role (an owner's) is the owners' to change — else an admin could point it at an IdP of their own.
+ */
+async function requireConnectionToChange(ctx: AdminContext, connectionId: string): Promise<SsoConnectionView> {
+  const connection = await requireOwnConnection(ctx, connectionId)
+  try {
+    checkConnectionEditableBy(connection, ctx.user.role)
+  } catch (error) {
+    toCatalogError(error)
+  }
+  return connection
+}
+
 /** `organization.sso.*`: the organization's identity-provider connections and their doctor. */
 export const organizationSsoRouter = createTRPCRouter({
   list: adminProcedure.query(async ({ ctx }) => (await listSsoConnections(ctx.db, { organizationId: requireOrganizationId(ctx) })).map((connection) => toConnectionView(ctx, connection))),
@@ -253,6 +270,7 @@ export const organizationSsoRouter = createTRPCRouter({
 
   /** Changes settings (a new secret only when given); the connection then needs a passing test again. */
   update: adminSensitiveProcedure.input(oidcSettingsSchema.extend({ connectionId: idInputSchema, clientSecret: clientSecretSchema.optional() })).mutation(async ({ ctx, input }) => {
+    await requireConnectionToChange(ctx, input.connectionId)
     const organizationId = requireOrganizationId(ctx)
     const connection = await updateOidcConnection(
       { db: ctx.db, now: ctx.now, actor: actorOf(ctx), outboundPolicy: getSsoOutboundPolicy(), editorRole: ctx.user.role },
@@ -273,6 +291,7 @@ export const organizationSsoRouter = createTRPCRouter({
 
   /** Changes a SAML connection's settings, and its IdP side when `idp` is given; it then needs a passing test again. */
   updateSaml: adminSensitiveProcedure.input(samlSettingsSchema.extend({ connectionId: idInputSchema, idp: samlIdpSourceSchema.optional() })).mutation(async ({ ctx, input }) => {
+    await requireConnectionToChange(ctx, input.connectionId)
     const organizationId = requireOrganizationId(ctx)
     const connection = await updateSamlConnection(
       { db: ctx.db, now: ctx.now, actor: actorOf(ctx), outboundPolicy: getSsoOutboundPolicy(), editorRole: ctx.user.role },
@@ -283,6 +302,7 @@ export const organizationSsoRouter = createTRPCRouter({
 
   /** Adds an IdP signing certificate (rotation: old and new are both accepted until the old one is removed). */
   addSamlCertificate: adminSensitiveProcedure.input(z.strictObject({ connectionId: idInputSchema, certificate: certificateTextSchema })).mutation(async ({ ctx, input }) => {
+    await requireConnectionToChange(ctx, input.connectionId)
     const organizationId = requireOrganizationId(ctx)
     const connection = await addSamlCertificate({ db: ctx.db, now: ctx.now, actor: actorOf(ctx) }, { ...input, organizationId }).catch(toCatalogError)
     return toConnectionView(ctx, connection)
@@ -292,6 +312,7 @@ export const organizationSsoRouter = createTRPCRouter({
   removeSamlCertificate: adminSensitiveProcedure
     .input(z.strictObject({ connectionId: idInputSchema, fingerprintSha256: z.string().regex(/^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){31}$/) }))
     .mutation(async ({ ctx, input }) => {
+      await requireConnectionToChange(ctx, input.connectionId)
       const organizationId = requireOrganizationId(ctx)
       const connection = await removeSamlCertificate({ db: ctx.db, now: ctx.now, actor: actorOf(ctx) }, { ...input, organizationId }).catch(toCatalogError)
       return toConnectionView(ctx, connection)
@@ -302,7 +323,7 @@ export const organizationSsoRouter = createTRPCRouter({
    * connection; disabling signs out every session it created.
    */
   setEnabled: adminSensitiveProcedure.input(z.strictObject({ connectionId: idInputSchema, isEnabled: z.boolean() })).mutation(async ({ ctx, input }) => {
-    const connection = await requireOwnConnection(ctx, input.connectionId)
+    const connection = await requireConnectionToChange(ctx, input.connectionId)
     if (!input.isEnabled) await refuseIfEnforcementWouldStrandMembers(ctx.db, connection.organizationId, { disablesConnectionId: connection.id })
     if (input.isEnabled && !toConnectionView(ctx, connection).isTestedSinceLastChange) {
       throw appError('FORBIDDEN', 'Run a successful test sign-in with this connection first (after its last change).')
@@ -316,7 +337,7 @@ export const organizationSsoRouter = createTRPCRouter({
 
   /** Deletes a connection, its identities and routing; signs out its sessions (count audited). */
   delete: adminSensitiveProcedure.input(z.strictObject({ connectionId: idInputSchema })).mutation(async ({ ctx, input }) => {
-    const connection = await requireOwnConnection(ctx, input.connectionId)
+    const connection = await requireConnectionToChange(ctx, input.connectionId)
     await refuseIfEnforcementWouldStrandMembers(ctx.db, connection.organizationId, { disablesConnectionId: connection.id })
     return deleteSsoConnection({ db: ctx.db, now: ctx.now, actor: actorOf(ctx) }, { connectionId: connection.id, organizationId: connection.organizationId }).catch(toCatalogError)
   }),
