@@ -26,13 +26,16 @@ export function ProfilePage() {
   async function onSubmit(event: FormEvent) {
     event.preventDefault()
     // On REAUTH_REQUIRED the dialog asks the user to confirm it is them, then runs this call once more.
-    await withReauth(() => rename.mutateAsync({ name }))
+    // A refusal, or a cancelled dialog, rejects: the error stays in rename.error; the catch keeps it
+    // from becoming an unhandled rejection.
+    await withReauth(() => rename.mutateAsync({ name })).catch(() => {})
   }
 
   return (
     // method="post": a submit before hydration must never put the field into the URL (a GET).
     <form method="post" onSubmit={onSubmit}>
-      <p>Organization: {profile.data?.organizationName ?? 'none'}</p>
+      {/* useQuery does not run during SSR: until the data arrives show a placeholder, never a wrong "none". */}
+      <p>Organization: {profile.data ? (profile.data.organizationName ?? 'none') : '…'}</p>
       <label>
         Name
         <input value={name} onChange={(event) => setName(event.target.value)} />

@@ -1,7 +1,9 @@
 // docs/examples/profile-router.ts
 /**
  * Server-only: the guide's example router (docs/guide.md). It is built with the real procedure
- * builders but mounted only by test/integration/guide-examples.test.ts, never in `appRouter`.
+ * builders but mounted only by its tests, never in the app's `appRouter`:
+ * test/integration/guide-examples.test.ts calls it directly, and test/e2e/guide-example-page.test.ts
+ * registers it in root.ts of a copy of the project, as section 2 of the guide says.
  */
 import { eq } from 'drizzle-orm'
 import { z } from 'zod'

@@ -4,15 +4,9 @@
  * a new POST route is added that would write a row if it ran, the copy is built, and the built
  * server is attacked with a cross-site form post (OWASP ASVS 3.5.1; WSTG-SESS-05).
  */
-import { spawnSync } from 'node:child_process'
-import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { startAppServer, type RunningAppServer } from '../setup/app-server'
+import { startChangedProjectCopy, type RunningProjectCopy } from '../setup/project-copy'
 import { countRows } from './security-support'
-
-const ROOT = resolve(import.meta.dirname, '../..')
 
 /** A route whose handler, if it ever ran, would create an organization (a visible write). */
 const PROBE_ROUTE = `import { createFileRoute } from '@tanstack/react-router'
@@ -31,24 +25,18 @@ export const Route = createFileRoute('/api/probe')({
 })
 `
 
-let workdir: string
-let server: RunningAppServer
+let server: RunningProjectCopy
 
 beforeAll(async () => {
-  workdir = mkdtempSync(join(tmpdir(), 'gatehouse-csrf-route-'))
-  for (const entry of ['src', 'db', 'scripts', 'app.config.ts', 'vite.config.ts', 'tsconfig.json', 'package.json']) {
-    cpSync(join(ROOT, entry), join(workdir, entry), { recursive: true })
-  }
-  symlinkSync(join(ROOT, 'node_modules'), join(workdir, 'node_modules'))
-  writeFileSync(join(workdir, 'src/routes/api/probe.ts'), PROBE_ROUTE)
-  const build = spawnSync(join(ROOT, 'node_modules/.bin/vite'), ['build', '--logLevel', 'error'], { cwd: workdir, encoding: 'utf8' })
-  if (build.status !== 0) throw new Error(`build of the copy failed:\n${build.stdout}${build.stderr}`)
-  server = await startAppServer({ runId: inject('runId'), name: 'csrfroute', projectRoot: workdir })
+  server = await startChangedProjectCopy({
+    runId: inject('runId'),
+    name: 'csrfroute',
+    change: (copy) => copy.writeFile('src/routes/api/probe.ts', PROBE_ROUTE),
+  })
 }, 120_000)
 
 afterAll(async () => {
-  await server?.stop()
-  if (workdir) rmSync(workdir, { recursive: true, force: true })
+  await server?.stopAndRemove()
 })
 
 describe('a route nobody listed', () => {
