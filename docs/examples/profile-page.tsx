@@ -8,7 +8,7 @@ import { createTRPCReact } from '@trpc/react-query'
 import { useState, type FormEvent } from 'react'
 import { useReauth } from '../../src/components/reauth-provider'
 import { RequireRole } from '../../src/components/require-role'
-import { getAppErrorCode } from '../../src/lib/app-errors'
+import { describeFormError } from '../../src/lib/form-errors'
 import { useSignedInViewer } from '../../src/lib/use-viewer'
 import type { GuideExampleRouter } from './profile-router'
 
@@ -43,7 +43,8 @@ export function ProfilePage() {
       <button type="submit" disabled={rename.isPending}>
         Save
       </button>
-      {getAppErrorCode(rename.error) === 'RATE_LIMITED' && <p role="alert">Too many attempts. Try again later.</p>}
+      {/* The server's message already says what to do ("Try again in 15 minutes", which field is wrong). */}
+      {rename.error && <p role="alert">{describeFormError(rename.error).message}</p>}
       {/* Hiding is UX: team.members itself refuses a member with FORBIDDEN. */}
       <RequireRole role="admin">
         <TeamList />
