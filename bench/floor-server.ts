@@ -6,8 +6,9 @@
  * body shaped like a tRPC response. No framework, no router, no middleware: the cost no framework
  * can go below. Run as its own process so its CPU time can be read from /proc.
  *
- * Env: DATABASE_URL, PORT, SESSION_COOKIE_NAME, RENEWAL_INTERVAL_SECONDS, IDLE_TIMEOUT_SECONDS
- * (the bench passes app.config.ts values).
+ * Env: DATABASE_URL, PORT (0: any free port; the `[floor] listening on` line names it),
+ * SESSION_COOKIE_NAME, RENEWAL_INTERVAL_SECONDS, IDLE_TIMEOUT_SECONDS (the bench passes
+ * app.config.ts values).
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type ServerResponse } from 'node:http'

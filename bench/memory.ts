@@ -1,20 +1,18 @@
 /**
  * `npx tsx bench/memory.ts [-- node flags]`: the production server's memory at idle (issue 11
  * item 12). Builds nothing: run `npm run build` first. Starts `scripts/start.mjs` on a fresh
- * database, warms it (home page, sign-up, sign-in, `auth.me`, a password check), waits, then reads
+ * database (through test/setup/app-server.ts, as the HTTP tests and `npm run bench` do), warms it (home page, sign-up, sign-in, `auth.me`, a password check), waits, then reads
  * VmRSS / RssAnon / RssFile from /proc and the V8 heap from the process itself (SIGUSR2 with
  * GATEHOUSE_DEBUG_MEMORY=1), and drops the database it created.
  *
  * The server runs with `npm start`'s flags (`--max-semi-space-size=8`) unless
  * GATEHOUSE_BENCH_NODE_FLAGS says otherwise ("none" for V8's defaults, or other flags).
  */
-import { spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import mysql from 'mysql2/promise'
 import { databaseUrlOn, resolveDatabaseServer } from '../src/server/db/resolve-database'
 import { migrateDatabase } from '../src/server/db/migrate'
-import { getFreePort } from '../test/setup/app-server'
+import { NPM_START_NODE_FLAGS, startAppServer } from '../test/setup/app-server'
 import { readCpuMs } from './proc-stats'
 
 function procStatus(pid: number): Record<string, string> {
@@ -33,34 +31,22 @@ async function main() {
   const name = `gh_bench_mem_${process.pid}`
   const databaseUrl = databaseUrlOn(serverUrl, name)
   await migrateDatabase(databaseUrl)
-  const port = await getFreePort()
-  const url = `http://127.0.0.1:${port}`
-  const requestedFlags = process.env.GATEHOUSE_BENCH_NODE_FLAGS ?? '--max-semi-space-size=8'
-  const nodeFlags = requestedFlags === 'none' ? [] : requestedFlags.split(' ').filter(Boolean)
-  const child = spawn(process.execPath, ['--expose-gc', ...nodeFlags, 'scripts/start.mjs'], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      APP_URL: url,
-      APP_SECRET: randomBytes(32).toString('base64url'),
-      DATABASE_URL: databaseUrl,
-      MAIL_TRANSPORT: 'outbox',
-      GATEHOUSE_DEBUG_MEMORY: '1',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  let output = ''
-  child.stdout!.on('data', (chunk) => (output += chunk))
+  const requestedFlags = process.env.GATEHOUSE_BENCH_NODE_FLAGS
+  const nodeFlags = requestedFlags === undefined ? NPM_START_NODE_FLAGS : requestedFlags === 'none' ? [] : requestedFlags.split(' ').filter(Boolean)
+  // startAppServer, as the tests and `npm run bench` use it: up only when its own child says it
+  // listens (a reused port's /api/health could answer from another process), and its pid is the
+  // process measured below.
+  let server: Awaited<ReturnType<typeof startAppServer>> | undefined
   try {
-    for (let attempt = 0; attempt < 200; attempt++) {
-      try {
-        if ((await fetch(`${url}/api/health`)).ok) break
-      } catch {}
-      await sleep(100)
-    }
-    const afterStart = procStatus(child.pid!)
+    server = await startAppServer({
+      runId: String(process.pid),
+      name: 'memory',
+      databaseUrl,
+      nodeFlags: ['--expose-gc', ...nodeFlags],
+      env: { MAIL_TRANSPORT: 'outbox', GATEHOUSE_DEBUG_MEMORY: '1' },
+    })
+    const { url, pid } = server
+    const afterStart = procStatus(pid)
     const headers = { origin: url, 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' }
     await fetch(url).then((response) => response.text())
     const email = `mem-${Date.now()}@example.test`
@@ -71,7 +57,7 @@ async function main() {
     for (let i = 0; i < 50; i++) await fetch(`${url}/api/trpc/auth.me`, { headers: { cookie } }).then((response) => response.text())
     for (let i = 0; i < 5; i++) await fetch(url, { headers: { cookie } }).then((response) => response.text())
     // CPU per request under a little load, so a smaller young generation is not bought with CPU.
-    const cpuBefore = readCpuMs(child.pid!)
+    const cpuBefore = readCpuMs(pid)
     const started = performance.now()
     const LOAD_ROUNDS = 250
     for (let round = 0; round < LOAD_ROUNDS; round++) {
@@ -79,13 +65,13 @@ async function main() {
       if (round % 5 === 0) await fetch(url, { headers: { cookie } }).then((response) => response.text())
     }
     const requests = LOAD_ROUNDS * 8 + LOAD_ROUNDS / 5
-    const cpuPerRequest = (readCpuMs(child.pid!) - cpuBefore) / requests
+    const cpuPerRequest = (readCpuMs(pid) - cpuBefore) / requests
     const wallSeconds = (performance.now() - started) / 1000
     await sleep(3_000)
-    child.kill('SIGUSR2')
+    process.kill(pid, 'SIGUSR2')
     await sleep(1_000)
-    const idle = procStatus(child.pid!)
-    const heap = JSON.parse(output.match(/\[gatehouse\] memory (\{.*\})/)?.[1] ?? '{}') as NodeJS.MemoryUsage
+    const idle = procStatus(pid)
+    const heap = JSON.parse(server.output().match(/\[gatehouse\] memory (\{.*\})/)?.[1] ?? '{}') as NodeJS.MemoryUsage
     const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
     console.log(`node flags: ${nodeFlags.join(' ') || '(none)'}`)
     console.log(`after start: VmRSS ${afterStart.VmRSS}  (threads ${afterStart.Threads})`)
@@ -93,7 +79,7 @@ async function main() {
     console.log(`load: ${requests} requests (auth.me ×8 concurrent, a page every 5th round): ${cpuPerRequest.toFixed(3)} ms CPU/request, ${(requests / wallSeconds).toFixed(0)} req/s`)
     console.log(`V8 after GC: heapUsed ${mb(heap.heapUsed)}  heapTotal ${mb(heap.heapTotal)}  external ${mb(heap.external)}  arrayBuffers ${mb(heap.arrayBuffers)}  rss ${mb(heap.rss)}`)
   } finally {
-    child.kill('SIGTERM')
+    await server?.stop()
     const connection = await mysql.createConnection({ uri: serverUrl })
     await connection.query(`DROP DATABASE IF EXISTS \`${name}\``)
     await connection.end()

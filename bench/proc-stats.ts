@@ -33,21 +33,6 @@ export function readCpuMs(pid: number): number {
   return (ticks * 1000) / getTicksPerSecond()
 }
 
-/** The child of `parentPid` whose command line contains `needle`, or null. */
-export function getChildPid(parentPid: number, needle: string): number | null {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      if (Number(readStatFields(Number(entry))[1]) !== parentPid) continue
-      const commandLine = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ')
-      if (commandLine.includes(needle)) return Number(entry)
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return null
-}
-
 /** The first process whose name is one of `names` (e.g. the MySQL server), or null. */
 export function getPidByName(names: string[]): number | null {
   for (const entry of readdirSync('/proc')) {

@@ -5,8 +5,7 @@
 import { spawn } from 'node:child_process'
 import { resolve } from 'node:path'
 import appConfig from '../app.config'
-import { getFreePort, startAppServer } from '../test/setup/app-server'
-import { getChildPid } from './proc-stats'
+import { startAppServer } from '../test/setup/app-server'
 
 const PROJECT_ROOT = resolve(import.meta.dirname, '..')
 const FLOOR_START_TIMEOUT_MS = 20_000
@@ -26,18 +25,18 @@ export type BenchServer = {
  * `env` adds to that (the SSO section's shared APP_SECRET and loopback IdP allowance).
  */
 export async function startBenchAppServer(runId: string, databaseUrl: string, env: Record<string, string> = {}): Promise<BenchServer> {
+  // startAppServer waits for its own child's "listening" line (a reused port could otherwise hand
+  // the bench another process's server) and hands back that child's pid for the CPU readings.
   const app = await startAppServer({ runId, name: 'bench', databaseUrl, env: { TRUST_PROXY_HOPS: '1', MAIL_TRANSPORT: 'outbox', ...env } })
-  const pid = getChildPid(process.pid, 'scripts/start.mjs')
-  if (pid === null) {
-    await app.stop()
-    throw new Error('could not find the production server process under /proc')
-  }
-  return { url: app.url, pid, output: app.output, stop: app.stop }
+  return { url: app.url, pid: app.pid, output: app.output, stop: app.stop }
 }
 
-/** Starts bench/floor-server.ts (Node + tsx's loader, like the CLI) and waits until it listens. */
+/**
+ * Starts bench/floor-server.ts (Node + tsx's loader, like the CLI) and waits until it listens. It
+ * listens on port 0 and prints the port the OS gave it: no free-port guess for another process to
+ * take first, and the URL is the one its own child reported.
+ */
 export async function startFloorServer(databaseUrl: string, sessionCookieName: string): Promise<BenchServer> {
-  const port = await getFreePort()
   let output = ''
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/floor-server.ts'], {
     cwd: PROJECT_ROOT,
@@ -45,7 +44,7 @@ export async function startFloorServer(databaseUrl: string, sessionCookieName: s
       ...process.env,
       NODE_ENV: 'production',
       DATABASE_URL: databaseUrl,
-      PORT: String(port),
+      PORT: '0',
       SESSION_COOKIE_NAME: sessionCookieName,
       RENEWAL_INTERVAL_SECONDS: String(appConfig.session.renewalIntervalSeconds),
       IDLE_TIMEOUT_SECONDS: String(appConfig.session.idleTimeoutSeconds),
@@ -53,13 +52,17 @@ export async function startFloorServer(databaseUrl: string, sessionCookieName: s
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)))
-  const listening = new Promise<void>((ready, fail) => {
-    const timer = setTimeout(() => fail(new Error(`floor server did not start:\n${output}`)), FLOOR_START_TIMEOUT_MS)
+  const port = await new Promise<number>((ready, fail) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      fail(new Error(`floor server did not start:\n${output}`))
+    }, FLOOR_START_TIMEOUT_MS)
     child.stdout!.on('data', (chunk) => {
       output += chunk
-      if (output.includes('[floor] listening')) {
+      const listening = output.match(/\[floor\] listening on (\d+)/)
+      if (listening) {
         clearTimeout(timer)
-        ready()
+        ready(Number(listening[1]))
       }
     })
     child.stderr!.on('data', (chunk) => (output += chunk))
@@ -68,7 +71,6 @@ export async function startFloorServer(databaseUrl: string, sessionCookieName: s
       fail(new Error(`floor server exited (${code}):\n${output}`))
     })
   })
-  await listening
   return {
     url: `http://127.0.0.1:${port}`,
     pid: child.pid!,

@@ -12,6 +12,8 @@ export const mailOutbox = mysqlTable(
     toAddress: varchar('to_address', { length: 254 }).notNull(),
     subject: varchar('subject', { length: 255 }).notNull(),
     textBody: text('text_body').notNull(),
+    /** The HTML alternative, when the message has one (security notifications); the page shows it sandboxed. */
+    htmlBody: text('html_body'),
     createdAt: timestamp('created_at').notNull(),
   },
   (table) => [

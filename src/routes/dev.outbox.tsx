@@ -2,10 +2,12 @@
  * /dev/outbox: the development mail outbox. Password-reset and verification mail lands here when
  * no SMTP relay is configured, so a developer can click the link. Production never serves it: the
  * production build does not even ask (`import.meta.env.PROD`), and the server's `dev.outbox`
- * answers NOT_FOUND in production regardless.
+ * answers NOT_FOUND in production regardless. A message's HTML part is shown sandboxed, never as
+ * the page's own markup (components/dev/outbox-html-part.tsx says why).
  */
 import { createFileRoute, notFound } from '@tanstack/react-router'
 import { Fragment } from 'react'
+import { OutboxHtmlPart } from '../components/dev/outbox-html-part'
 import { getAppErrorCode } from '../lib/app-errors'
 import { trpc } from '../lib/trpc'
 
@@ -88,6 +90,7 @@ function DevOutboxPage() {
                 <pre className="whitespace-pre-wrap break-words font-sans text-sm text-slate-800">
                   <TextWithLinks text={message.text} />
                 </pre>
+                {message.html !== null && <OutboxHtmlPart subject={message.subject} html={message.html} />}
               </article>
             </li>
           ))}

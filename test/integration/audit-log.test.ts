@@ -5,14 +5,17 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { beforeEach, describe, expect, it } from 'vitest'
 import type { RowDataPacket } from 'mysql2/promise'
+import { auditEvents as auditEventsTable } from '../../db/schema'
 import { createDatabase, getDatabase, getDb, type Database } from '../../src/server/db/client'
 import { computeAuditEventHash, GENESIS_HASH, serializeAuditEventForHash } from '../../src/server/audit/audit-hash'
 import { getSecretBoxKeyRing } from '../../src/server/crypto/secret-box'
+import { createOrganization } from '../../src/server/users/users'
 import {
   AUDIT_CHAIN_KEY_PURPOSE,
   AuditDetailsError,
   listAuditEvents,
   recordAuditEvent,
+  runAuditedTransaction,
   verifyAuditChain,
   type AuditEventInput,
 } from '../../src/server/audit/audit-log'
@@ -206,6 +209,88 @@ describe('the chain lock', () => {
     holder.destroy()
     await append
     expect(await verifyAuditChain(getDb())).toMatchObject({ ok: true, count: 1 })
+  })
+})
+
+describe('a change and its event in one transaction (runAuditedTransaction)', () => {
+  // A change whose event is appended after its commit loses the event when the process dies in
+  // between; one appended before it leaves an event for a change that rolled back.
+  const slugOf = (label: string) => `audited-${label}-${randomBytes(4).toString('hex')}`
+  const organizationsWithSlug = (slug: string) => sql('SELECT id FROM organizations WHERE slug = ?', [slug])
+  const policyEvent = (organizationId: string, details: Record<string, unknown>): AuditEventInput => ({ type: 'organization.mfa_policy_changed', organizationId, details })
+
+  it('commits the change and its event together, chained after the head', async () => {
+    await recordSampleChain(2)
+    const slug = slugOf('commit')
+
+    const organization = await runAuditedTransaction(getDb(), async (tx) => {
+      const created = await createOrganization(tx, { name: 'Audited', slug })
+      return { result: created, event: policyEvent(created.id, { to: 'required' }) }
+    })
+
+    expect(await organizationsWithSlug(slug)).toEqual([{ id: organization.id }])
+    const rows = await auditRows()
+    expect(rows).toHaveLength(3)
+    expect(rows[2]!.previousHash).toBe(rows[1]!.hash)
+    expect(await verifyAuditChain(getDb())).toMatchObject({ ok: true, count: 3 })
+  })
+
+  it('a change that throws leaves neither its rows nor an event, and the chain goes on from the old head', async () => {
+    await recordSampleChain(2)
+    const slug = slugOf('rollback')
+
+    await expect(
+      runAuditedTransaction(getDb(), async (tx) => {
+        await createOrganization(tx, { name: 'Rolled back', slug })
+        throw new Error('lost a race')
+      }),
+    ).rejects.toThrow('lost a race')
+
+    expect(await organizationsWithSlug(slug)).toEqual([])
+    expect(await auditRows()).toHaveLength(2)
+    await recordAuditEvent(getDb(), { type: 'auth.sign_out' })
+    expect(await verifyAuditChain(getDb())).toMatchObject({ ok: true, count: 3 })
+  })
+
+  it('an event refused for a secret-looking key rolls the change back too', async () => {
+    const slug = slugOf('secret')
+
+    await expect(
+      runAuditedTransaction(getDb(), async (tx) => {
+        const created = await createOrganization(tx, { name: 'Leaky', slug })
+        return { result: created, event: policyEvent(created.id, { apiToken: 'not-for-the-log' }) }
+      }),
+    ).rejects.toThrow(AuditDetailsError)
+
+    expect(await organizationsWithSlug(slug)).toEqual([])
+    expect(await auditRows()).toHaveLength(0)
+  })
+
+  it('audited transactions interleaved with plain appends from two instances never fork the chain', async () => {
+    // Each transaction reads before it waits, as a link does: under REPEATABLE READ that first
+    // read would fix a snapshot older than the head it later appends after.
+    const url = process.env.DATABASE_URL!
+    const instances = [createDatabase(url), createDatabase(url)]
+    try {
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) => {
+          const db = instances[i % 2]!.db
+          if (i % 3 !== 0) return recordAuditEvent(db, { type: 'rate_limit.blocked', details: { n: i } })
+          return runAuditedTransaction(db, async (tx) => {
+            await tx.select({ id: auditEventsTable.id }).from(auditEventsTable).limit(1)
+            await new Promise((resolve) => setTimeout(resolve, 5 + (i % 7) * 3))
+            return { result: null, event: { type: 'rate_limit.blocked', details: { n: i, isAudited: true } } }
+          })
+        }),
+      )
+
+      const rows = await auditRows()
+      expect(rows).toHaveLength(30)
+      expect(new Set(rows.map((r) => r.previousHash)).size).toBe(30)
+      expect(await verifyAuditChain(getDb())).toMatchObject({ ok: true, count: 30 })
+    } finally {
+      await Promise.all(instances.map((instance) => instance.pool.end()))
+    }
   })
 })
 

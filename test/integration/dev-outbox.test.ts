@@ -29,8 +29,17 @@ describe('dev.outbox', () => {
     const messages = await callerWithResponse({ ip: nextTestIp() }).caller.dev.outbox()
     const mine = messages.filter((message) => message.to === to)
     expect(mine.map((message) => message.subject)).toEqual(['Second', 'First'])
-    expect(mine[0]).toEqual({ id: expect.any(String), to, subject: 'Second', text: 'two https://localhost:3000/x?token=abc', createdAt: expect.any(String) })
+    expect(mine[0]).toEqual({ id: expect.any(String), to, subject: 'Second', text: 'two https://localhost:3000/x?token=abc', html: null, createdAt: expect.any(String) })
     expect(Number.isNaN(Date.parse(mine[0]!.createdAt))).toBe(false)
+  })
+
+  it('keeps a message’s HTML alternative beside its text part, byte for byte', async () => {
+    const to = uniqueEmail('outbox-html')
+    const html = '<!doctype html>\n<html><body style="color: #0f172a"><p>Hello <b>ünïcode</b> 😀<br>\n<a href="http://localhost:3000/forgot-password">reset</a></p></body></html>'
+    await sendMail(getDb(), { to, subject: 'With HTML', text: 'Hello', html })
+
+    const messages = await callerWithResponse({ ip: nextTestIp() }).caller.dev.outbox()
+    expect(messages.filter((message) => message.to === to)).toEqual([expect.objectContaining({ subject: 'With HTML', text: 'Hello', html })])
   })
 
   it('reset links leaking from production: NOT_FOUND in production, even with MAIL_TRANSPORT=outbox and mail stored', async () => {

@@ -19,14 +19,16 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { LocalOidcUser } from '../../scripts/idp/oidc-provider'
+import { signInAtLocalIdp } from '../../scripts/idp/sign-in-at-local-idp'
 import { now } from '../../src/server/clock'
-import { getDb } from '../../src/server/db/client'
+import { getDatabase, getDb } from '../../src/server/db/client'
+import { generateId } from '../../src/server/ids'
 import { clearOidcConfigurationCache } from '../../src/server/sso/oidc/configuration'
 import { addOrganizationDomain } from '../../src/server/sso/domains'
 import { callerFor } from '../support/caller'
 import { createTestOrganization, createTestUser, nextTestIp, readUser, signedInCaller, sql } from '../support/auth-fixtures'
 import { enrollTotpForTests } from '../support/mfa-fixtures'
-import { callerIn, loginThroughIdp, startOidcTestbed, type OidcTestbed } from '../support/oidc-fixtures'
+import { beginSignInAs, callerIn, deliverCallback, loginThroughIdp, newTestBrowser, startOidcTestbed, type OidcTestbed } from '../support/oidc-fixtures'
 import { auditEventsOfType, OPERATOR_ACTOR } from '../support/sso-fixtures'
 import { expectRefusedWithNothingWritten, loginCapturingAccountState } from '../support/sso-refusals'
 
@@ -37,8 +39,8 @@ const pendingDomainA = 'pending-a.test'
 /** Verified by nobody: a public mail provider. */
 const publicDomain = 'freemail.test'
 
-function idpUser(localPart: string, domain: string, extra: Partial<LocalOidcUser> = {}): LocalOidcUser {
-  return { email: `${localPart}@${domain}`, password: `${localPart}-idp-password`, name: localPart, sub: `${localPart}-subject`, ...extra }
+function idpUser(localPart: string, domain: string, extra: Partial<LocalOidcUser> = {}): LocalOidcUser & { sub: string } {
+  return { email: `${localPart}@${domain}`, password: `${localPart}-idp-password`, name: localPart, ...extra, sub: extra.sub ?? `${localPart}-subject` }
 }
 
 const SAM = idpUser('sam', domainA)
@@ -54,6 +56,9 @@ const VIC = idpUser('vic', domainA)
 const REN = idpUser('ren', domainA)
 const SOL = idpUser('sol', domainA, { sub: 'shared-subject' })
 const MOE = idpUser('moe', domainA)
+const LIA = idpUser('lia', domainA)
+const PIA = idpUser('pia', domainA)
+const AVA = idpUser('ava', domainA)
 
 let testbed: OidcTestbed
 const tenantA = () => testbed.tenants[0]!
@@ -61,7 +66,7 @@ const tenantB = () => testbed.tenants[1]!
 
 beforeAll(async () => {
   clearOidcConfigurationCache()
-  testbed = await startOidcTestbed([SAM, NORA, UMA, URI, PAT, PUB, OLGA, BOB, BEA, VIC, REN, SOL, MOE], [{ domain: domainA }, { domain: domainB }])
+  testbed = await startOidcTestbed([SAM, NORA, UMA, URI, PAT, PUB, OLGA, BOB, BEA, VIC, REN, SOL, MOE, LIA, PIA, AVA], [{ domain: domainA }, { domain: domainB }])
   await addOrganizationDomain({ db: getDb(), now: now(), actor: OPERATOR_ACTOR }, { organizationId: tenantA().organization.id, domain: pendingDomainA })
 })
 
@@ -242,5 +247,182 @@ describe('an identity is (connection, sub), never the email', () => {
       ]),
     )
     expect(identities).toHaveLength(2)
+  })
+})
+
+/**
+ * Another request's link of (tenant A's connection, `subject`) to `userId`, inserted but not yet
+ * committed: the sign-in under test does not see it when it looks the identity up, and its own
+ * insert then waits on the unique key until `commit()` makes it fail with a duplicate key — after
+ * every earlier statement of the link or account creation has run.
+ */
+async function beginConcurrentLink(subject: string, userId: string) {
+  const connection = await getDatabase().pool.getConnection()
+  await connection.query('BEGIN')
+  await connection.query('INSERT INTO sso_identities (id, connection_id, subject, user_id, created_at) VALUES (?, ?, ?, ?, ?)', [
+    generateId(),
+    tenantA().connection.id,
+    subject,
+    userId,
+    now(),
+  ])
+  let isOpen = true
+  /** Ends the transaction once; later calls do nothing. */
+  const end = async (statement: 'COMMIT' | 'ROLLBACK') => {
+    if (!isOpen) return
+    isOpen = false
+    await connection.query(statement)
+    connection.release()
+  }
+  return { commit: () => end('COMMIT'), rollback: () => end('ROLLBACK') }
+}
+
+type BlockedStatement = { threadId: number; isInTransactionWithChanges: boolean }
+
+/**
+ * INNODB_TRX is a cache that MariaDB refreshes only when it has not been read for 100 ms: polled
+ * faster it never changes, and a read right after a commit may still show the ended transaction.
+ */
+const INNODB_TRX_CACHE_MS = 100
+
+async function transactionOfThread(threadId: number) {
+  const [transaction] = await sql('SELECT trx_state AS trxState, trx_rows_modified AS rowsModified FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id = ?', [threadId])
+  return transaction ? { trxState: String(transaction.trxState), rowsModified: Number(transaction.rowsModified) } : null
+}
+
+/**
+ * Waits until a statement on this worker's database that starts with `statementPrefix` is blocked,
+ * on a row lock (InnoDB `LOCK WAIT`) or on a `GET_LOCK` (state `User lock`), and says whether it
+ * waits inside a transaction that has already changed rows. (Two plain queries: MariaDB returned
+ * no rows for a join of PROCESSLIST with INNODB_TRX while the wait was visible in each.)
+ */
+async function waitUntilBlocked(statementPrefix: string): Promise<BlockedStatement> {
+  const deadline = Date.now() + 10_000
+  while (Date.now() < deadline) {
+    const threads = await sql('SELECT ID AS threadId, STATE AS state FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND INFO LIKE ?', [`${statementPrefix}%`])
+    for (const { threadId, state } of threads) {
+      if (state === 'User lock') {
+        // Still waiting after the cache's refresh interval: what it reports now is this wait's transaction.
+        await new Promise((resolve) => setTimeout(resolve, 1.5 * INNODB_TRX_CACHE_MS))
+        const transaction = await transactionOfThread(Number(threadId))
+        return { threadId: Number(threadId), isInTransactionWithChanges: (transaction?.rowsModified ?? 0) > 0 }
+      }
+      const transaction = await transactionOfThread(Number(threadId))
+      if (transaction?.trxState === 'LOCK WAIT') return { threadId: Number(threadId), isInTransactionWithChanges: transaction.rowsModified > 0 }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1.5 * INNODB_TRX_CACHE_MS))
+  }
+  throw new Error(`no statement starting with "${statementPrefix}" became blocked within 10 s`)
+}
+
+/** Everything a link could change about an account: its row, second factor, recovery codes, sessions. */
+async function accountStateOf(userId: string) {
+  return {
+    user: await readUser(userId),
+    totpCredentials: await sql('SELECT id, confirmed_at FROM totp_credentials WHERE user_id = ? ORDER BY id', [userId]),
+    recoveryCodes: await sql('SELECT id, used_at FROM recovery_codes WHERE user_id = ? ORDER BY id', [userId]),
+    sessions: await sql('SELECT id FROM sessions WHERE user_id = ? ORDER BY id', [userId]),
+    identities: await identitiesOf(userId),
+  }
+}
+
+describe('a link or account creation that loses the race for its identity changes nothing', () => {
+  // Two callbacks for one IdP subject run at once (two tabs, a retried callback, an IdP that
+  // renamed the user in between so each asserts another address). Both miss the identity at
+  // look-up; the loser's insert of (connection, subject) fails on the unique key after its earlier
+  // statements ran. Those must roll back with it: otherwise an account loses its password, second
+  // factor and sessions and moves into the organization without being linked, or an SSO-only
+  // account exists that no identity reaches and whose address nobody can sign up with again.
+  const INSERT_IDENTITY = 'insert into `sso_identities`'
+
+  it('a pre-registered account keeps its password, TOTP factor, sessions, organization and unverified email', async () => {
+    const { user: winner } = await createTestUser({ email: `lia.renamed@${domainA}`, organizationId: tenantA().organization.id })
+    const { user } = await createTestUser({ email: LIA.email, organizationId: null })
+    await sql('UPDATE users SET email_verified_at = NULL WHERE id = ?', [user.id])
+    await enrollTotpForTests(user)
+    await signedInCaller(user, { isMfaSatisfied: true })
+    const before = await accountStateOf(user.id)
+    const linkedEventsBefore = await auditEventsOfType('sso.identity.linked')
+
+    const concurrentLink = await beginConcurrentLink(LIA.sub, winner.id)
+    try {
+      const login = loginThroughIdp(LIA)
+      try {
+        await waitUntilBlocked(INSERT_IDENTITY)
+      } finally {
+        await concurrentLink.commit()
+      }
+      const { response, browser } = await login
+
+      // Resolving again after the lost insert finds the identity the other request linked.
+      expect(response.status).toBe(303)
+      expect(await callerIn(browser).auth.me()).toMatchObject({ status: 'signed-in', user: { id: winner.id } })
+    } finally {
+      await concurrentLink.rollback()
+    }
+    expect(await accountStateOf(user.id)).toEqual(before)
+    expect(before.user).toMatchObject({ organizationId: null, emailVerifiedAt: null, passwordHash: user.passwordHash, mfaEnabledAt: expect.any(Date) })
+    expect(before.sessions).toHaveLength(1)
+    expect(await auditEventsOfType('sso.identity.linked')).toEqual(linkedEventsBefore)
+  })
+
+  it('a new account is not left behind without its identity (no orphan SSO-only user)', async () => {
+    const { user: winner } = await createTestUser({ email: `pia.renamed@${domainA}`, organizationId: tenantA().organization.id })
+    const usersBefore = await sql('SELECT COUNT(*) AS n FROM users')
+    const provisionedEventsBefore = await auditEventsOfType('user.provisioned')
+
+    const concurrentLink = await beginConcurrentLink(PIA.sub, winner.id)
+    try {
+      const login = loginThroughIdp(PIA)
+      try {
+        await waitUntilBlocked(INSERT_IDENTITY)
+      } finally {
+        await concurrentLink.commit()
+      }
+      const { response, browser } = await login
+
+      expect(response.status).toBe(303)
+      expect(await callerIn(browser).auth.me()).toMatchObject({ status: 'signed-in', user: { id: winner.id } })
+    } finally {
+      await concurrentLink.rollback()
+    }
+    expect(await userIdByEmail(PIA.email)).toBeNull()
+    expect(await sql('SELECT COUNT(*) AS n FROM users')).toEqual(usersBefore)
+    expect(await auditEventsOfType('user.provisioned')).toEqual(provisionedEventsBefore)
+  })
+})
+
+describe('a link and its audit event commit together', () => {
+  // Appended after the commit, the event is lost when the process dies in between: a pre-hijacked
+  // account would lose its password and factors with nothing in the log to say why (SPEC §7).
+  // Appended before it, a link that then rolls back would be on record as having happened.
+  // Pinned like the audit-log test's: the name the app's chain lock must keep.
+  const CHAIN_LOCK_NAME_SQL = "CONCAT('gatehouse_audit_', SHA1(DATABASE()))"
+
+  it('while the event waits for the chain lock, the link is invisible; once appended, both are there', async () => {
+    const { user } = await createTestUser({ email: AVA.email, organizationId: null })
+    const browser = newTestBrowser()
+    const answer = await beginSignInAs(browser, AVA.email)
+    if (answer.next !== 'sso') throw new Error(`expected SSO for ${AVA.email}, got ${answer.next}`)
+    const callbackUrl = await signInAtLocalIdp(answer.url, AVA)
+    const holder = await getDatabase().pool.getConnection()
+    try {
+      await holder.query(`SELECT GET_LOCK(${CHAIN_LOCK_NAME_SQL}, 1)`)
+      const callback = deliverCallback(browser, callbackUrl)
+
+      const appender = await waitUntilBlocked('SELECT GET_LOCK')
+      expect(appender.isInTransactionWithChanges).toBe(true)
+      expect(await identitiesOf(user.id)).toEqual([])
+      expect((await readUser(user.id))!.organizationId).toBeNull()
+      expect((await auditEventsOfType('sso.identity.linked')).filter((event) => event.subjectUserId === user.id)).toEqual([])
+
+      await holder.query(`SELECT RELEASE_LOCK(${CHAIN_LOCK_NAME_SQL})`)
+      expect((await callback).status).toBe(303)
+    } finally {
+      await holder.query(`SELECT RELEASE_LOCK(${CHAIN_LOCK_NAME_SQL})`)
+      holder.release()
+    }
+    expect(await identitiesOf(user.id)).toEqual([{ connection_id: tenantA().connection.id, subject: AVA.sub }])
+    expect((await auditEventsOfType('sso.identity.linked')).filter((event) => event.subjectUserId === user.id)).toHaveLength(1)
   })
 })

@@ -1,6 +1,7 @@
 /**
  * Starts the built production server (`npm start` → `scripts/start.mjs`) on a free port against a
- * fresh migrated database, exactly as an operator would run it. Used by HTTP and browser tests.
+ * fresh migrated database, exactly as an operator would run it. Used by HTTP and browser tests and
+ * by the benches (which read the child's CPU and memory from /proc through `pid`).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -11,10 +12,15 @@ import { createMigratedTestDatabase } from './database'
 
 const PROJECT_ROOT = resolve(import.meta.dirname, '../..')
 
+/** The node flags `npm start` passes (package.json), so tests and the bench run what operators run. */
+export const NPM_START_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8']
+
 export type RunningAppServer = {
   url: string
   port: number
   databaseUrl: string
+  /** The server's own process (the node running scripts/start.mjs), for /proc/<pid> sampling. */
+  pid: number
   /** Everything the process printed so far (stdout + stderr). */
   output: () => string
   /** SIGTERM, then wait for exit; resolves with the exit code. */
@@ -47,6 +53,8 @@ export async function startAppServer(options: {
    * loopback site must be a different site (browser tests with the local IdP on 127.0.0.1).
    */
   publicHost?: 'localhost' | '127.0.0.1'
+  /** Node flags instead of `NPM_START_NODE_FLAGS` (the memory bench adds `--expose-gc`, tries others). */
+  nodeFlags?: readonly string[]
 }): Promise<RunningAppServer> {
   const projectRoot = options.projectRoot ?? PROJECT_ROOT
   if (!existsSync(resolve(projectRoot, 'dist/server/server.js'))) {
@@ -67,13 +75,12 @@ export async function startAppServer(options: {
 async function spawnOnFreePort(
   projectRoot: string,
   databaseUrl: string,
-  options: { env?: Record<string, string>; publicHost?: 'localhost' | '127.0.0.1' },
+  options: { env?: Record<string, string>; publicHost?: 'localhost' | '127.0.0.1'; nodeFlags?: readonly string[] },
 ): Promise<{ isListening: true; server: RunningAppServer } | { isListening: false; isPortTaken: boolean; exitCode: number; output: string }> {
   const port = await getFreePort()
   const url = `http://${options.publicHost ?? '127.0.0.1'}:${port}`
   let output = ''
-  // The flags `npm start` passes (package.json), so tests and the bench run what operators run.
-  const child: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=8', 'scripts/start.mjs'], {
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeFlags ?? NPM_START_NODE_FLAGS), 'scripts/start.mjs'], {
     cwd: projectRoot,
     env: {
       ...process.env,
@@ -115,6 +122,7 @@ async function spawnOnFreePort(
     url,
     port,
     databaseUrl,
+    pid: child.pid!,
     output: () => output,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM')

@@ -7,12 +7,15 @@
  * with `GET_LOCK` held on one pooled connection: lock, read the head, insert (autocommitted before
  * the release, so the next holder reads the newest head), release. Hence `recordAuditEvent` takes
  * the pool-backed database, never a transaction, and runs after the change it records committed.
+ * A change whose event must commit with it, or not at all, runs in `runAuditedTransaction`.
  */
 import { and, asc, desc, eq, gt, gte, lt, or, type SQL } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/mysql2'
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise'
+import * as schema from '../../../db/schema'
 import { auditEvents } from '../../../db/schema'
 import { now } from '../clock'
+import { isDatabaseUnavailableError } from '../db/availability'
 import type { Database } from '../db/client'
 import { prepareAuditDetails, toWellFormedText } from './audit-details'
 import { isAuditEventType, type AuditEventType } from './audit-event-types'
@@ -78,41 +81,50 @@ function requirePool(db: Database): Pool {
   return client
 }
 
+/** Asks for the server-wide chain lock on `connection`; false when it was not granted within the timeout. */
+async function tryTakeChainLock(connection: PoolConnection): Promise<boolean> {
+  const [rows] = await connection.query<RowDataPacket[]>(`SELECT GET_LOCK(${CHAIN_LOCK_NAME_SQL}, ?) AS acquired`, [CHAIN_LOCK_TIMEOUT_SECONDS])
+  return Number(rows[0]?.acquired) === 1
+}
+
+function chainLockTimeoutError(): Error {
+  return new Error(`audit log: could not take the chain lock within ${CHAIN_LOCK_TIMEOUT_SECONDS}s`)
+}
+
+/** Releases the chain lock (a no-op when not held) and returns the connection to the pool. */
+async function releaseChainLockAndConnection(connection: PoolConnection): Promise<void> {
+  try {
+    await connection.query(`SELECT RELEASE_LOCK(${CHAIN_LOCK_NAME_SQL})`)
+    connection.release()
+  } catch {
+    // Closing the connection is what frees the lock now; a pooled connection must never keep it.
+    connection.destroy()
+  }
+}
+
 /** Runs `work` on one pooled connection while it holds the server-wide chain lock. */
 async function withAuditChainLock<T>(pool: Pool, work: (connection: PoolConnection) => Promise<T>): Promise<T> {
   const connection = await pool.getConnection()
-  let acquired: unknown
+  let isAcquired: boolean
   try {
-    const [rows] = await connection.query<RowDataPacket[]>(`SELECT GET_LOCK(${CHAIN_LOCK_NAME_SQL}, ?) AS acquired`, [
-      CHAIN_LOCK_TIMEOUT_SECONDS,
-    ])
-    acquired = rows[0]?.acquired
+    isAcquired = await tryTakeChainLock(connection)
   } catch (error) {
     connection.destroy()
     throw error
   }
-  if (Number(acquired) !== 1) {
+  if (!isAcquired) {
     connection.release()
-    throw new Error(`audit log: could not take the chain lock within ${CHAIN_LOCK_TIMEOUT_SECONDS}s`)
+    throw chainLockTimeoutError()
   }
   try {
     return await work(connection)
   } finally {
-    try {
-      await connection.query(`SELECT RELEASE_LOCK(${CHAIN_LOCK_NAME_SQL})`)
-      connection.release()
-    } catch {
-      // Closing the connection is what frees the lock now; a pooled connection must never keep it.
-      connection.destroy()
-    }
+    await releaseChainLockAndConnection(connection)
   }
 }
 
-/**
- * Appends one event to the chain and returns its id and hash. Throws in development and tests
- * when `details` has a secret-looking key (nothing is written); production redacts instead.
- */
-export async function recordAuditEvent(db: Database, event: AuditEventInput): Promise<RecordedAuditEvent> {
+/** Checks the event (type, secret-looking detail keys, id lengths) and shapes the row's content. */
+function toAuditContent(event: AuditEventInput) {
   if (!isAuditEventType(event.type)) throw new Error(`unknown audit event type "${String(event.type)}"`)
   const details = prepareAuditDetails(
     event.details,
@@ -132,18 +144,82 @@ export async function recordAuditEvent(db: Database, event: AuditEventInput): Pr
     // A non-strict sql_mode would silently cut an over-long id and store a row its hash does not match.
     if (id !== null && id.length > MAX_ID_CHARS) throw new Error(`audit event ids are at most ${MAX_ID_CHARS} characters`)
   }
-  const pool = requirePool(db)
+  return content
+}
 
-  return withAuditChainLock(pool, async (connection) => {
-    const lockedDb = drizzle(connection)
-    const [head] = await lockedDb.select({ hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.id)).limit(1)
-    const previousHash = head?.hash ?? GENESIS_HASH
-    // Taken under the lock, so timestamps follow chain order on one clock (instances may differ slightly).
-    const createdAt = now()
-    const hash = computeAuditEventHash({ ...content, previousHash, createdAt }, auditChainKeys()[0]!)
-    const [inserted] = await lockedDb.insert(auditEvents).values({ ...content, createdAt, previousHash, hash }).$returningId()
-    return { id: inserted!.id, hash }
-  })
+/** Reads the chain head and inserts the event after it; only ever called by the holder of the chain lock. */
+async function appendAfterHead(lockedDb: Pick<Database, 'select' | 'insert'>, content: ReturnType<typeof toAuditContent>): Promise<RecordedAuditEvent> {
+  const [head] = await lockedDb.select({ hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.id)).limit(1)
+  const previousHash = head?.hash ?? GENESIS_HASH
+  // Taken under the lock, so timestamps follow chain order on one clock (instances may differ slightly).
+  const createdAt = now()
+  const hash = computeAuditEventHash({ ...content, previousHash, createdAt }, auditChainKeys()[0]!)
+  const [inserted] = await lockedDb.insert(auditEvents).values({ ...content, createdAt, previousHash, hash }).$returningId()
+  return { id: inserted!.id, hash }
+}
+
+/**
+ * Appends one event to the chain and returns its id and hash. Throws in development and tests
+ * when `details` has a secret-looking key (nothing is written); production redacts instead.
+ */
+export async function recordAuditEvent(db: Database, event: AuditEventInput): Promise<RecordedAuditEvent> {
+  const content = toAuditContent(event)
+  const pool = requirePool(db)
+  return withAuditChainLock(pool, (connection) => appendAfterHead(drizzle(connection), content))
+}
+
+/** A transaction of the schema-aware database, as `db.transaction` hands it to its callback. */
+export type AuditedTransaction = Parameters<Parameters<Database['transaction']>[0]>[0]
+
+/**
+ * Runs `change` in one transaction and appends the event it returns in that same transaction: the
+ * change and its audit row commit together or not at all. Neither order of two transactions gives
+ * that — an event appended first stays when the change rolls back (a record of something that never
+ * happened), one appended after the commit is lost if the process dies in between (a change nobody
+ * can see in the log).
+ *
+ * How it keeps the chain whole (ADR 007): the transaction runs on a connection of its own; the
+ * chain lock is taken on that connection only after `change` returns, the head is read and the
+ * event inserted, the transaction commits, and only then is the lock released, so the next holder
+ * reads this event as the head. READ COMMITTED, because a REPEATABLE READ snapshot taken by the
+ * change's first read would hide events appended since and fork the chain. The lock is taken last
+ * so it is held for the append and the commit only, and so no deadlock forms: once holding it, a
+ * transaction only reads the head and inserts into audit_events (no foreign keys), which no
+ * transaction waiting for the lock has touched.
+ *
+ * Throwing from `change` rolls everything back and rethrows. Use it for changes that are rare
+ * and short (SSO linking and provisioning): every append of the cluster waits for the commit.
+ */
+export async function runAuditedTransaction<T>(
+  db: Database,
+  change: (tx: AuditedTransaction) => Promise<{ result: T; event: AuditEventInput }>,
+): Promise<T> {
+  const pool = requirePool(db)
+  const connection = await pool.getConnection()
+  let isLockRequested = false
+  let isConnectionBroken = false
+  try {
+    return await drizzle(connection, { schema, mode: 'default' }).transaction(
+      async (tx) => {
+        const { result, event } = await change(tx)
+        const content = toAuditContent(event)
+        isLockRequested = true
+        if (!(await tryTakeChainLock(connection))) throw chainLockTimeoutError()
+        await appendAfterHead(tx, content)
+        return result
+      },
+      { isolationLevel: 'read committed' },
+    )
+  } catch (error) {
+    // A connection that failed mid-transaction (or mid-ROLLBACK) is in an unknown state: closing
+    // it aborts whatever is open and frees the lock.
+    isConnectionBroken = isDatabaseUnavailableError(error)
+    throw error
+  } finally {
+    if (isConnectionBroken) connection.destroy()
+    else if (isLockRequested) await releaseChainLockAndConnection(connection)
+    else connection.release()
+  }
 }
 
 export type AuditChainVerification =

@@ -7,6 +7,6 @@ export type MailMessage = {
   to: string
   subject: string
   text: string
-  /** Optional HTML alternative, sent over SMTP; the outbox keeps the text part. */
+  /** Optional HTML alternative, sent over SMTP and kept by the outbox (shown there sandboxed). */
   html?: string
 }

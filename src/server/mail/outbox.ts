@@ -9,19 +9,21 @@ import type { Database } from '../db/client'
 import { generateId } from '../ids'
 import type { MailMessage } from './mail-message'
 
-/** One stored message as the outbox page shows it. */
-export type OutboxMessage = { id: string; to: string; subject: string; text: string; createdAt: Date }
+/** One stored message as the outbox page shows it; `html` is the HTML alternative, or null. */
+export type OutboxMessage = { id: string; to: string; subject: string; text: string; html: string | null; createdAt: Date }
 
 /** How many messages the outbox page lists (newest first). */
 export const OUTBOX_PAGE_SIZE = 50
 
-/** Stores a message in the outbox instead of sending it. */
+/** Stores a message in the outbox instead of sending it, both parts as they would go over SMTP. */
 export async function insertOutboxMessage(db: Database, message: MailMessage, now: Date): Promise<void> {
-  await db.insert(mailOutbox).values({ id: generateId(), toAddress: message.to, subject: message.subject, textBody: message.text, createdAt: now })
+  await db
+    .insert(mailOutbox)
+    .values({ id: generateId(), toAddress: message.to, subject: message.subject, textBody: message.text, htmlBody: message.html ?? null, createdAt: now })
 }
 
 /** The newest outbox messages, newest first. */
 export async function listOutboxMessages(db: Database, limit = OUTBOX_PAGE_SIZE): Promise<OutboxMessage[]> {
   const rows = await db.select().from(mailOutbox).orderBy(desc(mailOutbox.createdAt), desc(mailOutbox.id)).limit(limit)
-  return rows.map((row) => ({ id: row.id, to: row.toAddress, subject: row.subject, text: row.textBody, createdAt: row.createdAt }))
+  return rows.map((row) => ({ id: row.id, to: row.toAddress, subject: row.subject, text: row.textBody, html: row.htmlBody, createdAt: row.createdAt }))
 }

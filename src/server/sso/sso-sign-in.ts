@@ -20,6 +20,8 @@
  */
 import { and, eq } from 'drizzle-orm'
 import { organizations, ssoIdentities, users, type Organization, type SsoFlowValidatedResult, type User } from '../../../db/schema'
+import { runAuditedTransaction, type AuditedTransaction, type AuditEventInput } from '../audit/audit-log'
+import { requestAuditEvent } from '../audit/request-audit'
 import { disableTotp } from '../auth/mfa'
 import { invalidateUserSessions } from '../auth/session'
 import { completeSignIn, type SignInResult } from '../auth/sign-in-completion'
@@ -105,13 +107,42 @@ function displayNameFor(claims: SsoClaims, email: string): string {
   return (name || email.slice(0, email.indexOf('@'))).slice(0, MAX_NAME_LENGTH)
 }
 
-/** Links (connection, subject) to `user`; false when another request linked this subject first. */
-async function insertIdentity(ctx: RequestContext, connectionId: string, subject: string, userId: string): Promise<boolean> {
+/**
+ * Thrown inside a link or an account creation that lost a race — another request linked this
+ * subject, created this email or changed the account first: it rolls the whole transaction back,
+ * and the caller resolves again.
+ */
+class LostSignInRace extends Error {
+  override name = 'LostSignInRace'
+}
+
+/** Links (connection, subject) to `userId` in `tx`; throws `LostSignInRace` when another request linked this subject first. */
+async function insertIdentity(tx: AuditedTransaction, now: Date, connectionId: string, subject: string, userId: string): Promise<void> {
   try {
-    await ctx.db.insert(ssoIdentities).values({ id: generateId(), connectionId, subject, userId, createdAt: ctx.now, lastSignInAt: null })
-    return true
+    await tx.insert(ssoIdentities).values({ id: generateId(), connectionId, subject, userId, createdAt: now, lastSignInAt: null })
   } catch (error) {
-    if (isDuplicateKeyError(error)) return false
+    if (isDuplicateKeyError(error)) throw new LostSignInRace()
+    throw error
+  }
+}
+
+/**
+ * Runs a link or an account creation and its audit event as one transaction; null when it lost a
+ * race (nothing was written then).
+ *
+ * Why one transaction with the event (`runAuditedTransaction`, ADR 007): as separate statements,
+ * a link that lost the race for its identity, or a process that died midway, left an account
+ * stripped of its password and moved into the organization without being linked, or an SSO-only
+ * account no identity reaches (whose address then blocks provisioning and sign-up). The event is
+ * part of the same commit: appended after it, a crash in between would hide a link from the log
+ * (a pre-hijacked account losing its factors unrecorded); appended before it, a rolled-back link
+ * would be on record as having happened.
+ */
+async function inIdentityTransaction<T>(ctx: RequestContext, change: (tx: AuditedTransaction) => Promise<{ result: T; event: AuditEventInput }>): Promise<T | null> {
+  try {
+    return await runAuditedTransaction(ctx.db, change)
+  } catch (error) {
+    if (error instanceof LostSignInRace) return null
     throw error
   }
 }
@@ -121,59 +152,68 @@ async function insertIdentity(ctx: RequestContext, connectionId: string, subject
  * email was never verified loses its password, second factor and sessions first: whoever
  * registered it may not be the mailbox owner the IdP vouches for.
  */
-async function linkExistingAccount(ctx: RequestContext, connection: SsoConnectionForSignIn, claims: SsoClaims, user: User): Promise<ResolvedUser | null> {
-  if (user.organizationId !== null && user.organizationId !== connection.organizationId) throw new SsoSignInRefusal('user_in_other_organization', user.id)
-  if (user.disabledAt) throw new SsoSignInRefusal('user_disabled', user.id)
-  refuseIfAboveConnection(connection, user)
+async function linkExistingAccount(ctx: RequestContext, connection: SsoConnectionForSignIn, claims: SsoClaims, found: User): Promise<ResolvedUser | null> {
+  return inIdentityTransaction(ctx, async (tx) => {
+    // Decided on the row as locked now, not as read before: an account disabled, moved, verified
+    // or renamed meanwhile is judged as it is, and a concurrent link of the same account waits.
+    const [user] = await tx.select().from(users).where(eq(users.id, found.id)).for('update')
+    if (!user || user.email !== found.email) throw new LostSignInRace()
+    if (user.organizationId !== null && user.organizationId !== connection.organizationId) throw new SsoSignInRefusal('user_in_other_organization', user.id)
+    if (user.disabledAt) throw new SsoSignInRefusal('user_disabled', user.id)
+    refuseIfAboveConnection(connection, user)
 
-  const removedSignInFactors = user.emailVerifiedAt === null
-  if (removedSignInFactors) {
-    await disableTotp(ctx.db, user.id, ctx.now)
-    await invalidateUserSessions(ctx.db, user.id)
-  }
-  await ctx.db
-    .update(users)
-    .set({
+    const removedSignInFactors = user.emailVerifiedAt === null
+    if (removedSignInFactors) {
+      await disableTotp(tx, user.id, ctx.now)
+      await invalidateUserSessions(tx, user.id)
+    }
+    const changes = {
       organizationId: connection.organizationId,
       emailVerifiedAt: user.emailVerifiedAt ?? ctx.now,
       ...(removedSignInFactors ? { passwordHash: null, mfaEnabledAt: null } : {}),
       updatedAt: ctx.now,
-    })
-    .where(eq(users.id, user.id))
-  if (!(await insertIdentity(ctx, connection.id, claims.subject, user.id))) return null
-  await ctx.audit('sso.identity.linked', {
-    subjectUserId: user.id,
-    organizationId: connection.organizationId,
-    // Not `removedCredentials`: the audit guard refuses key names with "credential" (it throws in
-    // development and tests, and redacts the value in production).
-    details: { connectionId: connection.id, removedSignInFactors, joinedOrganization: user.organizationId === null },
+    }
+    await tx.update(users).set(changes).where(eq(users.id, user.id))
+    await insertIdentity(tx, ctx.now, connection.id, claims.subject, user.id)
+    return {
+      result: { user: { ...user, ...changes }, outcome: 'linked' },
+      event: requestAuditEvent(ctx, 'sso.identity.linked', {
+        subjectUserId: user.id,
+        organizationId: connection.organizationId,
+        // Not `removedCredentials`: the audit guard refuses key names with "credential" (it throws in
+        // development and tests, and redacts the value in production).
+        details: { connectionId: connection.id, removedSignInFactors, joinedOrganization: user.organizationId === null },
+      }),
+    }
   })
-  const [linked] = await ctx.db.select().from(users).where(eq(users.id, user.id)).limit(1)
-  return { user: linked!, outcome: 'linked' }
 }
 
 /** Creates an SSO-only account in the connection's organization (just-in-time provisioning). */
 async function provisionAccount(ctx: RequestContext, connection: SsoConnectionForSignIn, claims: SsoClaims, email: string): Promise<ResolvedUser | null> {
   const { role } = decideSsoRole({ groups: claims.groups, mapping: connection, currentRole: null, isBreakGlassUser: false })
-  let user: User
-  try {
-    user = await createUser(ctx.db, {
-      email,
-      name: displayNameFor(claims, email),
-      passwordHash: null,
-      role,
-      organizationId: connection.organizationId,
-      // SAML has no `email_verified`: there the verified domain is the only proof, and it holds.
-      emailVerifiedAt: ctx.now,
-    })
-  } catch (error) {
-    // A concurrent first sign-in (or sign-up) created the email meanwhile: resolve again.
-    if (isDuplicateKeyError(error)) return null
-    throw error
-  }
-  if (!(await insertIdentity(ctx, connection.id, claims.subject, user.id))) return null
-  await ctx.audit('user.provisioned', { subjectUserId: user.id, organizationId: connection.organizationId, details: { connectionId: connection.id, role } })
-  return { user, outcome: 'provisioned' }
+  return inIdentityTransaction(ctx, async (tx) => {
+    let user: User
+    try {
+      user = await createUser(tx, {
+        email,
+        name: displayNameFor(claims, email),
+        passwordHash: null,
+        role,
+        organizationId: connection.organizationId,
+        // SAML has no `email_verified`: there the verified domain is the only proof, and it holds.
+        emailVerifiedAt: ctx.now,
+      })
+    } catch (error) {
+      // A concurrent first sign-in (or sign-up) created the email meanwhile: resolve again.
+      if (isDuplicateKeyError(error)) throw new LostSignInRace()
+      throw error
+    }
+    await insertIdentity(tx, ctx.now, connection.id, claims.subject, user.id)
+    return {
+      result: { user, outcome: 'provisioned' },
+      event: requestAuditEvent(ctx, 'user.provisioned', { subjectUserId: user.id, organizationId: connection.organizationId, details: { connectionId: connection.id, role } }),
+    }
+  })
 }
 
 /** Refuses an account above what the connection may vouch for, before anything is written. */
