@@ -11,6 +11,7 @@ export default defineConfig({
   defaultRole: 'member',
   signUp: { isEnabled: true },
   session: {
+    // Product defaults; NIST SP 800-63B-4 AAL2 asks for 1 h idle / 24 h overall (README, Sessions).
     idleTimeoutSeconds: 60 * 60 * 24 * 7,
     renewalIntervalSeconds: 60 * 60,
     absoluteLifetimeSeconds: 60 * 60 * 24 * 30,
