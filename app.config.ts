@@ -23,7 +23,7 @@ export default defineConfig({
   password: { minLengthWithMfa: 8, minLengthWithoutMfa: 15, maxLength: 256, minStrengthScoreWithMfa: 2, minStrengthScoreWithoutMfa: 3 },
   mfa: { defaultPolicy: 'optional', maxAttemptsPerChallenge: 5 },
   notifications: { isNewDeviceSignInMailEnabled: true },
-  lockout: { maxFailures: 10, windowSeconds: 60 * 15 },
+  lockout: { maxFailures: 10, maxFailuresPerKnownDevice: 5, windowSeconds: 60 * 15, maxConsecutiveMfaFailures: 100 },
   rateLimits: {
     signInPerIp: { limit: 30, windowSeconds: 60 * 5 },
     signInPerAccount: { limit: 10, windowSeconds: 60 * 5 },

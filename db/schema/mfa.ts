@@ -1,4 +1,4 @@
-import { bigint, index, mysqlTable, varchar } from 'drizzle-orm/mysql-core'
+import { bigint, index, int, mysqlTable, varchar } from 'drizzle-orm/mysql-core'
 import { caseSensitiveVarchar, idColumn, timestamp } from './columns'
 import { users } from './users'
 
@@ -24,6 +24,13 @@ export const totpCredentials = mysqlTable(
      * UPDATE (`WHERE last_used_step < ?`), so a code is accepted at most once, even under races.
      */
     lastUsedStep: bigint('last_used_step', { mode: 'number' }),
+    /**
+     * Second-factor attempts (TOTP or recovery code, sign-in or step-up) since the last fully
+     * successful authentication: counted before each check, reset only by a success. At
+     * `lockout.maxConsecutiveMfaFailures` TOTP codes are refused (NIST SP 800-63B-4 §3.2.2; ADR 016).
+     * On the factor's row, so a new factor (re-enrollment, an admin's reset) starts from zero.
+     */
+    consecutiveFailures: int('consecutive_failures').notNull().default(0),
   },
   (table) => [
     // Every MFA check loads the user's factor.

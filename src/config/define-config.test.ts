@@ -26,6 +26,9 @@ describe('defineConfig validates app.config.ts at start-up', () => {
     ['a fractional rate limit', (c) => void (c.rateLimits.signInPerIp.limit = 1.5), /rateLimits\.signInPerIp\.limit/],
     ['a cookie name that could carry attributes', (c) => void (c.cookie.sessionCookieName = 'x; Domain=evil'), /cookie\.sessionCookieName/],
     ['a role name with spaces', (c) => void (c.roles = ['member', 'super admin']), /roles/],
+    ['more than NIST’s 100 consecutive second-factor failures', (c) => void (c.lockout.maxConsecutiveMfaFailures = 101), /lockout\.maxConsecutiveMfaFailures/],
+    ['a second-factor cap one challenge of typos reaches', (c) => void (c.lockout.maxConsecutiveMfaFailures = c.mfa.maxAttemptsPerChallenge - 1), /one challenge of typos/],
+    ['a known device allowed more guesses than untrusted clients', (c) => void (c.lockout.maxFailuresPerKnownDevice = c.lockout.maxFailures + 1), /lockout\.maxFailuresPerKnownDevice/],
   ]
 
   it.each(invalid)('refuses %s, naming the setting', (_name, change, message) => {

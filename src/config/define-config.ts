@@ -67,13 +67,28 @@ export const appConfigSchema = z
        */
       isNewDeviceSignInMailEnabled: z.boolean(),
     }),
+    /** Online guessing (NIST SP 800-63B-4 §3.2.2; OWASP ASVS 5.0 V6.1.1, V6.3.1; ADR 016). */
     lockout: z.strictObject({
-      /** Failed sign-ins (password or MFA) per account inside the window before it locks. */
+      /**
+       * Failed passwords and codes per account inside the window from clients that do not present
+       * the account's known-device tag, together; then those clients (only) are refused until the
+       * window ends. Anyone who knows an email can spend it, so it never locks out a known device.
+       */
       maxFailures: z.number().int().positive(),
+      /** The same, for each known device of the account on its own: a stolen browser cannot guess for long either. */
+      maxFailuresPerKnownDevice: z.number().int().positive(),
       windowSeconds: positiveSeconds,
+      /**
+       * Consecutive wrong second-factor codes (TOTP or recovery, at sign-in or step-up) after which
+       * authenticator codes are refused until the owner signs in with a recovery code or an admin
+       * resets MFA. Only a full sign-in (or a code step-up) ends the streak; a window never does.
+       * NIST SP 800-63B-4 §3.2.2 allows at most 100.
+       */
+      maxConsecutiveMfaFailures: z.number().int().positive().max(100),
     }),
     rateLimits: z.strictObject({
       signInPerIp: rateLimitPolicySchema,
+      /** Sign-in attempts per email before any check, from clients that are not a known device of the account (anyone's flood spends it; ADR 016). */
       signInPerAccount: rateLimitPolicySchema,
       signUpPerIp: rateLimitPolicySchema,
       passwordResetPerIp: rateLimitPolicySchema,
@@ -133,6 +148,20 @@ export const appConfigSchema = z
         code: 'custom',
         path: ['password', 'minLengthWithMfa'],
         message: 'the MFA minimum cannot exceed the password-only minimum',
+      })
+    }
+    if (config.lockout.maxFailuresPerKnownDevice > config.lockout.maxFailures) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['lockout', 'maxFailuresPerKnownDevice'],
+        message: 'a known device is exempt from the shared lock, not a bigger guessing budget: at most maxFailures',
+      })
+    }
+    if (config.lockout.maxConsecutiveMfaFailures < config.mfa.maxAttemptsPerChallenge) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['lockout', 'maxConsecutiveMfaFailures'],
+        message: 'one challenge of typos must not block the second factor: at least mfa.maxAttemptsPerChallenge',
       })
     }
     if (config.password.minStrengthScoreWithMfa > config.password.minStrengthScoreWithoutMfa) {

@@ -27,7 +27,13 @@ export const APP_ERROR_CODES = [
   'SIGN_UP_DISABLED',
   'INVALID_TOKEN',
   'RATE_LIMITED',
+  /** Too many failed attempts for a while: this client (untrusted clients, or this known device) is refused until the window ends. */
   'ACCOUNT_LOCKED',
+  /**
+   * Too many wrong second-factor codes in a row (NIST 800-63B-4 §3.2.2): authenticator codes are
+   * refused until a recovery code or an admin's MFA reset. Told only to someone past the password.
+   */
+  'MFA_LOCKED',
   'CSRF_REJECTED',
   'NOT_FOUND',
   /** Input that passed the schema but not the domain's rules (an invalid domain name, a refused issuer). */

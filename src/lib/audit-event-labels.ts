@@ -24,6 +24,7 @@ const AUDIT_EVENT_LABELS: Record<AuditEventType, string> = {
   'mfa.recovery_code.used': 'Recovery code used',
   'mfa.recovery_codes.regenerated': 'Recovery codes replaced',
   'mfa.reset_by_admin': 'Two-factor reset by an admin',
+  'mfa.locked': 'Two-factor codes blocked',
   'user.role_changed': 'Role changed',
   'user.provisioned': 'Account created by single sign-on',
   'user.disabled': 'Account disabled',

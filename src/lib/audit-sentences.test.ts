@@ -57,6 +57,15 @@ describe('audit sentences', () => {
     expect(describeAuditEvent(event('auth.sign_in.failed', { reason: 'something_new' }, null, 'max'), lookup)).toBe('A sign-in as Max Member failed.')
   })
 
+  it('says whom a lockout refused, and why authenticator codes were blocked (ADR 016)', () => {
+    expect(describeAuditEvent(event('account.locked', { scope: 'untrusted_clients' }, null, 'max'), lookup)).toMatch(/^Sign-ins to the account of Max Member from browsers it was never used on were paused/)
+    expect(describeAuditEvent(event('account.locked', { scope: 'known_device' }, null, 'max'), lookup)).toMatch(/from one of its own browsers/)
+    expect(describeAuditEvent(event('account.locked', {}, null, 'max'), lookup)).toBe('The account of Max Member was locked for a while after repeated failed sign-ins.')
+    expect(describeAuditEvent(event('mfa.locked', { failures: 100 }, null, 'max'), lookup)).toBe(
+      'Authenticator codes for Max Member were blocked after 100 wrong codes in a row, until a recovery code is used or an admin resets two-factor authentication.',
+    )
+  })
+
   it('names someone it cannot find as outside the organization', () => {
     expect(describeAuditEvent(event('user.disabled', { sessionsRevoked: 1 }, 'ghost', 'max'), lookup)).toBe(
       'Someone outside your organization disabled the account of Max Member. 1 session was signed out.',

@@ -179,6 +179,10 @@ const DESCRIBERS: Record<AuditEventType, Describer> = {
     return `${subject} signed in with a recovery code${left ? `; ${left} left` : ''}.`
   },
   'mfa.recovery_codes.regenerated': ({ subject }) => `${subject} generated a new set of recovery codes; the old ones stopped working.`,
+  'mfa.locked': ({ subject, details }) => {
+    const failures = countOf(details.failures, 'wrong code')
+    return `Authenticator codes for ${subject} were blocked after ${failures ?? 'too many wrong codes'} in a row, until a recovery code is used or an admin resets two-factor authentication.`
+  },
   'mfa.reset_by_admin': ({ actor, subject, details }) => `${actor} reset the two-factor authentication of ${subject}.${signedOutClause(details.sessionsRevoked)}`,
   'user.role_changed': ({ actor, subject, details }) => {
     const from = text(details.from)
@@ -224,7 +228,14 @@ const DESCRIBERS: Record<AuditEventType, Describer> = {
     `${subject}’s existing account was linked to their identity provider account.${details.removedSignInFactors === true ? ' Its password and two-factor settings were removed, because the email address had never been verified.' : ''}`,
   'user.provisioned': ({ subject }) => `${subject} was created at their first single sign-on.`,
   'rate_limit.blocked': ({ subject }) => `Too many attempts for ${subject}: further attempts are refused for a while.`,
-  'account.locked': ({ subject }) => `The account of ${subject} was locked for a while after repeated failed sign-ins.`,
+  'account.locked': ({ subject, details }) => {
+    // Scopes of ADR 016; rows written before it have none.
+    if (details.scope === 'untrusted_clients') {
+      return `Sign-ins to the account of ${subject} from browsers it was never used on were paused for a while after repeated failures; browsers it was used on can still sign in.`
+    }
+    if (details.scope === 'known_device') return `Sign-ins to the account of ${subject} from one of its own browsers were paused for a while after repeated failures.`
+    return `The account of ${subject} was locked for a while after repeated failed sign-ins.`
+  },
 }
 
 function quoted(value: unknown): string {

@@ -74,6 +74,13 @@ function MfaChallengePage() {
         await authSync.syncAfterLocalChange('session-ended')
         return
       }
+      if (described.appCode === 'MFA_LOCKED') {
+        // Authenticator codes are blocked after too many wrong ones (ADR 016): a recovery code is the way in.
+        setMethod('recovery-code')
+        setCode('')
+        setFormError(described)
+        return
+      }
       setFormError(described)
       setCode('')
       // The Verify button (focused by a click) is disabled while checking: give focus back to the field.

@@ -23,6 +23,7 @@ const TRPC_CODE_BY_APP_CODE: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   INVALID_TOKEN: 'BAD_REQUEST',
   RATE_LIMITED: 'TOO_MANY_REQUESTS',
   ACCOUNT_LOCKED: 'TOO_MANY_REQUESTS',
+  MFA_LOCKED: 'FORBIDDEN',
   CSRF_REJECTED: 'FORBIDDEN',
   NOT_FOUND: 'NOT_FOUND',
   INVALID_INPUT: 'BAD_REQUEST',
@@ -47,6 +48,8 @@ const DEFAULT_MESSAGES: Record<AppErrorCode, string> = {
   INVALID_TOKEN: 'This link is invalid or has expired.',
   RATE_LIMITED: 'Too many attempts. Try again later.',
   ACCOUNT_LOCKED: 'Too many attempts. Try again later.',
+  MFA_LOCKED:
+    'Too many wrong codes in a row: codes from your authenticator app are blocked for this account. Sign in with a recovery code, or ask an administrator to reset your two-factor authentication.',
   CSRF_REJECTED: 'Request refused.',
   NOT_FOUND: 'Not found.',
   INVALID_INPUT: 'Check the values and try again.',

@@ -63,7 +63,7 @@ describe('step-up re-authentication guards the password change', () => {
 
     const [after] = await sql('SELECT reauthenticated_at AS at FROM sessions WHERE id = ?', [sessionId])
     expect(after!.at).toEqual(before!.at)
-    const [bucket] = await sql('SELECT count FROM rate_limit_buckets WHERE `key` = ?', [`lockout:user:${user.id}`])
+    const [bucket] = await sql('SELECT count FROM rate_limit_buckets WHERE `key` = ?', [`lockout:untrusted:${user.id}`])
     expect(bucket?.count).toBe(1)
     await expectAppError(caller.account.changePassword({ currentPassword: password, newPassword: NEW_PASSWORD }), 'REAUTH_REQUIRED')
   })

@@ -331,7 +331,7 @@ describe('per-account lockout (online guessing from many IPs)', () => {
     // The lock ends with its window; a successful sign-in clears the failure count.
     advanceClockForTests(windowSeconds * 1000)
     await expect(anonymousCaller().caller.auth.signIn({ email: user.email, password })).resolves.toEqual({ status: 'signed-in' })
-    expect(await sql('SELECT `key` FROM rate_limit_buckets WHERE `key` = ?', [`lockout:user:${user.id}`])).toHaveLength(0)
+    expect(await sql('SELECT `key` FROM rate_limit_buckets WHERE `key` = ?', [`lockout:untrusted:${user.id}`])).toHaveLength(0)
   })
 
   it('an unknown email locks exactly like a real one (no enumeration through the lockout)', async () => {

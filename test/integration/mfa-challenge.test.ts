@@ -46,7 +46,7 @@ async function lastUsedStep(userId: string) {
 }
 
 async function lockoutCount(userId: string) {
-  const [row] = await sql('SELECT count FROM rate_limit_buckets WHERE `key` = ?', [`lockout:user:${userId}`])
+  const [row] = await sql('SELECT count FROM rate_limit_buckets WHERE `key` = ?', [`lockout:untrusted:${userId}`])
   return row ? Number(row.count) : 0
 }
 

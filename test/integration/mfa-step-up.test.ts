@@ -60,7 +60,7 @@ describe('auth.reauthenticate with a TOTP code', () => {
     const { user, secret } = await createMfaTestUser()
     const { caller } = await staleSessionOf(user)
     await expectAppError(caller.auth.reauthenticate({ code: wrongTotpCode(secret) }), 'INVALID_CODE')
-    const [bucket] = await sql('SELECT count FROM rate_limit_buckets WHERE `key` = ?', [`lockout:user:${user.id}`])
+    const [bucket] = await sql('SELECT count FROM rate_limit_buckets WHERE `key` = ?', [`lockout:untrusted:${user.id}`])
     expect(Number(bucket!.count)).toBe(1)
     await expectAppError(caller.mfa.regenerateRecoveryCodes(), 'REAUTH_REQUIRED')
   })

@@ -12,6 +12,7 @@ import { organizations, sessions, users, type Organization, type User } from '..
 import appConfig from '../../app.config'
 import { hashPassword } from '../../src/server/auth/password'
 import { createSession, type SessionMetadata } from '../../src/server/auth/session'
+import { getKnownDeviceCookieName } from '../../src/server/auth/known-devices'
 import { getSessionCookieName } from '../../src/server/auth/session-cookie'
 import { now } from '../../src/server/clock'
 import { getDatabase, getDb, type Database } from '../../src/server/db/client'
@@ -172,6 +173,17 @@ export function requireIssuedToken(headers: Headers): string {
   const cookie = getSetSessionCookie(headers)
   if (!cookie?.value) throw new Error(`no session cookie was set; set-cookie: ${JSON.stringify(headers.getSetCookie())}`)
   return cookie.value
+}
+
+/**
+ * `name=value` of the known-device cookie the response set (ADR 013): what the browser presents
+ * on its next sign-in to prove it completed one before. Throws when none was set.
+ */
+export function requireKnownDeviceCookie(headers: Headers): string {
+  const name = getKnownDeviceCookieName(getServerEnv().appUrl)
+  const cookie = parseSetCookies(headers).filter((entry) => entry.name === name).at(-1)
+  if (!cookie?.value) throw new Error(`no known-device cookie was set; set-cookie: ${JSON.stringify(headers.getSetCookie())}`)
+  return `${name}=${cookie.value}`
 }
 
 /** Plain SQL against the worker's database (assertions read rows the way an attacker with a dump would). */

@@ -24,6 +24,8 @@ export const AUDIT_EVENT_TYPES = [
   'mfa.recovery_code.used',
   'mfa.recovery_codes.regenerated',
   'mfa.reset_by_admin',
+  // Consecutive wrong codes reached lockout.maxConsecutiveMfaFailures (ADR 016); once per streak.
+  'mfa.locked',
   // Administration (SPEC §6).
   'user.role_changed',
   'user.provisioned',

@@ -11,7 +11,7 @@ import type { RequestContext } from '../request-context'
 import { deleteUnusedOneTimeTokens } from './one-time-tokens'
 import { hashPassword, verifyPassword } from './password'
 import { checkPasswordPolicy } from './password-policy'
-import { enforceAccountNotLocked, recordAccountFailure } from './rate-limit'
+import { recordLockoutFailure, requireUnlockedBudget } from './account-lockout'
 import { invalidateUserSessions } from './session'
 import { rotateSessionAndSetCookie } from './session-actions'
 
@@ -28,9 +28,9 @@ export async function changePassword(
   if (!user.passwordHash) throw appError('FORBIDDEN', 'This account signs in with single sign-on and has no password.')
   // The current-password check is a password oracle like sign-in: the same lockout bounds it, or a
   // stolen session could guess for the whole re-auth window (NIST 800-63B §5.2.2).
-  await enforceAccountNotLocked(ctx, user.id)
+  const budget = await requireUnlockedBudget(ctx, user.id)
   if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
-    await recordAccountFailure(ctx.db, user.id, ctx.now)
+    await recordLockoutFailure(ctx, budget, user)
     throw appError('INVALID_CREDENTIALS', 'Your current password is incorrect.')
   }
   const policy = checkPasswordPolicy(input.newPassword, { hasMfa: user.mfaEnabledAt !== null, email: user.email })

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { isKnownDeviceValue, MAX_ACCOUNTS_PER_DEVICE, rememberDeviceValue } from './known-devices'
+import { getKnownDeviceIdFromValue, isKnownDeviceValue, MAX_ACCOUNTS_PER_DEVICE, rememberDeviceValue } from './known-devices'
 
 const key = new Uint8Array(randomBytes(32))
 const otherKey = new Uint8Array(randomBytes(32))
@@ -32,6 +32,15 @@ describe('known devices (new-device sign-in notification)', () => {
     const otherDevice = rememberDeviceValue(null, 'usr_b', key).split('.')[0]
     expect(isKnownDeviceValue(`${otherDevice}.${tag}`, 'usr_a', [key])).toBe(false)
     for (const garbage of ['', '.', 'x'.repeat(600), 'not a cookie', `${cookie}.!!`]) expect(isKnownDeviceValue(garbage, 'usr_a', [key])).toBe(false)
+  })
+
+  it('names the device only for an account it holds a valid tag for (the lockout budget key, ADR 016)', () => {
+    const cookie = rememberDeviceValue(rememberDeviceValue(null, 'usr_a', key), 'usr_b', key)
+    expect(getKnownDeviceIdFromValue(cookie, 'usr_a', [key])).toBe(cookie.split('.')[0])
+    expect(getKnownDeviceIdFromValue(cookie, 'usr_b', [key])).toBe(cookie.split('.')[0])
+    // An unknown email's subject was never tagged by any sign-in.
+    expect(getKnownDeviceIdFromValue(cookie, 'email:0123456789abcdef0123456789abcdef', [key])).toBeNull()
+    expect(getKnownDeviceIdFromValue(cookie, 'usr_a', [otherKey])).toBeNull()
   })
 
   it('after an APP_SECRET rotation the old tag still counts, and the next sign-in re-tags under the new key', () => {

@@ -1,8 +1,8 @@
 /**
  * Server-only: "has this account signed in from this browser before?" — for the new-device sign-in
- * notification (OWASP ASVS 5.0 6.3.7; ADR 013). Not wired into sign-in yet: the sign-in ladder
- * (lead) calls `isKnownDevice` then `rememberDevice` once a sign-in is complete (after MFA) and
- * mails `new-device-sign-in` when the device was not known and `app.config.ts` enables it.
+ * notification (OWASP ASVS 5.0 6.3.7; ADR 013) and for the lockout, where a known device keeps a
+ * failure budget of its own that strangers cannot spend (OWASP "device cookies"; ADR 016). Every
+ * completed sign-in (after MFA) asks `isKnownDevice`, then calls `rememberDevice`.
  *
  * Design, without a migration: a long-lived `HttpOnly` cookie per browser holding a random device
  * id and, for each account that completed a sign-in here (newest first, at most 8), a tag =
@@ -48,16 +48,25 @@ function deviceTag(key: Uint8Array, userId: string, deviceId: string): Buffer {
   return createHmac('sha256', key).update(`known-device:v1:${userId}:${deviceId}`, 'utf8').digest().subarray(0, TAG_BYTES)
 }
 
-/** True when `cookieValue` carries a valid tag for `userId` under one of `keys` (current first). */
-export function isKnownDeviceValue(cookieValue: string | null | undefined, userId: string, keys: readonly Uint8Array[]): boolean {
+/**
+ * The device id of `cookieValue` when it carries a valid tag for `userId` under one of `keys`
+ * (current first), else null. The id is not secret on its own: a tag for it needs the key.
+ */
+export function getKnownDeviceIdFromValue(cookieValue: string | null | undefined, userId: string, keys: readonly Uint8Array[]): string | null {
   const parsed = parseDeviceCookie(cookieValue)
-  if (!parsed) return false
+  if (!parsed) return null
   const candidates = parsed.tags.map((tag) => Buffer.from(tag, 'base64url'))
-  return keys.some((key) => {
+  const isKnown = keys.some((key) => {
     const expected = deviceTag(key, userId, parsed.deviceId)
     // Every candidate is compared (no early exit on the position of a match).
     return candidates.map((candidate) => candidate.length === TAG_BYTES && timingSafeEqual(candidate, expected)).includes(true)
   })
+  return isKnown ? parsed.deviceId : null
+}
+
+/** True when `cookieValue` carries a valid tag for `userId` under one of `keys` (current first). */
+export function isKnownDeviceValue(cookieValue: string | null | undefined, userId: string, keys: readonly Uint8Array[]): boolean {
+  return getKnownDeviceIdFromValue(cookieValue, userId, keys) !== null
 }
 
 /**
@@ -78,10 +87,15 @@ function deviceKeys(): { current: Uint8Array; previous: Uint8Array[] } {
   return { current: ring.current.key, previous: ring.previous.map((entry) => entry.key) }
 }
 
+/** This browser's device id when it completed a sign-in to `userId` before, else null. */
+export function getKnownDeviceId(jar: CookieJar, appUrl: URL, userId: string): string | null {
+  const keys = deviceKeys()
+  return getKnownDeviceIdFromValue(jar.get(getKnownDeviceCookieName(appUrl)), userId, [keys.current, ...keys.previous])
+}
+
 /** Whether this browser completed a sign-in to `userId` before. */
 export function isKnownDevice(jar: CookieJar, appUrl: URL, userId: string): boolean {
-  const keys = deviceKeys()
-  return isKnownDeviceValue(jar.get(getKnownDeviceCookieName(appUrl)), userId, [keys.current, ...keys.previous])
+  return getKnownDeviceId(jar, appUrl, userId) !== null
 }
 
 /** Records a completed sign-in of `userId` in this browser's device cookie. */

@@ -1,7 +1,8 @@
 /**
  * Server-only: the second step of a sign-in — an "MFA pending" session proves its factor with a
  * TOTP code or a single-use recovery code (SPEC §5). The ladder (STYLE principle 7):
- * rate limit → lockout → per-challenge budget → verify → count the failure, or complete the sign-in.
+ * rate limit → second-factor cap → lockout → per-challenge budget → count the attempt → verify →
+ * count the failure, or complete the sign-in.
  */
 import appConfig from '../../../app.config'
 import type { Session, User } from '../../../db/schema'
@@ -9,30 +10,33 @@ import { appError } from '../errors'
 import { notifySecurityEvent } from '../mail/security-notifications'
 import type { RequestContext } from '../request-context'
 import { consumeRecoveryCode, verifyTotpCode } from './mfa'
-import { enforceAccountNotLocked, recordAccountFailure } from './rate-limit'
+import { recordLockoutFailure, requireUnlockedBudget } from './account-lockout'
+import { noteSecondFactorFailure, refuseIfAuthenticatorLocked, reserveSecondFactorAttempt, type SecondFactor } from './mfa-failure-streak'
 import { reserveMfaChallengeAttempt } from './session'
 import { endSessionAndClearCookie } from './session-actions'
 import { completeSignIn, type SignInResult } from './sign-in-completion'
 
 type PendingSignIn = { user: User; session: Session }
 
-type MfaFactor = 'totp' | 'recovery_code'
-
 type ChallengeOutcome = { ok: true } | { ok: false; reason: string }
 
 const CHALLENGE_OVER_MESSAGE = 'Too many wrong codes. Sign in again.'
 
 /**
- * Failed codes count twice: against this challenge (`mfa.maxAttemptsPerChallenge`, after which the
- * half-signed-in session is deleted and the password must be given again) and against the account
- * lockout shared with passwords (NIST 800-63B §5.2.2: limit failed attempts per account, whatever
- * the factor). A correct code completes the sign-in on the same session under a new token.
+ * Failed codes count three times: against this challenge (`mfa.maxAttemptsPerChallenge`, after
+ * which the half-signed-in session is deleted and the password must be given again), against the
+ * account lockout shared with passwords (this browser's budget: ADR 016), and in the account's
+ * streak of consecutive second-factor failures, which no window forgets and which only a completed
+ * sign-in ends (NIST SP 800-63B-4 §3.2.2). A correct code completes the sign-in on the same
+ * session under a new token.
  */
-async function runMfaChallenge(ctx: RequestContext, pending: PendingSignIn, factor: MfaFactor, verify: () => Promise<ChallengeOutcome>): Promise<SignInResult> {
+async function runMfaChallenge(ctx: RequestContext, pending: PendingSignIn, factor: SecondFactor, verify: () => Promise<ChallengeOutcome>): Promise<SignInResult> {
   const { user, session } = pending
   const auditFields = { actorUserId: user.id, subjectUserId: user.id, organizationId: user.organizationId }
   await ctx.enforceRateLimit('mfaPerIp', ctx.clientIp)
-  await enforceAccountNotLocked(ctx, user.id)
+  // Before anything is written: past the cap a recovery code is the way in, and the refusal says so.
+  await refuseIfAuthenticatorLocked(ctx.db, user.id, factor)
+  const budget = await requireUnlockedBudget(ctx, user.id)
 
   if (!(await reserveMfaChallengeAttempt(ctx.db, session.id, appConfig.mfa.maxAttemptsPerChallenge))) {
     // The challenge is over: drop the half-authenticated session so the next guess needs the password.
@@ -41,11 +45,12 @@ async function runMfaChallenge(ctx: RequestContext, pending: PendingSignIn, fact
     throw appError('UNAUTHENTICATED', CHALLENGE_OVER_MESSAGE)
   }
 
+  const streakAttempt = await reserveSecondFactorAttempt(ctx.db, user.id, factor)
   const outcome = await verify()
   if (!outcome.ok) {
-    const hasJustLocked = await recordAccountFailure(ctx.db, user.id, ctx.now)
     await ctx.audit('mfa.verify.failed', { ...auditFields, details: { factor, reason: outcome.reason, attempt: session.mfaFailedAttempts + 1 } })
-    if (hasJustLocked) await ctx.audit('account.locked', { subjectUserId: user.id, organizationId: user.organizationId })
+    await recordLockoutFailure(ctx, budget, user)
+    await noteSecondFactorFailure(ctx, user, streakAttempt)
     throw appError('INVALID_CODE', outcome.reason === 'replayed' ? 'That code was already used. Wait for the next one.' : undefined)
   }
 

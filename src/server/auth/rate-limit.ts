@@ -1,6 +1,7 @@
 /**
- * Server-only: rate limits and per-account lockout, stored in MySQL so every instance shares them
- * (an in-memory limiter would give an attacker N× the budget behind N instances).
+ * Server-only: rate limits, stored in MySQL so every instance shares them (an in-memory limiter
+ * would give an attacker N× the budget behind N instances). The per-account lockout
+ * (`account-lockout.ts`) keeps its counters in the same buckets.
  *
  * Fixed windows, one row per bucket. Each attempt is a single atomic upsert that returns the new
  * count through `LAST_INSERT_ID(expr)` — no read-modify-write race, one round trip, and the same
@@ -78,45 +79,24 @@ export async function enforceRateLimit(ctx: RateLimitContext, policyName: RateLi
   if (!decision.isAllowed) throw throttledError(ctx, 'RATE_LIMITED', decision.retryAfterSeconds)
 }
 
-const LOCKOUT_BUCKET = 'lockout:user'
-
-function lockoutPolicy(): RateLimitPolicy {
-  return { limit: appConfig.lockout.maxFailures, windowSeconds: appConfig.lockout.windowSeconds }
-}
-
-/** Seconds the account stays locked, or 0 when it is not (failed passwords and MFA codes count alike). */
-export async function getAccountLockSeconds(db: Database, userId: string, now: Date): Promise<number> {
-  const policy = lockoutPolicy()
+/**
+ * Seconds until the current window of `subject`'s bucket ends when it has already reached
+ * `policy.limit`, else 0. Reads only: a refused attempt spends nothing (the per-account lockout).
+ */
+export async function getBlockedSeconds(db: Database, name: string, policy: RateLimitPolicy, subject: string, now: Date): Promise<number> {
   const windowStartCutoff = new Date(now.getTime() - policy.windowSeconds * 1000)
-  const key = bucketKey(LOCKOUT_BUCKET, userId)
   const [row] = await db
     .select({ count: rateLimitBuckets.count, windowStartedAt: rateLimitBuckets.windowStartedAt })
     .from(rateLimitBuckets)
-    .where(and(eq(rateLimitBuckets.key, key), gt(rateLimitBuckets.windowStartedAt, windowStartCutoff)))
+    .where(and(eq(rateLimitBuckets.key, bucketKey(name, subject)), gt(rateLimitBuckets.windowStartedAt, windowStartCutoff)))
     .limit(1)
   if (!row || row.count < policy.limit) return 0
   return Math.max(1, Math.ceil((row.windowStartedAt.getTime() + policy.windowSeconds * 1000 - now.getTime()) / 1000))
 }
 
-/**
- * Refuses with ACCOUNT_LOCKED (429 + `Retry-After`) while the account is locked. Every check of a
- * password or code runs it first, so no entry point (sign-in, step-up, MFA challenge, password
- * change) is a guessing oracle that the lockout does not cover (NIST 800-63B §5.2.2).
- */
-export async function enforceAccountNotLocked(ctx: RateLimitContext, subject: string): Promise<void> {
-  const lockSeconds = await getAccountLockSeconds(ctx.db, subject, ctx.now)
-  if (lockSeconds > 0) throw throttledError(ctx, 'ACCOUNT_LOCKED', lockSeconds)
-}
-
-/** Counts a failed password or MFA code against the account; returns true when this failure locks it. */
-export async function recordAccountFailure(db: Database, userId: string, now: Date): Promise<boolean> {
-  const decision = await consumeRateLimit(db, LOCKOUT_BUCKET, lockoutPolicy(), userId, now)
-  return decision.count === lockoutPolicy().limit
-}
-
-/** Clears the account's failure count after a fully successful sign-in. */
-export async function resetAccountFailures(db: Database, userId: string): Promise<void> {
-  await db.delete(rateLimitBuckets).where(eq(rateLimitBuckets.key, bucketKey(LOCKOUT_BUCKET, userId)))
+/** Forgets `subject`'s bucket of `name` (a success ends a run of failures). */
+export async function resetRateLimit(db: Database, name: string, subject: string): Promise<void> {
+  await db.delete(rateLimitBuckets).where(eq(rateLimitBuckets.key, bucketKey(name, subject)))
 }
 
 /** Deletes buckets whose window has passed; run on a schedule. */

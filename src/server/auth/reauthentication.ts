@@ -12,7 +12,8 @@ import type { RequestContext } from '../request-context'
 import { getDomainSsoRule, isPasswordRefusedBySso } from '../sso/sso-policy'
 import { verifyTotpCode } from './mfa'
 import { verifyPassword } from './password'
-import { enforceAccountNotLocked, recordAccountFailure } from './rate-limit'
+import { recordLockoutFailure, requireUnlockedBudget } from './account-lockout'
+import { endSecondFactorStreak, noteSecondFactorFailure, refuseIfAuthenticatorLocked, reserveSecondFactorAttempt } from './mfa-failure-streak'
 import type { AuthState } from './auth-state'
 import { rotateSessionAndSetCookie } from './session-actions'
 
@@ -57,27 +58,37 @@ async function verifyReauthenticationCode(ctx: RequestContext, user: Pick<User, 
 }
 
 /**
- * The step-up ladder: rate limit → lockout → verify → count the failure, or rotate the session →
- * audit. Failures count toward the account lockout like sign-in failures (NIST 800-63B §5.2.2).
- * A successful step-up is a privilege change, so the session gets a new token and the old one is
+ * The step-up ladder: rate limit → second-factor cap → lockout → verify → count the failure, or
+ * rotate the session → audit. Failures count toward this browser's lockout budget like sign-in
+ * failures (ADR 016), and a code's also toward the account's streak of consecutive second-factor
+ * failures: a stolen session is no side door around the cap (NIST SP 800-63B-4 §3.2.2). A
+ * successful step-up is a privilege change, so the session gets a new token and the old one is
  * dead on the next request on every instance (OWASP ASVS 7.2.4); it records what was proven.
  */
 export async function reauthenticate(ctx: RequestContext, auth: { user: User; session: Session }, proof: ReauthenticationProof): Promise<{ reauthenticatedAt: string }> {
   const { user, session } = auth
   await ctx.enforceRateLimit('signInPerIp', ctx.clientIp)
-  await enforceAccountNotLocked(ctx, user.id)
-  // Under SSO enforcement a password works only for the break-glass owner (ADR 014): an old
-  // password of a linked account must not stand in for the IdP at a step-up either.
-  if ('password' in proof && isPasswordRefusedBySso(await getDomainSsoRule(ctx.db, user.email), user.id)) {
-    throw appError('SSO_REQUIRED', 'Your organization requires single sign-on: confirm at your identity provider instead.')
-  }
-  const isValid =
-    'password' in proof
-      ? user.passwordHash !== null && (await verifyPassword(user.passwordHash, proof.password))
-      : await verifyReauthenticationCode(ctx, user, proof.code)
-  if (!isValid) {
-    await recordAccountFailure(ctx.db, user.id, ctx.now)
-    throw appError('password' in proof ? 'INVALID_CREDENTIALS' : 'INVALID_CODE')
+  if ('code' in proof) await refuseIfAuthenticatorLocked(ctx.db, user.id, 'totp')
+  const budget = await requireUnlockedBudget(ctx, user.id)
+  if ('password' in proof) {
+    // Under SSO enforcement a password works only for the break-glass owner (ADR 014): an old
+    // password of a linked account must not stand in for the IdP at a step-up either.
+    if (isPasswordRefusedBySso(await getDomainSsoRule(ctx.db, user.email), user.id)) {
+      throw appError('SSO_REQUIRED', 'Your organization requires single sign-on: confirm at your identity provider instead.')
+    }
+    if (!(user.passwordHash !== null && (await verifyPassword(user.passwordHash, proof.password)))) {
+      await recordLockoutFailure(ctx, budget, user)
+      throw appError('INVALID_CREDENTIALS')
+    }
+  } else {
+    const streakAttempt = await reserveSecondFactorAttempt(ctx.db, user.id, 'totp')
+    if (!(await verifyReauthenticationCode(ctx, user, proof.code))) {
+      await recordLockoutFailure(ctx, budget, user)
+      await noteSecondFactorFailure(ctx, user, streakAttempt)
+      throw appError('INVALID_CODE')
+    }
+    // The factor itself, proven by a signed-in session: an authentication as complete as a sign-in.
+    await endSecondFactorStreak(ctx.db, user.id)
   }
   const factor = 'password' in proof ? 'password' : 'totp'
   await rotateSessionAndSetCookie(ctx, session, { reauthenticatedAt: ctx.now, reauthenticatedWith: factor })

@@ -10,7 +10,8 @@ import type { AuditEventType } from '../audit/audit-event-types'
 import { appError } from '../errors'
 import type { RequestContext } from '../request-context'
 import { isKnownDevice, rememberDevice } from './known-devices'
-import { resetAccountFailures } from './rate-limit'
+import { resetLockoutBudget } from './account-lockout'
+import { endSecondFactorStreak } from './mfa-failure-streak'
 import type { AuthMethod, ReauthFactor, SessionMetadata } from './session'
 import { createSessionAndSetCookie, endIncomingSession, rotateSessionAndSetCookie } from './session-actions'
 
@@ -42,8 +43,10 @@ export type SignInCompletion = {
  *    a concurrently revoked challenge session is not resurrected);
  * 2. the new session's cookie is set;
  * 3. the MFA state comes from the organization's policy (`getMfaState`), the same as every guard;
- * 4. only a fully signed-in user gets the failure count reset and the success audited: a password
- *    alone is not a sign-in while a factor is owed.
+ * 4. only a fully signed-in user gets the failure counts reset and the success audited: a password
+ *    alone is not a sign-in while a factor is owed, so it never ends a streak of wrong codes
+ *    (NIST SP 800-63B-4 §3.2.2; ADR 016). The lockout budget reset is this browser's only: the
+ *    owner's success on a known device must not refill an attacker's budget.
  */
 export async function completeSignIn(ctx: RequestContext, user: Pick<User, 'id' | 'organizationId' | 'email'>, completion: SignInCompletion): Promise<SignInResult> {
   const incoming = await ctx.getAuth()
@@ -78,7 +81,8 @@ export async function completeSignIn(ctx: RequestContext, user: Pick<User, 'id' 
   if (!auth) throw appError('UNAUTHENTICATED')
   if (auth.mfaState === 'pending') return { status: 'mfa-required' }
 
-  await resetAccountFailures(ctx.db, user.id)
+  await resetLockoutBudget(ctx, user.id)
+  if (auth.user.mfaEnabledAt) await endSecondFactorStreak(ctx.db, user.id)
   await ctx.audit(completion.auditType ?? 'auth.sign_in.succeeded', {
     actorUserId: user.id,
     subjectUserId: user.id,

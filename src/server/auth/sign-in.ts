@@ -1,8 +1,8 @@
 /**
  * Server-only: the password sign-in ladder (STYLE principle 7):
- * rate limit → look up → lockout → verify (constant work for unknown emails) → complete → audit.
- * Every failure answers the same INVALID_CREDENTIALS, so the response never says whether an
- * email has an account (OWASP ASVS 6.3.8, WSTG-IDNT-04).
+ * rate limit → look up → whose lockout budget → lockout → verify (constant work for unknown emails)
+ * → complete → audit. Every failure answers the same INVALID_CREDENTIALS, so the response never
+ * says whether an email has an account (OWASP ASVS 6.3.8, WSTG-IDNT-04).
  */
 import { sha256 } from '@oslojs/crypto/sha2'
 import { encodeHexLowerCase } from '@oslojs/encoding'
@@ -12,7 +12,7 @@ import { getDomainSsoRule, isPasswordRefusedBySso } from '../sso/sso-policy'
 import { getUserByEmail } from '../users/users'
 import { upgradePasswordHashIfWeak } from './password-upgrade'
 import { verifyAgainstDummyHash, verifyPassword } from './password'
-import { getAccountLockSeconds, recordAccountFailure, throttledError } from './rate-limit'
+import { accountLockedError, getLockoutBudget, getLockSeconds, recordLockoutFailure } from './account-lockout'
 import { completeSignIn, type SignInResult } from './sign-in-completion'
 
 export type { SignInResult }
@@ -25,33 +25,34 @@ export function accountSubject(email: string): string {
 /** Signs in with email + password; the email is already normalised by the input schema. */
 export async function signInWithPassword(ctx: RequestContext, input: { email: string; password: string }): Promise<SignInResult> {
   await ctx.enforceRateLimit('signInPerIp', ctx.clientIp)
-  await ctx.enforceRateLimit('signInPerAccount', accountSubject(input.email))
 
   const user = await getUserByEmail(ctx.db, input.email)
-  // Unknown emails get their own lockout bucket so a locked answer cannot tell them apart.
-  const lockSubject = user?.id ?? accountSubject(input.email)
-  const lockSeconds = await getAccountLockSeconds(ctx.db, lockSubject, ctx.now)
+  // Unknown emails get their own lockout subject so a locked answer cannot tell them apart.
+  const budget = getLockoutBudget(ctx, user?.id ?? accountSubject(input.email))
+  // This throttle counts attempts before any verification, so anyone's flood spends it: a known
+  // device skips it and relies on its own lockout budget and the per-IP limit (ADR 016).
+  if (budget.scope === 'untrusted_clients') await ctx.enforceRateLimit('signInPerAccount', accountSubject(input.email))
+  const lockSeconds = await getLockSeconds(ctx, budget)
   if (lockSeconds > 0) {
     // Same argon2 work whether the account exists, has a password (SSO-only users have none) or not.
     if (user?.passwordHash) await verifyPassword(user.passwordHash, input.password)
     else await verifyAgainstDummyHash(input.password)
-    await ctx.audit('auth.sign_in.failed', { subjectUserId: user?.id, organizationId: user?.organizationId, details: { reason: 'locked' } })
+    await ctx.audit('auth.sign_in.failed', { subjectUserId: user?.id, organizationId: user?.organizationId, details: { reason: 'locked', scope: budget.scope } })
     // 429 + Retry-After like every throttled answer (the API contract); unknown emails lock alike.
-    throw throttledError(ctx, 'ACCOUNT_LOCKED', lockSeconds)
+    throw accountLockedError(ctx, budget, lockSeconds)
   }
 
   const isPasswordValid = user?.passwordHash ? await verifyPassword(user.passwordHash, input.password) : await verifyAgainstDummyHash(input.password)
   // Under SSO enforcement only the break-glass owner keeps a password; everyone else gets the
   // answer an unknown address gets, after the same argon2 work (no account oracle).
   if (isPasswordValid && isPasswordRefusedBySso(await getDomainSsoRule(ctx.db, input.email), user?.id ?? null)) {
-    await recordAccountFailure(ctx.db, lockSubject, ctx.now)
     await ctx.audit('auth.sign_in.failed', { subjectUserId: user?.id, organizationId: user?.organizationId, details: { reason: 'sso_enforced' } })
+    await recordLockoutFailure(ctx, budget, user)
     throw appError('INVALID_CREDENTIALS')
   }
   if (!user || !isPasswordValid) {
-    const hasJustLocked = await recordAccountFailure(ctx.db, lockSubject, ctx.now)
     await ctx.audit('auth.sign_in.failed', { subjectUserId: user?.id, organizationId: user?.organizationId, details: { reason: user ? 'bad_password' : 'unknown_email' } })
-    if (hasJustLocked && user) await ctx.audit('account.locked', { subjectUserId: user.id, organizationId: user.organizationId })
+    await recordLockoutFailure(ctx, budget, user)
     throw appError('INVALID_CREDENTIALS')
   }
   if (user.disabledAt) {

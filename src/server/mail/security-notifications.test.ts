@@ -16,6 +16,7 @@ const EVERY_EVENT: SecurityEvent[] = [
   { kind: 'account-disabled-by-admin' },
   { kind: 'account-enabled-by-admin' },
   { kind: 'new-device-sign-in' },
+  { kind: 'mfa-locked', failures: 100 },
 ]
 
 function mailFor(event: SecurityEvent, overrides: { clientIp?: string | null; userAgent?: string | null } = {}) {

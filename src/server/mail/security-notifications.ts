@@ -3,7 +3,8 @@
  * by mail of every change to how the account is protected — password changed or reset, second
  * factor enabled / disabled / reset by an admin, a recovery code used (and how many remain),
  * recovery codes regenerated, the account disabled or enabled by an admin, a sign-in from a new
- * device. One module owns the templates (plain text and HTML) and the sending rule.
+ * device, authenticator codes blocked after too many wrong ones (ADR 016). One module owns the
+ * templates (plain text and HTML) and the sending rule.
  *
  * What each mail says: what happened, when (UTC), from which address and browser, and what to do
  * if it was not the owner. What it never says: a password, code, token or link carrying one — a
@@ -42,6 +43,7 @@ export type SecurityEvent =
   | { kind: 'account-disabled-by-admin' }
   | { kind: 'account-enabled-by-admin' }
   | { kind: 'new-device-sign-in' }
+  | { kind: 'mfa-locked'; failures: number }
 
 export type SecurityEventKind = SecurityEvent['kind']
 
@@ -49,7 +51,8 @@ export type SecurityEventKind = SecurityEvent['kind']
 const FORGOT_PASSWORD_PATH = '/forgot-password'
 const SECURITY_SETTINGS_PATH = '/settings/security'
 
-type Template = { subject: string; happened: string; ifNotYou: string[] }
+/** `ifYou` replaces "If this was you, there is nothing to do." where there is something to do. */
+type Template = { subject: string; happened: string; ifYou?: string; ifNotYou: string[] }
 
 function templateFor(event: SecurityEvent, links: { forgotPassword: string; securitySettings: string }, appName: string): Template {
   const resetNow = `Reset your password now: ${links.forgotPassword}`
@@ -115,6 +118,13 @@ function templateFor(event: SecurityEvent, links: { forgotPassword: string; secu
         subject: `Your ${appName} account was enabled`,
         happened: `An administrator of your organization enabled your ${appName} account again. You can sign in.`,
         ifNotYou: ['If you did not expect this, contact your administrator.'],
+      }
+    case 'mfa-locked':
+      return {
+        subject: `Two-factor codes are blocked for your ${appName} account`,
+        happened: `Wrong two-factor codes were entered ${event.failures} times in a row for your ${appName} account, so codes from your authenticator app are no longer accepted. A code is asked for only after the right password.`,
+        ifYou: 'If this was you, sign in with one of your recovery codes: that unblocks your authenticator app. If you have none left, ask your administrator to reset your two-factor authentication.',
+        ifNotYou: ['If it was not you, someone knows your password.', resetNow, 'Then sign in with a recovery code to unblock your authenticator app.', tellAdmin],
       }
     case 'new-device-sign-in':
       return {
@@ -196,14 +206,15 @@ export function securityNotificationMail(input: SecurityNotificationInput): Mail
     `From: ${describeClientIp(input.clientIp)}, ${describeUserAgent(input.userAgent)}`,
     `Account: ${input.to}`,
   ]
-  const text = [template.happened, '', ...facts, '', 'If this was you, there is nothing to do.', '', ...template.ifNotYou, '', `— ${input.appName}`].join('\n')
+  const ifYou = template.ifYou ?? 'If this was you, there is nothing to do.'
+  const text = [template.happened, '', ...facts, '', ifYou, '', ...template.ifNotYou, '', `— ${input.appName}`].join('\n')
   const paragraph = (lines: string[]) => `<p>${lines.map((line) => htmlLine(line, input.appUrl.origin)).join('<br>\n')}</p>`
   const html = [
     '<!doctype html>',
     `<html><body style="font-family: sans-serif; line-height: 1.5; color: #0f172a">`,
     paragraph([template.happened]),
     paragraph(facts),
-    paragraph(['If this was you, there is nothing to do.']),
+    paragraph([ifYou]),
     paragraph(template.ifNotYou),
     paragraph([`— ${input.appName}`]),
     '</body></html>',

@@ -1,0 +1,1 @@
+ALTER TABLE `totp_credentials` ADD `consecutive_failures` int DEFAULT 0 NOT NULL;
