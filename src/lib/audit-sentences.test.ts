@@ -37,6 +37,13 @@ describe('audit sentences', () => {
     )
   })
 
+  it('says why a code was refused, for each reason the MFA challenge records', () => {
+    expect(describeAuditEvent(event('mfa.verify.failed', { factor: 'totp', reason: 'invalid-code' }, 'max', 'max'), lookup)).toBe('An authenticator code for Max Member was refused (wrong code).')
+    expect(describeAuditEvent(event('mfa.verify.failed', { factor: 'totp', reason: 'replayed' }, 'max', 'max'), lookup)).toBe(
+      'An authenticator code for Max Member was refused (a code that had already been used).',
+    )
+  })
+
   it('describes an MFA policy change with the previous policy, not as JSON', () => {
     const sentence = describeAuditEvent(
       event('organization.mfa_policy_changed', { previous: { policy: 'optional', minRole: null }, policy: 'required_for_role', minRole: 'admin' }, 'ada', null),

@@ -87,8 +87,9 @@ const SIGN_IN_FAILURE_REASONS: Record<string, string> = {
   sso_enforced: 'the organization requires single sign-on',
 }
 
+/** Keyed by what `mfa.verify.failed` records (`src/server/auth/mfa.ts` reasons). */
 const MFA_FAILURE_REASONS: Record<string, string> = {
-  invalid: 'wrong code',
+  'invalid-code': 'wrong code',
   replayed: 'a code that had already been used',
   challenge_attempts_exhausted: 'too many wrong codes; the sign-in was cancelled',
 }
@@ -171,8 +172,8 @@ const DESCRIBERS: Record<AuditEventType, Describer> = {
   'mfa.verify.failed': ({ subject, details }) => {
     const reason = text(details.reason)
     const why = reason ? MFA_FAILURE_REASONS[reason] : undefined
-    const what = details.factor === 'recovery_code' ? 'recovery code' : 'authenticator code'
-    return `A ${what} for ${subject} was refused${why ? ` (${why})` : ''}.`
+    const what = details.factor === 'recovery_code' ? 'A recovery code' : 'An authenticator code'
+    return `${what} for ${subject} was refused${why ? ` (${why})` : ''}.`
   },
   'mfa.recovery_code.used': ({ subject, details }) => {
     const left = countOf(details.remaining, 'recovery code')
