@@ -49,7 +49,7 @@ const DEFAULT_MESSAGES: Record<AppErrorCode, string> = {
   RATE_LIMITED: 'Too many attempts. Try again later.',
   ACCOUNT_LOCKED: 'Too many attempts. Try again later.',
   MFA_LOCKED:
-    'Too many wrong codes in a row: codes from your authenticator app are blocked for this account. Sign in with a recovery code, or ask an administrator to reset your two-factor authentication.',
+    'Too many wrong codes in a row: codes from your authenticator app are blocked for this account. Use a recovery code (or, to confirm it is you, your password), or ask an administrator to reset your two-factor authentication.',
   CSRF_REJECTED: 'Request refused.',
   NOT_FOUND: 'Not found.',
   INVALID_INPUT: 'Check the values and try again.',
