@@ -3,8 +3,8 @@
  * server entry, `src/server.ts`, calls it for every request Start would otherwise see). The request
  * policies run here once, in this order, before any handler:
  *   body limit (413/411) → classification by the routed (decoded) path, 400 when it cannot be
- *   decoded → method list of API routes (405 + `Allow`) → CSRF (403) → dispatch → security
- *   headers and `no-store` on the response.
+ *   decoded → method list of API routes (405 + `Allow`), 404 for a server-function path without
+ *   an id → CSRF (403) → dispatch → security headers and `no-store` on the response.
  * Every decision is keyed on the path Start will route on, never on the raw percent-encoded one
  * (`http/request-target.ts`): `/%5FserverFn/<id>` is a server-function call, `/%61pi/trpc/…` the
  * tRPC endpoint.
@@ -76,6 +76,11 @@ export async function handleRequest(request: Request, serveWithStart: StartHandl
   }
 
   const isServerFnCall = target.serverFnId !== null
+  // `/_serverFn/` or `/_serverFn//x` names no function. Start throws a plain Error for it before
+  // any middleware runs (a 500 and a stack in the log), so the unknown-id handling in `src/start.ts`
+  // never sees it; it is answered here instead. A plain 404, not Start's wire format: no client
+  // ever builds an empty id (a stale id after a deploy is non-empty and gets NOT_FOUND from Start).
+  if (target.serverFnId === '') return plainResponse(404, 'Not Found')
   const isPage = !apiRoute && !isServerFnCall && !target.isUnderApi
   // Pages are read with GET and HEAD (POST: see below); PUT, DELETE, PATCH, OPTIONS or TRACE get a
   // cheap 405 instead of a rendered page (CPU an attacker could spend); no CORS is ever granted.
