@@ -72,6 +72,8 @@ export const appConfigSchema = z
       maxFailures: z.number().int().positive(),
       windowSeconds: positiveSeconds,
     }),
+    // A name ending in `PerIp` counts the client's network (IPv4 address, IPv6 /64) and is spent
+    // with `ctx.enforcePerIpRateLimit(name)`; any other name counts a subject the caller names.
     rateLimits: z.strictObject({
       signInPerIp: rateLimitPolicySchema,
       signInPerAccount: rateLimitPolicySchema,

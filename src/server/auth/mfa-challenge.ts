@@ -31,7 +31,7 @@ const CHALLENGE_OVER_MESSAGE = 'Too many wrong codes. Sign in again.'
 async function runMfaChallenge(ctx: RequestContext, pending: PendingSignIn, factor: MfaFactor, verify: () => Promise<ChallengeOutcome>): Promise<SignInResult> {
   const { user, session } = pending
   const auditFields = { actorUserId: user.id, subjectUserId: user.id, organizationId: user.organizationId }
-  await ctx.enforceRateLimit('mfaPerIp', ctx.clientIp)
+  await ctx.enforcePerIpRateLimit('mfaPerIp')
   await enforceAccountNotLocked(ctx, user.id)
 
   if (!(await reserveMfaChallengeAttempt(ctx.db, session.id, appConfig.mfa.maxAttemptsPerChallenge))) {

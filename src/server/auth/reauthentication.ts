@@ -64,7 +64,7 @@ async function verifyReauthenticationCode(ctx: RequestContext, user: Pick<User, 
  */
 export async function reauthenticate(ctx: RequestContext, auth: { user: User; session: Session }, proof: ReauthenticationProof): Promise<{ reauthenticatedAt: string }> {
   const { user, session } = auth
-  await ctx.enforceRateLimit('signInPerIp', ctx.clientIp)
+  await ctx.enforcePerIpRateLimit('signInPerIp')
   await enforceAccountNotLocked(ctx, user.id)
   // Under SSO enforcement a password works only for the break-glass owner (ADR 014): an old
   // password of a linked account must not stand in for the IdP at a step-up either.
