@@ -2,9 +2,10 @@
  * Security headers and `Cache-Control: no-store` on authenticated responses (SPEC §7): nothing
  * rendered for a signed-in user may be kept by a shared cache or the browser's disk cache.
  */
+import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { RunningAppServer } from '../setup/app-server'
-import { createPasswordUser, getTrpc, postTrpc, signInOverHttp, startSecurityTestServer, TEST_PASSWORD } from './security-support'
+import { createPasswordUser, findBuiltServerFnId, getTrpc, postTrpc, signInOverHttp, startSecurityTestServer, TEST_PASSWORD } from './security-support'
 
 const EMAIL = 'headers@headers.test'
 
@@ -87,5 +88,50 @@ describe('Content-Security-Policy with a per-request nonce (XSS defence)', () =>
     const first = await pageWithPolicy()
     const second = await pageWithPolicy()
     expect(first.scriptSrc).not.toBe(second.scriptSrc)
+  })
+})
+
+/** The security headers every response of the app carries. */
+const SECURITY_HEADERS = ['content-security-policy', 'x-content-type-options', 'referrer-policy', 'x-frame-options', 'cross-origin-opener-policy', 'permissions-policy']
+
+/**
+ * Status and header names exactly as they came over the wire. `fetch` folds a repeated header into
+ * one comma-joined value (and `get()` of two equal values reads almost like one), so a duplicate can
+ * only be seen in the raw header list.
+ */
+function rawHeaderNames(url: string, options: { method?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; names: string[] }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: options.method ?? 'GET', headers: options.headers }, (res) => {
+      res.resume()
+      res.on('end', () => resolve({ status: res.statusCode!, names: res.rawHeaders.filter((_, index) => index % 2 === 0).map((name) => name.toLowerCase()) }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+describe('each security header is sent exactly once (a repeated header is ambiguous to browsers and caches)', () => {
+  const browser = { accept: 'text/html', 'sec-fetch-site': 'same-origin' }
+  const cases: Array<[string, string, { method?: string; headers?: Record<string, string> }?]> = [
+    ['a public page rendered by Start', '/login'],
+    ['a signed-in page rendered by Start', '/app'],
+    ['a page that redirects (signed out)', '/app'],
+    ['a page that does not exist (404)', '/no-such-page'],
+    ['a page answered with HEAD', '/login', { method: 'HEAD' }],
+    ['a tRPC query', '/api/trpc/auth.me'],
+    ['a server route', '/api/health'],
+    ['a refusal the pipeline writes itself (405)', '/login', { method: 'DELETE' }],
+  ]
+
+  it.each(cases)('%s', async (label, path, options = {}) => {
+    const headers = { ...browser, ...(label.startsWith('a signed-in') ? { cookie } : {}), ...options.headers }
+    const { names } = await rawHeaderNames(`${server.url}${path}`, { ...options, headers })
+    for (const name of SECURITY_HEADERS) expect({ name, count: names.filter((candidate) => candidate === name).length }).toEqual({ name, count: 1 })
+  })
+
+  it('a server-function call (answered in Start\'s wire format)', async () => {
+    const { status, names } = await rawHeaderNames(`${server.url}/_serverFn/${findBuiltServerFnId('getDashboardSummary')}`, { headers: { 'x-tsr-serverfn': 'true', 'sec-fetch-site': 'same-origin', cookie } })
+    expect(status).toBe(200)
+    for (const name of SECURITY_HEADERS) expect({ name, count: names.filter((candidate) => candidate === name).length }).toEqual({ name, count: 1 })
   })
 })
