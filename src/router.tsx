@@ -59,7 +59,7 @@ export function getRouter() {
 
   const router = createRouter({
     routeTree,
-    context: { queryClient, trpcUtils, authSync },
+    context: { queryClient, trpcUtils, trpcClient, authSync },
     scrollRestoration: true,
     defaultPreload: 'intent',
     defaultErrorComponent: RouteErrorPage,

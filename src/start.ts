@@ -8,16 +8,17 @@
  */
 import { createMiddleware, createStart } from '@tanstack/react-start'
 import { serverFnAppErrorAdapter } from './functions/app-error-transport'
-import { answerUnknownServerFnAsNotFound, prepareServerFnFailure, refuseServerFnCallMarkedByPipeline } from './server/server-fn/error-policy'
+import { answerUnknownServerFnAsNotFound, prepareServerFnFailure, refuseServerFnCallFromAnotherSite } from './server/server-fn/error-policy'
 
 /**
  * Server-function calls, answered in Start's wire format so the client reads the catalog code:
- * a call the pipeline refused (CSRF) stops here, before Start parses a payload or resolves the
- * function; a call to an unknown id answers NOT_FOUND (404) instead of a 500.
+ * a call from another site (refused by the pipeline, or one whose path spelling the pipeline did
+ * not recognise: here Start itself says it is a server function) stops here, before Start parses
+ * a payload or resolves the function; a call to an unknown id answers NOT_FOUND (404), not a 500.
  */
 const serverFnRequestMiddleware = createMiddleware().server(({ request, handlerType, next }) => {
   if (handlerType !== 'serverFn') return next()
-  refuseServerFnCallMarkedByPipeline(request)
+  refuseServerFnCallFromAnotherSite(request)
   return answerUnknownServerFnAsNotFound(() => next())
 })
 

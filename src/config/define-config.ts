@@ -86,6 +86,8 @@ export const appConfigSchema = z
        */
       maxConsecutiveMfaFailures: z.number().int().positive().max(100),
     }),
+    // A name ending in `PerIp` counts the client's network (IPv4 address, IPv6 /64) and is spent
+    // with `ctx.enforcePerIpRateLimit(name)`; any other name counts a subject the caller names.
     rateLimits: z.strictObject({
       signInPerIp: rateLimitPolicySchema,
       /** Sign-in attempts per email before any check, from clients that are not a known device of the account (anyone's flood spends it; ADR 016). */

@@ -1,6 +1,7 @@
 /// <reference types="vite/client" />
 import type { QueryClient } from '@tanstack/react-query'
 import { HeadContent, Link, Outlet, Scripts, createRootRouteWithContext } from '@tanstack/react-router'
+import type { TRPCClient } from '@trpc/client'
 import type { CreateQueryUtils } from '@trpc/react-query/shared'
 import { useEffect, type ReactNode } from 'react'
 import { Toaster } from 'sonner'
@@ -21,6 +22,8 @@ const FAVICON_DATA_URL =
 export type RouterContext = {
   queryClient: QueryClient
   trpcUtils: CreateQueryUtils<AppRouter>
+  /** The plain client, for calls that are not cached queries (a loader's mutation, e.g. `describeOneTimeLink`). */
+  trpcClient: TRPCClient<AppRouter>
   authSync: AuthSync
 }
 

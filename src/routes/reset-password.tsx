@@ -7,18 +7,32 @@ import { Alert } from '../components/ui/alert'
 import { Button } from '../components/ui/button'
 import { Spinner } from '../components/ui/spinner'
 import { describeFormError, NO_FORM_ERROR, type FormError } from '../lib/form-errors'
+import { describeOneTimeLinkForPage, fingerprintOneTimeToken, SECRET_IN_URL_PAGE_HEADERS, validateOneTimeLinkSearch } from '../lib/one-time-link-pages'
 import { trpc } from '../lib/trpc'
 import { useAuthSync } from '../lib/use-auth-sync'
 
 export const Route = createFileRoute('/reset-password')({
-  validateSearch: (search: Record<string, unknown>): { token?: string } => (typeof search.token === 'string' ? { token: search.token } : {}),
-  loaderDeps: ({ search }) => ({ token: search.token }),
+  validateSearch: validateOneTimeLinkSearch,
+  // The URL carries the reset token: not stored by any cache, not sent on in a Referer.
+  headers: () => SECRET_IN_URL_PAGE_HEADERS,
+  loaderDeps: ({ search }) => ({ link: fingerprintOneTimeToken(search.token) }),
   // What the link is, in the first HTML (in-process during SSR): a used or expired link says so
-  // before the form appears. `prefetch` never throws; a failed lookup falls back to the form.
-  loader: ({ context, deps }) => (deps.token ? context.trpcUtils.auth.describeOneTimeLink.prefetch({ token: deps.token, purpose: 'password_reset' }) : undefined),
+  // before the form appears. A failed lookup falls back to the form.
+  loader: ({ context, location }) => describeOneTimeLinkForPage(context.trpcClient, validateOneTimeLinkSearch(location.search).token, 'password_reset'),
+  pendingComponent: CheckingLinkCard,
   head: () => ({ meta: [{ title: 'Choose a new password · Gatehouse' }] }),
   component: ResetPasswordPage,
 })
+
+function CheckingLinkCard() {
+  return (
+    <AuthCard title="Choose a new password">
+      <p className="flex items-center gap-2 text-sm text-slate-600" role="status">
+        <Spinner /> Checking your link…
+      </p>
+    </AuthCard>
+  )
+}
 
 /** Titles for a link that cannot set a password (the server said which, before any input). */
 const UNUSABLE_LINK_TITLES: Record<'used' | 'expired' | 'invalid', string> = {
@@ -43,7 +57,7 @@ function ResetPasswordPage() {
   const { token } = Route.useSearch()
   const authSync = useAuthSync()
   const resetPassword = trpc.auth.resetPassword.useMutation()
-  const link = trpc.auth.describeOneTimeLink.useQuery({ token: token ?? '', purpose: 'password_reset' }, { enabled: Boolean(token), staleTime: Infinity })
+  const { status: linkStatus } = Route.useLoaderData()
   const [password, setPassword] = useState('')
   const [formError, setFormError] = useState(NO_FORM_ERROR)
   const [isDone, setIsDone] = useState(false)
@@ -71,18 +85,7 @@ function ResetPasswordPage() {
     )
   }
 
-  if (link.isPending) {
-    return (
-      <AuthCard title="Choose a new password">
-        <p className="flex items-center gap-2 text-sm text-slate-600" role="status">
-          <Spinner /> Checking your link…
-        </p>
-      </AuthCard>
-    )
-  }
-
   // `already_verified` belongs to verification links; a reset link is valid or one of these.
-  const linkStatus = link.data?.status
   if (linkStatus === 'used' || linkStatus === 'expired' || linkStatus === 'invalid') {
     return (
       <AuthCard title={UNUSABLE_LINK_TITLES[linkStatus]} description={UNUSABLE_LINK_DESCRIPTIONS[linkStatus]}>

@@ -4,18 +4,32 @@ import { AuthCard, TEXT_LINK_CLASS } from '../components/auth-card'
 import { Alert } from '../components/ui/alert'
 import { Spinner } from '../components/ui/spinner'
 import { describeFormError } from '../lib/form-errors'
+import { describeOneTimeLinkForPage, fingerprintOneTimeToken, SECRET_IN_URL_PAGE_HEADERS, validateOneTimeLinkSearch } from '../lib/one-time-link-pages'
 import { trpc } from '../lib/trpc'
 import { useViewer } from '../lib/use-viewer'
 
 export const Route = createFileRoute('/verify-email')({
-  validateSearch: (search: Record<string, unknown>): { token?: string } => (typeof search.token === 'string' ? { token: search.token } : {}),
-  loaderDeps: ({ search }) => ({ token: search.token }),
+  validateSearch: validateOneTimeLinkSearch,
+  // The URL carries the verification token: not stored by any cache, not sent on in a Referer.
+  headers: () => SECRET_IN_URL_PAGE_HEADERS,
+  loaderDeps: ({ search }) => ({ link: fingerprintOneTimeToken(search.token) }),
   // What the link is, read without using it (in-process during SSR): a reopened link for an
   // address that is verified says so instead of "invalid or expired".
-  loader: ({ context, deps }) => (deps.token ? context.trpcUtils.auth.describeOneTimeLink.prefetch({ token: deps.token, purpose: 'email_verification' }) : undefined),
+  loader: ({ context, location }) => describeOneTimeLinkForPage(context.trpcClient, validateOneTimeLinkSearch(location.search).token, 'email_verification'),
+  pendingComponent: VerifyingCard,
   head: () => ({ meta: [{ title: 'Verify your email · Gatehouse' }] }),
   component: VerifyEmailPage,
 })
+
+function VerifyingCard() {
+  return (
+    <AuthCard title="Verifying your email">
+      <p className="flex items-center gap-2 text-sm text-slate-600" role="status">
+        <Spinner /> One moment…
+      </p>
+    </AuthCard>
+  )
+}
 
 function VerifyEmailPage() {
   const { token } = Route.useSearch()
@@ -24,9 +38,9 @@ function VerifyEmailPage() {
   const verifyEmail = trpc.auth.verifyEmail.useMutation({
     onSuccess: () => utils.auth.me.invalidate(),
   })
-  const link = trpc.auth.describeOneTimeLink.useQuery({ token: token ?? '', purpose: 'email_verification' }, { enabled: Boolean(token), staleTime: Infinity })
-  // A failed lookup (rate limit, network) falls back to trying the link, which gives its own answer.
-  const shouldVerify = link.data?.status === 'valid' || link.isError
+  const { status: linkStatus } = Route.useLoaderData()
+  // A failed lookup (rate limit, network: no status) falls back to trying the link, which gives its own answer.
+  const shouldVerify = linkStatus === 'valid' || linkStatus === null
   const hasStartedRef = useRef(false)
 
   // Verified from the browser after load, never during SSR: a GET must not consume a single-use token.
@@ -55,7 +69,6 @@ function VerifyEmailPage() {
       </AuthCard>
     )
   }
-  const linkStatus = link.data?.status
   if (linkStatus === 'already_verified' && !verifyEmail.isSuccess) {
     return (
       <AuthCard title="Your email is already verified">
@@ -101,11 +114,5 @@ function VerifyEmailPage() {
       </AuthCard>
     )
   }
-  return (
-    <AuthCard title="Verifying your email">
-      <p className="flex items-center gap-2 text-sm text-slate-600" role="status">
-        <Spinner /> One moment…
-      </p>
-    </AuthCard>
-  )
+  return <VerifyingCard />
 }

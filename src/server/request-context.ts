@@ -10,11 +10,11 @@
 import { auditRequest, type AuditFields } from './audit/request-audit'
 import type { AuditEventType } from './audit/audit-event-types'
 import { resolveAuthState, type AuthState } from './auth/auth-state'
-import { enforceRateLimit, type RateLimitPolicyName } from './auth/rate-limit'
+import { enforceRateLimit, type PerIpRateLimitPolicyName, type SubjectRateLimitPolicyName } from './auth/rate-limit'
 import { now } from './clock'
 import { getDb, type PooledDatabase } from './db/client'
 import { getServerEnv, type ServerEnv } from './env'
-import { getClientIp } from './http/client-ip'
+import { getClientIp, rateLimitSubjectForIp } from './http/client-ip'
 import type { CookieJar } from './http/cookies'
 
 export type { AuthState }
@@ -38,7 +38,13 @@ export type RequestContext = {
   env: ServerEnv
   /** The request's time (moved only by tests' clock). */
   now: Date
+  /** The client's full address, for audit rows, session records and security mail. */
   clientIp: string
+  /**
+   * The network per-IP rate limits count the client in: the IPv4 address, or the IPv6 /64
+   * (`rateLimitSubjectForIp`). Never written anywhere but a rate-limit bucket key.
+   */
+  clientNetwork: string
   userAgent: string | null
   /** The session behind the request's cookie with its MFA state, or null; looked up once. */
   getAuth(): Promise<AuthState | null>
@@ -46,8 +52,10 @@ export type RequestContext = {
   resetAuth(): void
   /** Appends one audit event with this request's IP and user agent. */
   audit(type: AuditEventType, fields?: AuditFields): Promise<void>
-  /** Spends one attempt of a configured rate limit; over it, sets `Retry-After` and throws RATE_LIMITED. */
-  enforceRateLimit(policyName: RateLimitPolicyName, subject: string): Promise<void>
+  /** Spends one attempt of a per-IP rate limit for `clientNetwork`; over it, sets `Retry-After` and throws RATE_LIMITED. */
+  enforcePerIpRateLimit(policyName: PerIpRateLimitPolicyName): Promise<void>
+  /** Spends one attempt of a per-account (or per-organization) rate limit for `subject`; over it, as above. */
+  enforceRateLimit(policyName: SubjectRateLimitPolicyName, subject: string): Promise<void>
 }
 
 /** Builds the context of one request from the `Request`, its cookie jar and its response headers. */
@@ -56,6 +64,7 @@ export function createRequestContext(options: RequestContextOptions): RequestCon
   const db = options.db ?? getDb()
   const requestTime = now()
   let authPromise: Promise<AuthState | null> | undefined
+  const clientIp = getClientIp(options.request, env.trustProxyHops)
 
   const ctx: RequestContext = {
     request: options.request,
@@ -64,7 +73,8 @@ export function createRequestContext(options: RequestContextOptions): RequestCon
     db,
     env,
     now: requestTime,
-    clientIp: getClientIp(options.request, env.trustProxyHops),
+    clientIp,
+    clientNetwork: rateLimitSubjectForIp(clientIp),
     userAgent: options.request.headers.get('user-agent')?.slice(0, MAX_USER_AGENT_LENGTH) ?? null,
     getAuth() {
       authPromise ??= resolveAuthState(db, options.cookies, env.appUrl, requestTime)
@@ -74,6 +84,7 @@ export function createRequestContext(options: RequestContextOptions): RequestCon
       authPromise = undefined
     },
     audit: (type, fields) => auditRequest(ctx, type, fields),
+    enforcePerIpRateLimit: (policyName) => enforceRateLimit(ctx, policyName, ctx.clientNetwork),
     enforceRateLimit: (policyName, subject) => enforceRateLimit(ctx, policyName, subject),
   }
   return ctx

@@ -2,17 +2,22 @@
  * Server-only: the one pipeline every request passes, in development and production alike (the
  * server entry, `src/server.ts`, calls it for every request Start would otherwise see). The request
  * policies run here once, in this order, before any handler:
- *   body limit (413/411) → method list of API routes (405 + `Allow`) → CSRF (403) → dispatch →
- *   security headers and `no-store` on the response.
+ *   body limit (413/411) → classification by the routed (decoded) path, 400 when it cannot be
+ *   decoded → method list of API routes (405 + `Allow`), 404 for a server-function path without
+ *   an id → CSRF (403) → dispatch → security headers and `no-store` on the response.
+ * Every decision is keyed on the path Start will route on, never on the raw percent-encoded one
+ * (`http/request-target.ts`): `/%5FserverFn/<id>` is a server-function call, `/%61pi/trpc/…` the
+ * tRPC endpoint.
  * `/api/trpc` is answered here without Start's per-request router (ADR 008: ~30 % less CPU per
  * API call); everything else (pages, server functions, file server routes) goes to Start.
  */
 import { getServerEnv } from './env'
 import { appError } from './errors'
-import { allowedMethods, findApiRoute, type ApiRoute } from './http/api-routes'
+import { allowedMethods, type ApiRoute } from './http/api-routes'
 import { decideRequestCsrf, describeCsrfRefusal } from './http/csrf'
+import { resolveRequestTarget } from './http/request-target'
 import { applyResponsePolicies, createSecurityHeaders } from './http/response-policies'
-import { CSRF_REFUSED_HEADER, isServerFnPath } from './http/server-fn-requests'
+import { CSRF_REFUSED_HEADER } from './http/server-fn-requests'
 import { handleTrpcRequest, respondWithTrpcError } from './trpc/http-handler'
 
 /**
@@ -61,14 +66,22 @@ export async function handleRequest(request: Request, serveWithStart: StartHandl
   const refusedBody = checkBodyLimit(request)
   if (refusedBody) return refusedBody
 
-  const { pathname } = new URL(request.url)
-  const apiRoute = pathname.startsWith('/api/') ? findApiRoute(pathname) : null
+  const url = new URL(request.url)
+  const target = resolveRequestTarget(url)
+  // Start answers the same for a path it cannot decode, before routing anything.
+  if (!target) return plainResponse(400, 'Bad Request')
+  const { apiRoute, routedPathname } = target
   if (apiRoute && !isMethodAllowed(apiRoute, request.method)) {
     return plainResponse(405, 'Method Not Allowed', { allow: allowedMethods(apiRoute).join(', ') })
   }
 
-  const isServerFnCall = isServerFnPath(pathname)
-  const isPage = !apiRoute && !isServerFnCall && !pathname.startsWith('/api/')
+  const isServerFnCall = target.serverFnId !== null
+  // `/_serverFn/` or `/_serverFn//x` names no function. Start throws a plain Error for it before
+  // any middleware runs (a 500 and a stack in the log), so the unknown-id handling in `src/start.ts`
+  // never sees it; it is answered here instead. A plain 404, not Start's wire format: no client
+  // ever builds an empty id (a stale id after a deploy is non-empty and gets NOT_FOUND from Start).
+  if (target.serverFnId === '') return plainResponse(404, 'Not Found')
+  const isPage = !apiRoute && !isServerFnCall && !target.isUnderApi
   // Pages are read with GET and HEAD (POST: see below); PUT, DELETE, PATCH, OPTIONS or TRACE get a
   // cheap 405 instead of a rendered page (CPU an attacker could spend); no CORS is ever granted.
   if (isPage && !['GET', 'HEAD', 'POST'].includes(request.method)) return plainResponse(405, 'Method Not Allowed', { allow: 'GET, HEAD' })
@@ -77,7 +90,7 @@ export async function handleRequest(request: Request, serveWithStart: StartHandl
   let forwarded = request
   if (!csrf.isAllowed) {
     console.warn(describeCsrfRefusal(request, csrf.reason, appOrigin))
-    if (apiRoute?.servedBy === 'pipeline') return withResponsePolicies(request, await respondWithTrpcError(request, appError('CSRF_REJECTED')))
+    if (apiRoute?.servedBy === 'pipeline') return withResponsePolicies(request, await respondWithTrpcError(request, appError('CSRF_REJECTED'), routedPathname))
     if (!isServerFnCall) return plainResponse(403, 'Request refused: it did not come from this site.')
     const headers = new Headers(request.headers)
     headers.set(CSRF_REFUSED_HEADER, csrf.reason)
@@ -89,7 +102,17 @@ export async function handleRequest(request: Request, serveWithStart: StartHandl
   // submitted natively before that (a fast typist on a slow network) posts here; the body is dropped
   // unread and the browser is sent back to the page. The forms say `method="post"` precisely so
   // such a submission never puts an email or a password into a URL (history, logs, Referer).
-  if (isPage && request.method === 'POST') return plainResponse(303, 'See Other', { location: pathname })
+  // The routed path, not the raw one: a raw `//evil.example/` would be a protocol-relative Location
+  // (an open redirect); the routed path always starts with a single `/`.
+  if (isPage && request.method === 'POST') return plainResponse(303, 'See Other', { location: routedPathname })
+
+  // tRPC's adapter reads the procedure path from the raw URL, so it is served only at its canonical
+  // spelling; another spelling of the same route (`/%61pi/trpc/…`, `//api/trpc/…`), which has
+  // passed every check above as that route, is sent there (308 keeps method and body). Browsers
+  // and the tRPC client never send one.
+  if (apiRoute?.servedBy === 'pipeline' && routedPathname !== url.pathname) {
+    return plainResponse(308, 'Permanent Redirect', { location: `${routedPathname}${url.search}` })
+  }
 
   const response = apiRoute?.servedBy === 'pipeline' ? await handleTrpcRequest(forwarded) : await serveWithStart(forwarded)
   return withResponsePolicies(forwarded, response)

@@ -317,6 +317,30 @@ describe('a first-time user’s walk', () => {
     await close()
   })
 
+  it('a reset link: only the page itself carries the token, no Referer names it, a reload keeps the form, and the reset completes', async () => {
+    const user = await createE2eUser(database, { name: 'Tom Token' })
+    const token = await issueOneTimeToken(database.db, { userId: user.id, purpose: 'password_reset', email: user.email }, new Date())
+    const { page, errors, close } = await openPage()
+    const leaks: string[] = []
+    page.on('request', (request) => {
+      const isThePage = request.isNavigationRequest() && new URL(request.url()).pathname === '/reset-password'
+      if (!isThePage && request.url().includes(token)) leaks.push(`URL of ${request.method()} ${request.url()}`)
+      if ((request.headers()['referer'] ?? '').includes(token)) leaks.push(`Referer of ${request.method()} ${request.url()}`)
+    })
+    await page.goto(`${server.url}/reset-password?token=${token}`)
+    await waitForHydration(page)
+    await page.getByLabel('New password').waitFor()
+    // A reload (or coming back to the tab) still shows the form: the token stays in the address bar.
+    await page.reload()
+    await waitForHydration(page)
+    await page.getByLabel('New password').fill('a brand new lantern 42 harbour')
+    await page.getByRole('button', { name: 'Change password' }).click()
+    await page.getByText('Password changed').first().waitFor()
+    expect(leaks).toEqual([])
+    expect(errors).toEqual([])
+    await close()
+  })
+
   it('a reopened verification link says the email is verified, not "invalid or expired"', async () => {
     const user = await createE2eUser(database, { name: 'Vera Verify' })
     await database.db.execute(sql`UPDATE users SET email_verified_at = NULL WHERE id = ${user.id}`)

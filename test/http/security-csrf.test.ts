@@ -223,3 +223,88 @@ describe('the server-function endpoint itself', () => {
     expect(await response.text()).toContain('CSRF_REJECTED')
   })
 })
+
+/**
+ * Path-spelling bypass (black-box review): the pipeline classified the raw, percent-encoded path,
+ * so `/%5FserverFn/<id>` looked like a page GET and got no CSRF check, while Start decoded it and
+ * ran the function with the victim's cookie (200, the victim's data, no `[csrf]` line).
+ */
+describe('server functions and API routes at another spelling of their path', () => {
+  let cookie: string
+  let dashboardSummaryId: string
+
+  beforeAll(() => {
+    dashboardSummaryId = findBuiltServerFnId('getDashboardSummary')
+  })
+  beforeEach(async () => {
+    await resetWrites()
+    cookie = await signInOverHttp(server, VICTIM)
+  })
+
+  const spellings = [
+    ['an encoded underscore', (id: string) => `/%5FserverFn/${id}`],
+    ['an encoded underscore in lower case', (id: string) => `/%5fserverFn/${id}`],
+    ['an encoded letter', (id: string) => `/_server%46n/${id}`],
+  ] as const
+
+  it.each(spellings)("a cross-site call through %s is refused with CSRF_REJECTED, logged, and reads nothing", async (_label, spell) => {
+    const path = spell(dashboardSummaryId)
+    const before = await countRows(server.databaseUrl)
+    const response = await fetch(`${server.url}${path}`, { headers: { 'x-tsr-serverfn': 'true', origin: EVIL_ORIGIN, 'sec-fetch-site': 'cross-site', cookie } })
+    const text = await response.text()
+    expect(response.status).toBe(403)
+    expect(text).toContain('CSRF_REJECTED')
+    expect(text).not.toContain('activeSessionCount')
+    expect(server.output()).toContain(`[csrf] refused GET ${path}: cross-site-fetch`)
+    expect(await countRows(server.databaseUrl)).toEqual(before)
+  })
+
+  it('the other side: the same encoded spelling from our own page still reaches the function (Start serves it)', async () => {
+    const response = await fetch(`${server.url}/%5FserverFn/${dashboardSummaryId}`, { headers: { 'x-tsr-serverfn': 'true', 'sec-fetch-site': 'same-origin', cookie } })
+    expect(response.status).toBe(200)
+    expect(await response.text()).toContain('activeSessionCount')
+  })
+
+  it.each([
+    ['an encoded letter', '/%61pi/trpc/auth.signOut'],
+    ['upper case (Start routes case-insensitively)', '/API/trpc/auth.signOut'],
+    ['a leading double slash', '//api/trpc/auth.signOut'],
+  ])("a cross-site tRPC mutation through %s is refused in tRPC's shape and signs nobody out", async (_label, path) => {
+    const before = await countRows(server.databaseUrl)
+    const response = await fetch(`${server.url}${path}`, { method: 'POST', headers: { origin: EVIL_ORIGIN, 'content-type': 'application/json', cookie }, body: '{}', redirect: 'manual' })
+    await expectCsrfRefusal(response)
+    expect(await countRows(server.databaseUrl)).toEqual(before)
+    expect(await getViewer(server, cookie)).toMatchObject({ user: { email: VICTIM } })
+  })
+
+  it('a same-origin text/plain mutation through an encoded /api/ is refused as non-JSON, as at the canonical path', async () => {
+    const response = await fetch(`${server.url}/%61pi/trpc/auth.signOut`, {
+      method: 'POST',
+      headers: { origin: server.url, 'sec-fetch-site': 'same-origin', 'content-type': 'text/plain', cookie },
+      body: '{}',
+      redirect: 'manual',
+    })
+    await expectCsrfRefusal(response)
+    expect(server.output()).toContain('[csrf] refused POST /%61pi/trpc/auth.signOut: non-json-body')
+    expect(await getViewer(server, cookie)).toMatchObject({ user: { email: VICTIM } })
+  })
+
+  it('a request that passes every check at an encoded /api/trpc spelling is sent to the canonical path, never run there', async () => {
+    const response = await fetch(`${server.url}/%61pi/trpc/auth.me?input=%7B%7D`, { headers: { cookie }, redirect: 'manual' })
+    expect(response.status).toBe(308)
+    expect(response.headers.get('location')).toBe('/api/trpc/auth.me?input=%7B%7D')
+  })
+
+  it('a method the route table does not list is refused at an encoded spelling too (405, not a page)', async () => {
+    const response = await fetch(`${server.url}/%61pi/auth/saml/abc/acs`, { method: 'PUT' })
+    expect(response.status).toBe(405)
+    // The assertion consumer's own method list, not a page's (GET, HEAD).
+    expect(response.headers.get('allow')).toBe('POST')
+  })
+
+  it('a native form post to a protocol-relative path (//evil.example/) is sent back to our own path, not to another host', async () => {
+    const response = await fetch(`${server.url}//evil.example/`, { method: 'POST', headers: { origin: server.url, 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1', redirect: 'manual' })
+    expect(response.status).toBe(303)
+    expect(response.headers.get('location')).toBe('/evil.example/')
+  })
+})

@@ -7,7 +7,7 @@ import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest'
 import appConfig from '../../app.config'
 import type { RunningAppServer } from '../setup/app-server'
-import { clearRateLimits, countRows, postTrpc, startSecurityTestServer, withConnection, type TrpcErrorBody } from './security-support'
+import { clearRateLimits, countRows, createPasswordUser, postTrpc, startSecurityTestServer, withConnection, type TrpcErrorBody } from './security-support'
 
 const PER_IP_LIMIT = appConfig.rateLimits.signInPerIp.limit
 
@@ -125,6 +125,30 @@ describe('client IP and X-Forwarded-For', () => {
       const statuses = await Promise.all(Array.from({ length: PER_IP_LIMIT + 5 }, (_, index) => signInWithForwardedFor(proxied, index)))
       expect(tally(statuses.map(String))).toEqual({ 401: PER_IP_LIMIT + 5 })
       expect(await perIpKeys(instanceA.databaseUrl)).toContain('signInPerIp:203.0.113.7')
+    })
+
+    it('a client rotating through its IPv6 /64 in X-Forwarded-For shares one budget: reset spraying is 429 after the limit and mails nothing', async () => {
+      const resetLimit = appConfig.rateLimits.passwordResetPerIp.limit
+      const victim = `victim-${Date.now()}@rate.test`
+      await createPasswordUser(instanceA.databaseUrl, { email: victim })
+      const requestReset = async (email: string, forwardedFor: string) => {
+        const headers = { origin: proxied.url, 'sec-fetch-site': 'same-origin', 'content-type': 'application/json', 'x-forwarded-for': forwardedFor }
+        const response = await postTrpc(proxied, 'auth.requestPasswordReset', { email }, { headers })
+        await response.body?.cancel()
+        return response.status
+      }
+      const statuses: number[] = []
+      for (let i = 1; i <= resetLimit; i++) statuses.push(await requestReset(`spray-${i}@rate.test`, `2001:db8:1234:5678::${i.toString(16)}`))
+      expect(statuses).toEqual(Array.from({ length: resetLimit }, () => 200))
+
+      const before = await countRows(instanceA.databaseUrl, ['mail_outbox', 'audit_events', 'one_time_tokens'])
+      for (const address of ['2001:db8:1234:5678::ff', '2001:db8:1234:5678:ffff:ffff:ffff:ffff', '2001:DB8:1234:5678:0:0:0:abc']) {
+        expect(await requestReset(victim, address)).toBe(429)
+      }
+      expect(await countRows(instanceA.databaseUrl, ['mail_outbox', 'audit_events', 'one_time_tokens'])).toEqual(before)
+
+      // The other side: another /64 is another client.
+      expect(await requestReset(victim, '2001:db8:1234:5679::1')).toBe(200)
     })
   })
 })

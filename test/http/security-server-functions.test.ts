@@ -136,4 +136,20 @@ describe('unknown server-function ids (probing)', () => {
     })
     expect(posted.status).toBe(404)
   })
+
+  it.each([
+    ['an empty id followed by a segment', '/_serverFn//x'],
+    ['no id at all', '/_serverFn/'],
+    ['an empty id at an encoded spelling', '/%5FserverFn//x'],
+  ])('%s answers 404, not a 500 with a stack in the log', async (_label, path) => {
+    const logBefore = server.output().length
+    const callers: Record<string, string>[] = [{ 'sec-fetch-site': 'same-origin' }, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }]
+    for (const headers of callers) {
+      const response = await fetch(`${server.url}${path}`, { headers: { 'x-tsr-serverfn': 'true', ...headers } })
+      expect(response.status).toBe(404)
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff')
+      expect(await response.text()).not.toMatch(/Invalid server action|HTTPError/)
+    }
+    expect(server.output().slice(logBefore)).not.toMatch(/Invalid server action|Error:/)
+  })
 })

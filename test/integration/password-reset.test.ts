@@ -3,7 +3,7 @@
  * (MAIL_TRANSPORT=outbox): no SMTP relay can run here, and that is the one sanctioned fake.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import appConfig from '../../app.config'
 import type { User } from '../../db/schema'
 import { hashPassword, verifyPassword } from '../../src/server/auth/password'
@@ -320,6 +320,51 @@ describe('rate limits', () => {
     const user = await createPasswordUser()
     await expectAppError(anonymous(ip).caller.auth.requestPasswordReset({ email: user.email }), 'RATE_LIMITED')
     expect(await outboxFor(user.email)).toEqual([])
+  })
+})
+
+describe('per-IP limits and IPv6 (one host holds a whole /64)', () => {
+  const { limit } = appConfig.rateLimits.passwordResetPerIp
+  /** A /64 of the documentation prefix no other test uses: `2001:db8:xxxx:yyyy::`. */
+  const randomPrefix = () => `2001:db8:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}`
+
+  it('reset spraying from one host rotating through its IPv6 /64 is RATE_LIMITED after the configured count, and mails nothing', async () => {
+    const prefix = randomPrefix()
+    // Every attempt from a fresh address of the same /64, in the spellings a client could send.
+    for (let i = 0; i < limit; i++) await anonymous(`${prefix}:0:0:0:${(i + 1).toString(16)}`).caller.auth.requestPasswordReset({ email: uniqueEmail('spray6') })
+    const user = await createPasswordUser()
+    const before = await countRows()
+    const refused = anonymous(`${prefix.toUpperCase()}:ffff:ffff:ffff:fffe`)
+    await expectAppError(refused.caller.auth.requestPasswordReset({ email: user.email }), 'RATE_LIMITED')
+    expect(Number(refused.responseHeaders.get('retry-after'))).toBeGreaterThan(0)
+    expect(await outboxFor(user.email)).toEqual([])
+    expect(await countRows()).toEqual(before)
+    // One bucket for the /64, no key for any single address of it.
+    const keys = (await sql("SELECT `key` FROM rate_limit_buckets WHERE `key` LIKE ?", [`passwordResetPerIp:${prefix}%`])).map((row) => String(row.key))
+    expect(keys).toEqual([`passwordResetPerIp:${prefix}::/64`])
+  })
+
+  it('the other side: the neighbouring /64 keeps its own budget', async () => {
+    const prefix = randomPrefix()
+    for (let i = 0; i < limit; i++) await anonymous(`${prefix}::${i + 1}`).caller.auth.requestPasswordReset({ email: uniqueEmail('spray6') })
+    const neighbour = `${prefix.slice(0, prefix.lastIndexOf(':'))}:${(parseInt(prefix.slice(prefix.lastIndexOf(':') + 1), 16) ^ 1).toString(16)}`
+    const user = await createPasswordUser()
+    await anonymous(`${neighbour}::1`).caller.auth.requestPasswordReset({ email: user.email })
+    expect(await outboxFor(user.email)).toHaveLength(1)
+  })
+
+  it('an IPv4-mapped IPv6 address spends the budget of the IPv4 address it carries', async () => {
+    const ip = nextTestIp()
+    for (let i = 0; i < limit; i++) await anonymous(i % 2 === 0 ? ip : `::ffff:${ip}`).caller.auth.requestPasswordReset({ email: uniqueEmail('mapped') })
+    await expectAppError(anonymous(`::ffff:${ip}`).caller.auth.requestPasswordReset({ email: uniqueEmail('mapped') }), 'RATE_LIMITED')
+  })
+
+  it('sessions and audit rows keep the full IPv6 address; only the budget is per /64', async () => {
+    const user = await createPasswordUser()
+    const address = `${randomPrefix()}::abcd`
+    await anonymous(address).caller.auth.requestPasswordReset({ email: user.email })
+    const [event] = await sql("SELECT ip FROM audit_events WHERE subject_user_id = ? AND type = 'password.reset_requested'", [user.id])
+    expect(event?.ip).toBe(address)
   })
 })
 

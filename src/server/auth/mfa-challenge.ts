@@ -33,7 +33,7 @@ const CHALLENGE_OVER_MESSAGE = 'Too many wrong codes. Sign in again.'
 async function runMfaChallenge(ctx: RequestContext, pending: PendingSignIn, factor: SecondFactor, verify: () => Promise<ChallengeOutcome>): Promise<SignInResult> {
   const { user, session } = pending
   const auditFields = { actorUserId: user.id, subjectUserId: user.id, organizationId: user.organizationId }
-  await ctx.enforceRateLimit('mfaPerIp', ctx.clientIp)
+  await ctx.enforcePerIpRateLimit('mfaPerIp')
   // Before anything is written: past the cap a recovery code is the way in, and the refusal says so.
   await refuseIfAuthenticatorLocked(ctx.db, user.id, factor)
   const budget = await requireUnlockedBudget(ctx, user.id)

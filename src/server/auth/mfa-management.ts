@@ -42,7 +42,7 @@ export async function startTotpEnrollment(ctx: RequestContext, auth: AuthState):
  */
 export async function finishTotpEnrollment(ctx: RequestContext, auth: SignedIn, code: string): Promise<{ recoveryCodes: string[] }> {
   const { user, session } = auth
-  await ctx.enforceRateLimit('mfaPerIp', ctx.clientIp)
+  await ctx.enforcePerIpRateLimit('mfaPerIp')
   const result = await confirmTotpEnrollment(ctx.db, user.id, code, ctx.now)
   if (!result.ok) {
     if (result.reason === 'no-pending-enrollment') throw appError('NOT_FOUND', 'No setup is in progress. Start again.')

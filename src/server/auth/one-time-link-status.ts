@@ -26,7 +26,7 @@ export type OneTimeLinkStatus = 'valid' | 'used' | 'expired' | 'invalid' | 'alre
  * spend the budget for asking, and a page load is one indexed read, so the bound is looser.
  */
 export async function describeOneTimeLink(ctx: RequestContext, input: { token: string; purpose: OneTimeTokenPurpose }): Promise<{ status: OneTimeLinkStatus }> {
-  await ctx.enforceRateLimit('oneTimeLinkLookupPerIp', ctx.clientIp)
+  await ctx.enforcePerIpRateLimit('oneTimeLinkLookupPerIp')
   const inspection = await inspectOneTimeToken(ctx.db, input.token, input.purpose, ctx.now)
   if (inspection.state === 'unknown') return { status: 'invalid' }
   const { user, email } = inspection

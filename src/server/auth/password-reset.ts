@@ -62,7 +62,7 @@ function getResetRefusalReason(user: User, ssoRule?: DomainSsoRule): 'no_passwor
  * Rate-limited answers are not padded: they are the same for every email anyway.
  */
 export async function requestPasswordReset(ctx: RequestContext, email: string): Promise<PasswordResetRequestResult> {
-  await ctx.enforceRateLimit('passwordResetPerIp', ctx.clientIp)
+  await ctx.enforcePerIpRateLimit('passwordResetPerIp')
   // Keyed by the email hash, not the user id, so unknown emails exhaust their budget the same way.
   await ctx.enforceRateLimit('passwordResetPerAccount', accountSubject(email))
   const startedAtMs = performance.now()

@@ -15,6 +15,17 @@ import { appError } from '../errors'
 
 export type RateLimitPolicyName = keyof typeof appConfig.rateLimits
 
+/**
+ * Policies that count a client address (`…PerIp` in `app.config.ts`). They are spent only through
+ * `RequestContext.enforcePerIpRateLimit`, which keys them on the client's network (an IPv6 /64,
+ * `rateLimitSubjectForIp`): passing an address yourself is a type error, so no call site can key
+ * one on a raw IPv6 /128 (2^64 budgets for one host).
+ */
+export type PerIpRateLimitPolicyName = Extract<RateLimitPolicyName, `${string}PerIp`>
+
+/** Policies whose subject the caller names (an account, an organization). */
+export type SubjectRateLimitPolicyName = Exclude<RateLimitPolicyName, PerIpRateLimitPolicyName>
+
 export type RateLimitPolicy = { limit: number; windowSeconds: number }
 
 export type RateLimitDecision = { isAllowed: boolean; count: number; retryAfterSeconds: number }

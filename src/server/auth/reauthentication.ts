@@ -67,7 +67,7 @@ async function verifyReauthenticationCode(ctx: RequestContext, user: Pick<User, 
  */
 export async function reauthenticate(ctx: RequestContext, auth: { user: User; session: Session }, proof: ReauthenticationProof): Promise<{ reauthenticatedAt: string }> {
   const { user, session } = auth
-  await ctx.enforceRateLimit('signInPerIp', ctx.clientIp)
+  await ctx.enforcePerIpRateLimit('signInPerIp')
   if ('code' in proof) await refuseIfAuthenticatorLocked(ctx.db, user.id, 'totp')
   const budget = await requireUnlockedBudget(ctx, user.id)
   if ('password' in proof) {

@@ -24,7 +24,7 @@ export function accountSubject(email: string): string {
 
 /** Signs in with email + password; the email is already normalised by the input schema. */
 export async function signInWithPassword(ctx: RequestContext, input: { email: string; password: string }): Promise<SignInResult> {
-  await ctx.enforceRateLimit('signInPerIp', ctx.clientIp)
+  await ctx.enforcePerIpRateLimit('signInPerIp')
 
   const user = await getUserByEmail(ctx.db, input.email)
   // Unknown emails get their own lockout subject so a locked answer cannot tell them apart.

@@ -15,7 +15,7 @@ import { completeSignIn, type SignInResult } from './sign-in-completion'
 /** Creates a password account, signs it in and mails the verification link. */
 export async function signUpWithPassword(ctx: RequestContext, input: { email: string; password: string; name: string }): Promise<SignInResult> {
   if (!appConfig.signUp.isEnabled) throw appError('SIGN_UP_DISABLED')
-  await ctx.enforceRateLimit('signUpPerIp', ctx.clientIp)
+  await ctx.enforcePerIpRateLimit('signUpPerIp')
   // New accounts have no second factor yet, so the password-only minimum applies.
   const policy = checkPasswordPolicy(input.password, { hasMfa: false, email: input.email })
   if (!policy.isAcceptable) throw appError('PASSWORD_POLICY', policy.reason)

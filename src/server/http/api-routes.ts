@@ -58,14 +58,16 @@ function matchesPath(pattern: string, pathname: string): boolean {
     if (actual === undefined) return false
     if (expected.startsWith('$')) {
       if (actual === '') return false
-    } else if (expected !== actual) {
+    } else if (expected !== actual.toLowerCase()) {
+      // Start's router matches static segments case-insensitively (`/API/health` is the health
+      // route), so the table does too: a spelling must never move a request out of its stance.
       return false
     }
   }
   return patternSegments.length === pathSegments.length
 }
 
-/** The listed route that serves `pathname`, or null. */
+/** The listed route that serves `pathname` (the routed, decoded path: `request-target.ts`), or null. */
 export function findApiRoute(pathname: string): ApiRoute | null {
   return API_ROUTES.find((route) => matchesPath(route.path, pathname)) ?? null
 }

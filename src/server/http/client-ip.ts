@@ -1,10 +1,13 @@
 /**
- * Server-only: the client's IP address, for rate limits, audit and the sessions list.
+ * Server-only: the client's IP address, for rate limits, audit and the sessions list; and the
+ * network a per-IP rate limit counts it in (`rateLimitSubjectForIp`).
  *
  * `X-Forwarded-For` is attacker-controlled except for the entries our own proxies appended, so
  * only the configured number of trusted hops is peeled off from the right (OWASP ASVS 14.x; the
  * left-most entry, which many libraries return, is whatever the client chose to send).
  */
+
+import { isIP } from 'node:net'
 
 type RequestWithAddress = Request & { ip?: string; context?: { clientAddress?: string } }
 
@@ -31,4 +34,59 @@ export function getClientIp(request: Request, trustProxyHops: number): string {
   const chain = socket ? [...forwarded, socket] : forwarded
   const candidate = chain[chain.length - 1 - trustProxyHops] ?? chain[0] ?? 'unknown'
   return normalizeIp(candidate).slice(0, 45)
+}
+
+/** Prefix length of the IPv6 network one client is assumed to control (RFC 6177: a /64 per subnet, often /56 or /48 per site). */
+const IPV6_CLIENT_PREFIX_GROUPS = 4
+
+/** The subject every rate-limit bucket uses for an address that is not an IP (in-process calls, a misconfigured proxy). */
+const UNKNOWN_CLIENT_SUBJECT = 'unknown'
+
+/** `[v6]:port`, `[v6]` or `v4:port` (as some proxies write `X-Forwarded-For`) reduced to the address. */
+function stripBracketsAndPort(address: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address)
+  if (bracketed) return bracketed[1]!
+  const ipv4WithPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(address)
+  return ipv4WithPort ? ipv4WithPort[1]! : address
+}
+
+/** The eight 16-bit groups of a valid IPv6 address (zone id already removed), expanding `::` and a dotted IPv4 tail. */
+function parseIpv6Groups(address: string): number[] {
+  let text = address
+  const tail: number[] = []
+  if (text.includes('.')) {
+    const lastColon = text.lastIndexOf(':')
+    const [a, b, c, d] = text.slice(lastColon + 1).split('.').map(Number) as [number, number, number, number]
+    tail.push((a << 8) | b, (c << 8) | d)
+    text = text.endsWith('::', lastColon + 1) ? text.slice(0, lastColon + 1) : text.slice(0, lastColon)
+  }
+  const [left, right] = text.includes('::') ? text.split('::') : [text, undefined]
+  const leftGroups = left ? left.split(':') : []
+  const rightGroups = right ? right.split(':') : []
+  const zeros: string[] = Array.from({ length: 8 - tail.length - leftGroups.length - rightGroups.length }, () => '0')
+  return [...leftGroups, ...zeros, ...rightGroups].map((group) => parseInt(group, 16)).concat(tail)
+}
+
+/**
+ * The subject a per-IP rate limit counts `ip` under. An IPv4 address is itself. An IPv6 address
+ * is its /64: one host is routinely given a whole /64 (SLAAC, privacy addresses, a VPS's block),
+ * so keying on the /128 would hand one attacker 2^64 budgets for password spraying, reset mail,
+ * sign-up floods and MFA guessing (OWASP ASVS 2.2.1; the same reasoning as RFC 6177 §2 and the
+ * /64 granularity of common blocklists). An IPv4-mapped address (`::ffff:a.b.c.d`, any spelling)
+ * is the IPv4 address it carries. Anything that is not an IP address shares one bucket, so no
+ * spelling of a bad value buys a fresh budget. Audit rows and session records keep the full address.
+ */
+export function rateLimitSubjectForIp(ip: string): string {
+  const address = stripBracketsAndPort(ip.trim())
+  const withoutZone = address.split('%', 1)[0]!
+  const version = isIP(withoutZone)
+  if (version === 4) return withoutZone
+  if (version !== 6) return UNKNOWN_CLIENT_SUBJECT
+  const groups = parseIpv6Groups(withoutZone.toLowerCase())
+  const isIpv4Mapped = groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff
+  if (isIpv4Mapped) return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join('.')
+  return `${groups
+    .slice(0, IPV6_CLIENT_PREFIX_GROUPS)
+    .map((group) => group.toString(16))
+    .join(':')}::/64`
 }

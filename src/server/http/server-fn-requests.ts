@@ -1,4 +1,8 @@
-/** Server-only: recognising Start server-function calls among requests. */
+/**
+ * Server-only: constants for recognising Start server-function calls. The recognising itself is
+ * `resolveRequestTarget` (`request-target.ts`): it must run on the decoded path Start routes on,
+ * never on the raw one (`/%5FserverFn/<id>` is a server-function call too).
+ */
 
 /** Start's server-function path prefix (replaced at build time; `/_serverFn/` is Start's default). */
 export const SERVER_FN_BASE = process.env.TSS_SERVER_FN_BASE ?? '/_serverFn/'
@@ -9,8 +13,3 @@ export const SERVER_FN_BASE = process.env.TSS_SERVER_FN_BASE ?? '/_serverFn/'
  * this header itself only gets its own call refused.
  */
 export const CSRF_REFUSED_HEADER = 'x-gatehouse-csrf-refused'
-
-/** True for a path under Start's server-function prefix. */
-export function isServerFnPath(pathname: string): boolean {
-  return pathname.startsWith(SERVER_FN_BASE)
-}

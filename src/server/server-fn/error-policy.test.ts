@@ -1,10 +1,11 @@
 import { redirect } from '@tanstack/react-router'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createServerFnAppError, isServerFnAppError, serverFnAppErrorAdapter } from '../../functions/app-error-transport'
 import { getAppErrorCode } from '../../lib/app-errors'
 import { appError } from '../errors'
 import { requireServerFnRole, type ServerFnSession } from './guards'
-import { createServerFnCatalogError, isServerFnHttpRequest, toClientSafeServerFnError } from './error-policy'
+import { CSRF_REFUSED_HEADER } from '../http/server-fn-requests'
+import { createServerFnCatalogError, refuseServerFnCallFromAnotherSite, toClientSafeServerFnError } from './error-policy'
 
 describe('createServerFnCatalogError', () => {
   it.each([
@@ -95,9 +96,41 @@ describe('serverFnAppErrorAdapter', () => {
   })
 })
 
-describe('isServerFnHttpRequest', () => {
-  it('is true for a browser call to a server function and false for a page render', () => {
-    expect(isServerFnHttpRequest(new Request('http://localhost/_serverFn/abc'))).toBe(true)
-    expect(isServerFnHttpRequest(new Request('http://localhost/app'))).toBe(false)
+describe('refuseServerFnCallFromAnotherSite (run wherever Start itself classifies a call as a server function)', () => {
+  const APP_ORIGIN = 'https://gatehouse.example'
+  const call = (path: string, headers: Record<string, string>) => new Request(`${APP_ORIGIN}${path}`, { headers })
+  const refusalOf = (request: Request): unknown => {
+    try {
+      refuseServerFnCallFromAnotherSite(request, APP_ORIGIN)
+      return null
+    } catch (error) {
+      return error
+    }
+  }
+
+  it('a cross-site call whose path spelling the pipeline missed (percent-encoded /_serverFn/) is refused with CSRF_REJECTED and logged', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    const refusal = refusalOf(call('/%5FserverFn/abc', { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }))
+    expect(isServerFnAppError(refusal) && refusal.data).toEqual({ appCode: 'CSRF_REJECTED', httpStatus: 403 })
+    expect((refusal as { headers: Headers }).headers.get('cache-control')).toBe('no-store')
+    expect(warn).toHaveBeenCalledOnce()
+    expect(String(warn.mock.calls[0]![0])).toMatch(/^\[csrf\] refused GET \/%5FserverFn\/abc: cross-site-fetch .*server-function middleware/)
+  })
+
+  it('a call with neither Origin nor Sec-Fetch-Site is refused', () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {})
+    expect(getAppErrorCode(refusalOf(call('/_serverFn/abc', {})))).toBe('CSRF_REJECTED')
+  })
+
+  it('a call the pipeline already refused (and logged) is refused without a second log line', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    const marked = call('/_serverFn/abc', { [CSRF_REFUSED_HEADER]: 'cross-site-fetch', 'sec-fetch-site': 'same-origin' })
+    expect(getAppErrorCode(refusalOf(marked))).toBe('CSRF_REJECTED')
+    expect(warn).not.toHaveBeenCalled()
+  })
+
+  it('the other side: a call from our own page passes', () => {
+    expect(refusalOf(call('/_serverFn/abc', { 'sec-fetch-site': 'same-origin' }))).toBeNull()
+    expect(refusalOf(call('/_serverFn/abc', { origin: APP_ORIGIN }))).toBeNull()
   })
 })

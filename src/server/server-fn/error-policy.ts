@@ -14,17 +14,15 @@ import { getHTTPStatusCodeFromError } from '@trpc/server/http'
 import { createServerFnAppError, isServerFnAppError, type ServerFnAppError } from '../../functions/app-error-transport'
 import type { AppErrorCode } from '../../lib/app-errors'
 import { AppError, appError } from '../errors'
-import { CSRF_REFUSED_HEADER, isServerFnPath } from '../http/server-fn-requests'
+import { getServerEnv } from '../env'
+import { checkRequestOrigin, describeCsrfRefusal } from '../http/csrf'
+import { isServerFnHttpRequest } from '../http/request-target'
+import { CSRF_REFUSED_HEADER } from '../http/server-fn-requests'
 import { createSecurityHeaders } from '../http/response-policies'
 
 const IS_PRODUCTION = process.env.NODE_ENV === 'production'
 
 const GENERIC_MESSAGE = 'Something went wrong.'
-
-/** True when `request` is a browser's call to a server function, not an SSR render calling one in-process. */
-export function isServerFnHttpRequest(request: Request): boolean {
-  return isServerFnPath(new URL(request.url).pathname)
-}
 
 function fromTrpcAppError(error: TRPCError, appCode: AppErrorCode): ServerFnAppError {
   return createServerFnAppError(appCode, error.message, getHTTPStatusCodeFromError(error))
@@ -35,15 +33,30 @@ export function createServerFnCatalogError(appCode: AppErrorCode): ServerFnAppEr
   return fromTrpcAppError(appError(appCode), appCode)
 }
 
-/**
- * Throws CSRF_REJECTED (403) for a call the request pipeline refused. Start builds the response from
- * this error outside any response policy, so the error brings the baseline headers along.
- */
-export function refuseServerFnCallMarkedByPipeline(request: Request): void {
-  if (!request.headers.has(CSRF_REFUSED_HEADER)) return
+/** CSRF_REJECTED (403) in Start's wire format, with the baseline headers (Start builds this response outside any response policy). */
+function createCsrfRefusal(): ServerFnAppError {
   const headers = createSecurityHeaders()
   headers.set('cache-control', 'no-store')
-  throw Object.assign(createServerFnCatalogError('CSRF_REJECTED'), { headers })
+  return Object.assign(createServerFnCatalogError('CSRF_REJECTED'), { headers })
+}
+
+/**
+ * Throws CSRF_REJECTED (403) for a server-function call that did not come from our origin. Runs
+ * for every request Start dispatches as a server function (`handlerType === 'serverFn'`), before
+ * Start parses a payload or resolves the function:
+ * - a call the request pipeline already refused carries its mark, and stops here unlogged (the
+ *   pipeline logged it);
+ * - anything else is checked again with the pipeline's own rule. The pipeline classifies the path
+ *   the way Start does (`request-target.ts`), but only Start's own classification is certain: a
+ *   spelling the pipeline took for a page (a percent-encoded `/_serverFn/`, once a real bypass) is
+ *   still refused here, and logged as having got past the pipeline.
+ */
+export function refuseServerFnCallFromAnotherSite(request: Request, appOrigin: string = getServerEnv().appUrl.origin): void {
+  if (request.headers.has(CSRF_REFUSED_HEADER)) throw createCsrfRefusal()
+  const decision = checkRequestOrigin(request.headers, appOrigin)
+  if (decision.isAllowed) return
+  console.warn(`${describeCsrfRefusal(request, decision.reason, appOrigin)} [refused by the server-function middleware: the pipeline did not classify this path as a server function]`)
+  throw createCsrfRefusal()
 }
 
 /**

@@ -56,5 +56,8 @@ export function renderSsoErrorPage(status: number, reason: string, extraHeaders:
   const headers = new Headers(extraHeaders)
   headers.set('content-type', 'text/html; charset=utf-8')
   headers.set('cache-control', 'no-store')
+  // Shown at the callback URLs, which carry the IdP's code and state or a SAML ticket: following
+  // "Back to sign in" must not send that URL on as a Referer (into our own access logs).
+  headers.set('referrer-policy', 'no-referrer')
   return new Response(body, { status, headers })
 }

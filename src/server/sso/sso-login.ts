@@ -68,7 +68,7 @@ export async function startSsoLogin(ctx: RequestContext, connection: SsoConnecti
 export async function startSsoReauthentication(ctx: RequestContext, auth: { user: { id: string }; session: { id: string; ssoConnectionId: string | null } }, redirect: unknown): Promise<{ url: string }> {
   const connection = auth.session.ssoConnectionId ? await getSsoConnection(ctx.db, auth.session.ssoConnectionId) : null
   if (!connection || connection.status !== 'enabled') throw appError('FORBIDDEN', 'This session did not sign in through single sign-on. Confirm with your password or a code instead.')
-  await ctx.enforceRateLimit('ssoStartPerIp', ctx.clientIp)
+  await ctx.enforcePerIpRateLimit('ssoStartPerIp')
   const url = await startSsoLogin(ctx, connection, { purpose: 'reauth', redirect, requestingUserId: auth.user.id, requestingSessionId: auth.session.id })
   return { url }
 }
@@ -88,7 +88,7 @@ async function findConnectionForEmail(ctx: RequestContext, email: string): Promi
  * has an account (user enumeration, WSTG-IDNT-04). Limited by `ssoStartPerIp`.
  */
 export async function beginSignIn(ctx: RequestContext, input: { email: string; redirect?: unknown }): Promise<{ next: 'password' } | { next: 'sso'; url: string }> {
-  await ctx.enforceRateLimit('ssoStartPerIp', ctx.clientIp)
+  await ctx.enforcePerIpRateLimit('ssoStartPerIp')
   const connection = await findConnectionForEmail(ctx, input.email)
   if (!connection) return { next: 'password' }
   return { next: 'sso', url: await startSsoLogin(ctx, connection, { purpose: 'sign_in', redirect: input.redirect }) }
@@ -198,7 +198,7 @@ export async function refuseProtocolResponse(
  * refused callback cannot be retried either.
  */
 export async function finishOidcLogin(ctx: RequestContext, connectionId: string): Promise<Response> {
-  await ctx.enforceRateLimit('ssoCallbackPerIp', ctx.clientIp)
+  await ctx.enforcePerIpRateLimit('ssoCallbackPerIp')
   const requestUrl = new URL(ctx.request.url)
   // The URL the IdP redirected to, as the outside world sees it (behind a proxy the request URL is internal).
   const callbackUrl = new URL(requestUrl.pathname + requestUrl.search, ctx.env.appUrl)

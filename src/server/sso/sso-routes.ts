@@ -51,7 +51,7 @@ export async function handleSsoStartRoute(request: Request): Promise<Response> {
   const params = new URL(request.url).searchParams
   const connectionId = params.get('connection') ?? ''
   try {
-    await ctx.enforceRateLimit('ssoStartPerIp', ctx.clientIp)
+    await ctx.enforcePerIpRateLimit('ssoStartPerIp')
     const connection = ID_PATTERN.test(connectionId) ? await getSsoConnection(ctx.db, connectionId) : null
     if (!connection || connection.status !== 'enabled') return renderSsoErrorPage(404, 'unknown_connection', ctx.responseHeaders)
     if (isCrossSiteNavigation(request)) return renderSsoStartConfirmation(connection.displayName, new URL(request.url))

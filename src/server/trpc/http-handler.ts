@@ -42,9 +42,9 @@ export function handleTrpcRequest(request: Request): Promise<Response> {
  * had an issue before reaching the handler" hook fails each call before its procedure runs. It is
  * handed a body-less JSON stand-in, so the refused body (form data, text) is never parsed.
  */
-export function respondWithTrpcError(request: Request, error: TRPCError): Promise<Response> {
+export function respondWithTrpcError(request: Request, error: TRPCError, routedPathname: string = new URL(request.url).pathname): Promise<Response> {
   const standIn = new Request(request.url, { method: 'POST', headers: { 'content-type': 'application/json' } })
-  const path = new URL(request.url).pathname.slice(ENDPOINT.length).replace(/^\/+|\/+$/g, '')
+  const path = routedPathname.slice(ENDPOINT.length).replace(/^\/+|\/+$/g, '')
   const responseHeaders = new Headers()
   return resolveResponse({
     router: appRouter,

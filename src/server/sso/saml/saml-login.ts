@@ -93,7 +93,7 @@ function isUnsolicitedResponse(xml: string): boolean {
  * is a 4xx page and exactly one `sso.sign_in.failed` event.
  */
 export async function acceptSamlResponse(ctx: RequestContext, connectionId: string): Promise<Response> {
-  await ctx.enforceRateLimit('ssoCallbackPerIp', ctx.clientIp)
+  await ctx.enforcePerIpRateLimit('ssoCallbackPerIp')
   const connection = await getSsoConnection(ctx.db, connectionId)
   if (!connection || connection.protocol !== 'saml') return refuseSsoStep(ctx, 'unknown_connection', { connectionId })
 
@@ -175,7 +175,7 @@ export async function acceptSamlResponse(ctx: RequestContext, connectionId: stri
  * that started it (the Lax binding cookie), on this connection, once; then the one SSO completion.
  */
 export async function completeSamlLogin(ctx: RequestContext, connectionId: string): Promise<Response> {
-  await ctx.enforceRateLimit('ssoCallbackPerIp', ctx.clientIp)
+  await ctx.enforcePerIpRateLimit('ssoCallbackPerIp')
   const ticket = new URL(ctx.request.url).searchParams.get('ticket') ?? ''
   const completion = await consumeSamlCompletion(ctx, { ticket, browserBinding: readSsoBinding(ctx.cookies, ctx.env.appUrl), connectionId })
   if (!completion.isConsumed) return refuseSsoStep(ctx, completion.reason, { connectionId })

@@ -36,10 +36,12 @@ export const authRecoveryProcedures = {
   /**
    * What an emailed link is — valid, used, expired, invalid, or (verification) already verified —
    * so the page tells the truth before asking for input. Reads only; rate-limited per IP.
+   * A mutation although it changes nothing: the token then travels in a POST body, never in a
+   * query string that access logs, proxies and browser history keep (`?input={"token":…}`).
    */
   describeOneTimeLink: publicProcedure
     .input(z.strictObject({ token: oneTimeTokenInputSchema, purpose: z.enum(['password_reset', 'email_verification']) }))
-    .query(({ ctx, input }) => describeOneTimeLink(ctx, input)),
+    .mutation(({ ctx, input }) => describeOneTimeLink(ctx, input)),
 
   /** Sends a new verification link to the signed-in user, if their email is not verified yet. */
   resendVerificationEmail: protectedProcedure.mutation(({ ctx }) => resendEmailVerification(ctx, ctx.user)),

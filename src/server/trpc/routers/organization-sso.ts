@@ -348,7 +348,7 @@ export const organizationSsoRouter = createTRPCRouter({
    */
   startTest: adminProcedure.input(z.strictObject({ connectionId: idInputSchema })).mutation(async ({ ctx, input }) => {
     const connection = await requireOwnConnection(ctx, input.connectionId)
-    await ctx.enforceRateLimit('ssoStartPerIp', ctx.clientIp)
+    await ctx.enforcePerIpRateLimit('ssoStartPerIp')
     const url = await startSsoLogin(ctx, connection, { purpose: 'test', redirect: `/admin/sso/${connection.id}`, requestingUserId: ctx.user.id, requestingSessionId: ctx.session.id })
     return { url }
   }),
