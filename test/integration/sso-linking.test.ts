@@ -335,6 +335,28 @@ describe('a link or account creation that loses the race for its identity change
   // account exists that no identity reaches and whose address nobody can sign up with again.
   const INSERT_IDENTITY = 'insert into `sso_identities`'
 
+  /**
+   * Signs `asserted` in while another request links the same subject to `winnerId`: the login's
+   * identity insert waits on that uncommitted row, then loses. Resolving again after the lost
+   * insert finds the identity the other request linked, so the browser is signed in as the winner.
+   */
+  async function expectLoginToLoseTheLinkRace(asserted: LocalOidcUser, winnerId: string): Promise<void> {
+    const concurrentLink = await beginConcurrentLink(asserted.sub!, winnerId)
+    try {
+      const login = loginThroughIdp(asserted)
+      try {
+        await waitUntilBlocked(INSERT_IDENTITY)
+      } finally {
+        await concurrentLink.commit()
+      }
+      const { response, browser } = await login
+      expect(response.status).toBe(303)
+      expect(await callerIn(browser).auth.me()).toMatchObject({ status: 'signed-in', user: { id: winnerId } })
+    } finally {
+      await concurrentLink.rollback()
+    }
+  }
+
   it('a pre-registered account keeps its password, TOTP factor, sessions, organization and unverified email', async () => {
     const { user: winner } = await createTestUser({ email: `lia.renamed@${domainA}`, organizationId: tenantA().organization.id })
     const { user } = await createTestUser({ email: LIA.email, organizationId: null })
@@ -344,22 +366,7 @@ describe('a link or account creation that loses the race for its identity change
     const before = await accountStateOf(user.id)
     const linkedEventsBefore = await auditEventsOfType('sso.identity.linked')
 
-    const concurrentLink = await beginConcurrentLink(LIA.sub, winner.id)
-    try {
-      const login = loginThroughIdp(LIA)
-      try {
-        await waitUntilBlocked(INSERT_IDENTITY)
-      } finally {
-        await concurrentLink.commit()
-      }
-      const { response, browser } = await login
-
-      // Resolving again after the lost insert finds the identity the other request linked.
-      expect(response.status).toBe(303)
-      expect(await callerIn(browser).auth.me()).toMatchObject({ status: 'signed-in', user: { id: winner.id } })
-    } finally {
-      await concurrentLink.rollback()
-    }
+    await expectLoginToLoseTheLinkRace(LIA, winner.id)
     expect(await accountStateOf(user.id)).toEqual(before)
     expect(before.user).toMatchObject({ organizationId: null, emailVerifiedAt: null, passwordHash: user.passwordHash, mfaEnabledAt: expect.any(Date) })
     expect(before.sessions).toHaveLength(1)
@@ -371,21 +378,7 @@ describe('a link or account creation that loses the race for its identity change
     const usersBefore = await sql('SELECT COUNT(*) AS n FROM users')
     const provisionedEventsBefore = await auditEventsOfType('user.provisioned')
 
-    const concurrentLink = await beginConcurrentLink(PIA.sub, winner.id)
-    try {
-      const login = loginThroughIdp(PIA)
-      try {
-        await waitUntilBlocked(INSERT_IDENTITY)
-      } finally {
-        await concurrentLink.commit()
-      }
-      const { response, browser } = await login
-
-      expect(response.status).toBe(303)
-      expect(await callerIn(browser).auth.me()).toMatchObject({ status: 'signed-in', user: { id: winner.id } })
-    } finally {
-      await concurrentLink.rollback()
-    }
+    await expectLoginToLoseTheLinkRace(PIA, winner.id)
     expect(await userIdByEmail(PIA.email)).toBeNull()
     expect(await sql('SELECT COUNT(*) AS n FROM users')).toEqual(usersBefore)
     expect(await auditEventsOfType('user.provisioned')).toEqual(provisionedEventsBefore)
