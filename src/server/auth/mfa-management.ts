@@ -11,7 +11,8 @@ import type { RequestContext } from '../request-context'
 import type { AuthState } from './auth-state'
 import { beginTotpEnrollment, confirmTotpEnrollment, disableTotp, regenerateRecoveryCodes, type TotpEnrollment } from './mfa'
 import { isMfaRequiredByPolicy } from './mfa-policy'
-import { refuseIfBreakGlassWeakened } from '../sso/sso-policy'
+import { refuseIfBreakGlassOwner } from '../sso/sso-policy'
+import { inOrganizationTransaction } from '../users/organization-lock'
 import { requireRecentReauthentication, requireSecondFactorReauthentication } from './reauthentication'
 import { invalidateUserSessions, listUserSessions } from './session'
 import { rotateSessionAndSetCookie } from './session-actions'
@@ -83,11 +84,18 @@ export async function replaceRecoveryCodes(ctx: RequestContext, auth: SignedIn):
 export async function turnOffTotp(ctx: RequestContext, auth: AuthState): Promise<{ wasEnabled: boolean; otherSessionsRevoked: number }> {
   const { user, session, organization } = auth
   requireSecondFactorReauthentication(auth, ctx.now)
-  await refuseIfBreakGlassWeakened(ctx.db, user.organizationId, user.id)
   if (isMfaRequiredByPolicy(organization, user.role)) {
     throw appError('FORBIDDEN', 'Your organization requires two-factor authentication, so it cannot be turned off.')
   }
-  const wasEnabled = await disableTotp(ctx.db, user.id, ctx.now)
+  // Under the organization lock, like every change that can weaken an owner: an owner naming this
+  // user break-glass owner at the same moment either sees the factor gone (and is refused) or has
+  // named them first (and this is refused).
+  const wasEnabled = user.organizationId
+    ? await inOrganizationTransaction(ctx.db, user.organizationId, async (tx, locked) => {
+        refuseIfBreakGlassOwner(locked, user.id)
+        return disableTotp(tx, user.id, ctx.now)
+      })
+    : await disableTotp(ctx.db, user.id, ctx.now)
   if (!wasEnabled) return { wasEnabled, otherSessionsRevoked: 0 }
   const otherSessionsRevoked = await invalidateUserSessions(ctx.db, user.id, { exceptSessionId: session.id })
   await rotateSessionAndSetCookie(ctx, session, { mfaSatisfiedAt: null, mfaMethod: null })
