@@ -26,6 +26,8 @@ describe('defineConfig validates app.config.ts at start-up', () => {
     ['a fractional rate limit', (c) => void (c.rateLimits.signInPerIp.limit = 1.5), /rateLimits\.signInPerIp\.limit/],
     ['a cookie name that could carry attributes', (c) => void (c.cookie.sessionCookieName = 'x; Domain=evil'), /cookie\.sessionCookieName/],
     ['a role name with spaces', (c) => void (c.roles = ['member', 'super admin']), /roles/],
+    ['an MFA challenge too short to type a code', (c) => void (c.mfa.challengeLifetimeSeconds = 30), /mfa\.challengeLifetimeSeconds/],
+    ['an MFA challenge that outlives half an hour', (c) => void (c.mfa.challengeLifetimeSeconds = 60 * 60), /mfa\.challengeLifetimeSeconds/],
   ]
 
   it.each(invalid)('refuses %s, naming the setting', (_name, change, message) => {

@@ -40,12 +40,13 @@ export type SignInCompletion = {
  * 1. the session the browser arrived with ends — except a second factor completing the same
  *    sign-in, which continues that session under a new token (session fixation, OWASP ASVS 3.2.1;
  *    a concurrently revoked challenge session is not resurrected);
- * 2. the new session's cookie is set;
+ * 2. the new session's cookie is set; a session that still owes the second factor lives only
+ *    `mfa.challengeLifetimeSeconds`, and proving the factor gives it the normal lifetimes;
  * 3. the MFA state comes from the organization's policy (`getMfaState`), the same as every guard;
  * 4. only a fully signed-in user gets the failure count reset and the success audited: a password
  *    alone is not a sign-in while a factor is owed.
  */
-export async function completeSignIn(ctx: RequestContext, user: Pick<User, 'id' | 'organizationId' | 'email'>, completion: SignInCompletion): Promise<SignInResult> {
+export async function completeSignIn(ctx: RequestContext, user: Pick<User, 'id' | 'organizationId' | 'email' | 'mfaEnabledAt'>, completion: SignInCompletion): Promise<SignInResult> {
   const incoming = await ctx.getAuth()
   // Only a factor proven inside the pending session (the MFA challenge) continues it. An IdP's
   // authentication is a sign-in of its own even when it also satisfies MFA: it always gets the
@@ -60,6 +61,8 @@ export async function completeSignIn(ctx: RequestContext, user: Pick<User, 'id' 
       mfaMethod: completion.mfaMethod ?? null,
       reauthenticatedAt: ctx.now,
       reauthenticatedWith: completion.provenWith,
+      // The challenge (minutes) becomes a full session (the normal lifetimes, from the sign-in).
+      isChallengeCompleted: true,
     })
   } else {
     await endIncomingSession(ctx)
@@ -70,6 +73,8 @@ export async function completeSignIn(ctx: RequestContext, user: Pick<User, 'id' 
       mfaMethod: completion.mfaMethod ?? null,
       idpAuthnContext: completion.idpAuthnContext ?? null,
       reauthenticatedWith: completion.provenWith,
+      // `getMfaState`'s "pending", decided before the row exists: the session starts as a short challenge.
+      isSecondFactorOwed: user.mfaEnabledAt !== null && !completion.mfaSatisfiedAt,
     })
   }
 
