@@ -37,6 +37,11 @@ export type SessionMetadata = {
   /** The IdP's asserted `amr`/`acr`, already bounded by the caller (≤ 255 characters). */
   idpAuthnContext?: string | null
   /**
+   * A password sign-in of a user without a second factor, whose password meets only the policy for
+   * a password beside one: the session must enroll a factor before anything else (ADR 019).
+   */
+  passwordNeedsSecondFactor?: boolean
+  /**
    * The user has a second factor this sign-in has not proven yet: the session is an MFA challenge
    * and lives `mfa.challengeLifetimeSeconds`, not the idle timeout and absolute lifetime.
    */
@@ -110,6 +115,7 @@ export async function createSession(db: Database, userId: string, metadata: Sess
     mfaFailedAttempts: 0,
     reauthenticatedAt: now,
     reauthenticatedWith: metadata.reauthenticatedWith,
+    passwordNeedsSecondFactor: metadata.passwordNeedsSecondFactor ?? false,
   }
   await db.insert(sessions).values(session)
   return { token: `${session.id}.${secret}`, session }
@@ -146,7 +152,7 @@ export async function validateSessionToken(db: PooledDatabase, token: string, no
 }
 
 /** What a rotation may change on a session; everything else is inherited. */
-export type SessionChanges = Partial<Pick<Session, 'mfaSatisfiedAt' | 'mfaMethod' | 'reauthenticatedAt' | 'reauthenticatedWith' | 'ip' | 'userAgent'>> & {
+export type SessionChanges = Partial<Pick<Session, 'mfaSatisfiedAt' | 'mfaMethod' | 'reauthenticatedAt' | 'reauthenticatedWith' | 'ip' | 'userAgent' | 'passwordNeedsSecondFactor'>> & {
   /**
    * The second factor an MFA challenge session owed is proven: the session becomes a full one, its
    * absolute lifetime counted from the sign-in (`created_at`) like any session's. Only the MFA

@@ -28,6 +28,11 @@ export type SignInCompletion = {
   mfaMethod?: SessionMetadata['mfaMethod']
   /** What an IdP asserted about how it authenticated the user (`amr` / `acr`), bounded, non-secret. */
   idpAuthnContext?: string | null
+  /**
+   * A password sign-in whose password may not stand alone (the user has no second factor): the
+   * session is sent to MFA enrollment before anything else (ADR 019).
+   */
+  passwordNeedsSecondFactor?: boolean
   /** The account was created by this request (sign-up, SSO provisioning): its first browser is remembered silently. */
   isNewAccount?: boolean
   /** The audit event of a completed sign-in: `auth.sign_in.succeeded` unless the path names its own. */
@@ -75,6 +80,7 @@ export async function completeSignIn(ctx: RequestContext, user: Pick<User, 'id' 
       reauthenticatedWith: completion.provenWith,
       // `getMfaState`'s "pending", decided before the row exists: the session starts as a short challenge.
       isSecondFactorOwed: user.mfaEnabledAt !== null && !completion.mfaSatisfiedAt,
+      passwordNeedsSecondFactor: completion.passwordNeedsSecondFactor ?? false,
     })
   }
 
