@@ -21,7 +21,7 @@ export default defineConfig({
   client: { viewerRevalidateSeconds: 30 },
   cookie: { sessionCookieName: 'gatehouse_session' },
   password: { minLengthWithMfa: 8, minLengthWithoutMfa: 15, maxLength: 256, minStrengthScoreWithMfa: 2, minStrengthScoreWithoutMfa: 3 },
-  mfa: { defaultPolicy: 'optional', maxAttemptsPerChallenge: 5 },
+  mfa: { defaultPolicy: 'optional', maxAttemptsPerChallenge: 5, challengeLifetimeSeconds: 60 * 10 },
   notifications: { isNewDeviceSignInMailEnabled: true },
   lockout: { maxFailures: 10, maxFailuresPerKnownDevice: 5, windowSeconds: 60 * 15, maxConsecutiveMfaFailures: 100 },
   rateLimits: {

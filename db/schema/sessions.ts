@@ -1,4 +1,4 @@
-import { type AnyMySqlColumn, index, int, mysqlTable, varchar } from 'drizzle-orm/mysql-core'
+import { type AnyMySqlColumn, boolean, index, int, mysqlTable, varchar } from 'drizzle-orm/mysql-core'
 import { caseSensitiveVarchar, idColumn, timestamp } from './columns'
 import { ssoConnections } from './sso'
 import { users } from './users'
@@ -49,6 +49,12 @@ export const sessions = mysqlTable(
     reauthenticatedAt: timestamp('reauthenticated_at').notNull(),
     /** What that proof was; NIST 800-63B-4: removing an authenticator needs the factor being removed. */
     reauthenticatedWith: varchar('reauthenticated_with', { length: 16 }).$type<ReauthFactor>().notNull().default('password'),
+    /**
+     * Set by a password sign-in of a user without a second factor whose password meets only the
+     * policy for a password beside a second factor (NIST SP 800-63B-4 §3.1.1.2: 8 characters then,
+     * 15 alone): the session must enroll a factor before anything else (ADR 019).
+     */
+    passwordNeedsSecondFactor: boolean('password_needs_second_factor').notNull().default(false),
   },
   (table) => [
     // "List my sessions", "revoke all of a user's sessions".

@@ -29,6 +29,8 @@ describe('defineConfig validates app.config.ts at start-up', () => {
     ['more than NIST’s 100 consecutive second-factor failures', (c) => void (c.lockout.maxConsecutiveMfaFailures = 101), /lockout\.maxConsecutiveMfaFailures/],
     ['a second-factor cap one challenge of typos reaches', (c) => void (c.lockout.maxConsecutiveMfaFailures = c.mfa.maxAttemptsPerChallenge - 1), /one challenge of typos/],
     ['a known device allowed more guesses than untrusted clients', (c) => void (c.lockout.maxFailuresPerKnownDevice = c.lockout.maxFailures + 1), /lockout\.maxFailuresPerKnownDevice/],
+    ['an MFA challenge too short to type a code', (c) => void (c.mfa.challengeLifetimeSeconds = 30), /mfa\.challengeLifetimeSeconds/],
+    ['an MFA challenge that outlives half an hour', (c) => void (c.mfa.challengeLifetimeSeconds = 60 * 60), /mfa\.challengeLifetimeSeconds/],
   ]
 
   it.each(invalid)('refuses %s, naming the setting', (_name, change, message) => {

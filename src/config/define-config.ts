@@ -59,6 +59,12 @@ export const appConfigSchema = z
       defaultPolicy: z.enum(['optional', 'required']),
       /** Wrong codes allowed against one MFA challenge before the challenge is dropped. */
       maxAttemptsPerChallenge: z.number().int().positive(),
+      /**
+       * How long a session that has proven the password but still owes its second factor lives
+       * (the MFA challenge). Minutes, not the idle timeout: a password-only foothold must not wait
+       * days for its code. Proving the factor gives the session the normal lifetimes.
+       */
+      challengeLifetimeSeconds: z.number().int().min(60).max(60 * 30),
     }),
     notifications: z.strictObject({
       /**

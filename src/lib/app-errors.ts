@@ -40,6 +40,8 @@ export const APP_ERROR_CODES = [
   'INVALID_INPUT',
   /** The thing already exists (a domain this organization already claims). */
   'ALREADY_EXISTS',
+  /** The change would leave the organization with no enabled owner (demoting or disabling the last one). */
+  'LAST_OWNER',
   /** The database is unreachable or did not answer in time (503 + Retry-After); nothing was granted. */
   'SERVICE_UNAVAILABLE',
 ] as const

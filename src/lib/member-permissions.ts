@@ -2,6 +2,11 @@
  * Client-safe: who may act on which member of their organization. The admin router enforces these
  * rules and the console asks the same functions, so it never offers a control the server refuses
  * (vertical privilege escalation: no one acts on, or grants, a role above their own).
+ *
+ * The server applies them twice: in the guard, and again under the organization lock on the actor
+ * and member as they are at that moment, where it also keeps the organization's last enabled owner
+ * (`src/server/users/member-changes.ts`, ADR 018) — a rule the console need not ask, since these
+ * rules already keep anyone but that owner themselves from reaching them.
  */
 import appConfig from '../../app.config'
 import { isRole, roleRank, type Role } from './roles'

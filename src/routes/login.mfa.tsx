@@ -5,6 +5,7 @@
  */
 import { createFileRoute, redirect } from '@tanstack/react-router'
 import { useRef, useState, type FormEvent } from 'react'
+import appConfig from '../../app.config'
 import { toast } from 'sonner'
 import { AuthCard, TEXT_LINK_CLASS } from '../components/auth-card'
 import { getMfaCompletionTarget, MFA_ENROLLMENT_PATH } from '../components/mfa/mfa-redirects'
@@ -19,6 +20,8 @@ import { useAuthSync } from '../lib/use-auth-sync'
 
 /** Fewer unused recovery codes than this after a sign-in: tell the user to make new ones. */
 const LOW_RECOVERY_CODES = 3
+
+const CHALLENGE_ENDED_MESSAGE = `This sign-in has ended (too many wrong codes, or more than ${Math.round(appConfig.mfa.challengeLifetimeSeconds / 60)} minutes since your password). Sign in again.`
 
 export const Route = createFileRoute('/login/mfa')({
   validateSearch: parseRedirectSearch,
@@ -69,8 +72,9 @@ function MfaChallengePage() {
     } catch (error) {
       const described = describeFormError(error)
       if (described.appCode === 'UNAUTHENTICATED') {
-        // Too many wrong codes: the server ended this half-signed-in session.
-        toast.error(described.message)
+        // The server ended this half-signed-in session: too many wrong codes, or its short
+        // lifetime (`mfa.challengeLifetimeSeconds`) ran out while the code was awaited.
+        toast.error(CHALLENGE_ENDED_MESSAGE)
         await authSync.syncAfterLocalChange('session-ended')
         return
       }

@@ -1,10 +1,14 @@
 /**
- * MFA enrollment as a page (SPEC §5): where a user whose organization requires MFA is walked
- * right after sign-in (they reach nothing else until done), and usable by any signed-in user.
- * Not under `_authed`: that layout sends a forced-enrollment viewer here.
+ * MFA enrollment as a page (SPEC §5): where a user is walked right after sign-in when a second
+ * factor is demanded — by the organization's policy, or because their password is allowed only
+ * beside one (ADR 019) — and reaches nothing else until done; usable by any signed-in user too.
+ * The page says which reason applies; a user forced by a short password may instead sign out (the
+ * header's button) and reset it to a longer one from the sign-in page. Not under `_authed`: that
+ * layout sends a forced-enrollment viewer here.
  */
 import { Link, createFileRoute, redirect, useNavigate } from '@tanstack/react-router'
 import { useState } from 'react'
+import appConfig from '../../app.config'
 import { AuthCard } from '../components/auth-card'
 import { getMfaCompletionTarget, MFA_CHALLENGE_PATH } from '../components/mfa/mfa-redirects'
 import { TotpEnrollment } from '../components/mfa/totp-enrollment'
@@ -52,9 +56,11 @@ function MfaEnrollPage() {
     <AuthCard
       title="Set up two-factor authentication"
       description={
-        isForced
-          ? `${viewer.user.organization?.name ?? 'Your organization'} requires two-factor authentication. Set it up to continue; it takes a minute.`
-          : 'Add a code from an authenticator app on your phone to your password.'
+        viewer.status !== 'mfa-enrollment-required'
+          ? 'Add a code from an authenticator app on your phone to your password.'
+          : viewer.mfaEnrollmentReason === 'password_needs_second_factor'
+            ? `Your password is too short or too easy to guess to protect your account on its own (a password used alone needs at least ${appConfig.password.minLengthWithoutMfa} characters). Set up two-factor authentication to continue; it takes a minute. Or sign out and choose a longer password with “Forgot your password?” on the sign-in page.`
+            : `${viewer.user.organization?.name ?? 'Your organization'} requires two-factor authentication. Set it up to continue; it takes a minute.`
       }
     >
       {isAlreadyOn ? (

@@ -28,6 +28,7 @@ const TRPC_CODE_BY_APP_CODE: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   NOT_FOUND: 'NOT_FOUND',
   INVALID_INPUT: 'BAD_REQUEST',
   ALREADY_EXISTS: 'CONFLICT',
+  LAST_OWNER: 'CONFLICT',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 }
 
@@ -54,6 +55,7 @@ const DEFAULT_MESSAGES: Record<AppErrorCode, string> = {
   NOT_FOUND: 'Not found.',
   INVALID_INPUT: 'Check the values and try again.',
   ALREADY_EXISTS: 'That already exists.',
+  LAST_OWNER: 'This would leave the organization without an owner who can sign in. Make another member an owner first.',
   SERVICE_UNAVAILABLE: 'The service is briefly unavailable. Try again in a few seconds.',
 }
 

@@ -165,9 +165,14 @@ describe('TOTP MFA in a real browser', () => {
     await expect.poll(() => page.getByTestId('recovery-codes-remaining').textContent()).toBe('10 left')
     mark('regenerate with re-auth', since)
 
-    // Turning MFA off asks for confirmation first (the re-auth above is still fresh).
+    // Turning MFA off asks for confirmation and the current password first (the re-auth above is
+    // still fresh): the password alone will open the account afterwards (ADR 019).
     await page.getByRole('button', { name: 'Turn off' }).click()
     const confirmation = page.getByRole('dialog', { name: 'Turn off two-factor authentication?' })
+    await confirmation.getByLabel('Current password').fill(`${user.password} typo`)
+    await confirmation.getByRole('button', { name: 'Turn off' }).click()
+    await confirmation.getByText('Your current password is incorrect.').waitFor()
+    await confirmation.getByLabel('Current password').fill(user.password)
     await confirmation.getByRole('button', { name: 'Turn off' }).click()
     await expect.poll(() => confirmation.count()).toBe(0)
     await page.getByText('Two-factor authentication is off.').first().waitFor()
@@ -208,6 +213,50 @@ describe('TOTP MFA in a real browser', () => {
     await page.getByRole('button', { name: 'Continue' }).click()
     await page.waitForURL(`${server.url}/app`)
     await page.getByRole('link', { name: 'Security' }).click()
+    await expect.poll(() => page.getByTestId('recovery-codes-remaining').textContent()).toBe('10 left')
+    expect(errors).toEqual([])
+    await context.close()
+  })
+
+  it('a password allowed only beside a second factor: without one, sign-in leads to enrollment (saying why), and MFA cannot be turned off again', { timeout: 90_000 }, async () => {
+    // As after an admin's MFA reset: no factor, a 10-character password (allowed only with MFA).
+    const user = await createE2eUser(database, { name: 'Sam Short', emailPrefix: 'short', password: 'Kx9#mQ2vLp' })
+    const context = await newIsolatedContext(browser)
+    const page = await context.newPage()
+    const errors = collectPageErrors(page)
+
+    await page.goto(`${server.url}/login?redirect=%2Fsettings%2Fsecurity`)
+    await submitLoginForm(page, user)
+    await page.waitForURL(`${server.url}/mfa/enroll?redirect=%2Fsettings%2Fsecurity`)
+    await page.getByText('Your password is too short or too easy to guess to protect your account on its own').waitFor()
+    await page.screenshot({ path: '/tmp/gatehouse-mfa-short-password.png', fullPage: true })
+    // Nothing else opens until enrollment is done.
+    await page.goto(`${server.url}/app`)
+    await page.waitForURL(`${server.url}/mfa/enroll?redirect=%2Fapp`)
+
+    await page.getByRole('button', { name: 'Begin setup' }).click()
+    const key = (await page.getByTestId('totp-manual-key').textContent())!.replace(/\s/g, '')
+    const codes = createCodeSource(key)
+    await page.getByLabel('Authentication code').fill(codes.current())
+    await page.getByRole('button', { name: 'Verify and turn on' }).click()
+    await expect.poll(() => page.getByTestId('recovery-code').count()).toBe(10)
+    await page.getByLabel('I have saved these codes somewhere safe').check()
+    await page.getByRole('button', { name: 'Continue' }).click()
+    await page.waitForURL(`${server.url}/app`)
+
+    // Turning it off again: the step-up asks for a code, then the password is refused with what to do.
+    await page.getByRole('link', { name: 'Security' }).click()
+    await page.getByRole('button', { name: 'Turn off' }).click()
+    const confirmation = page.getByRole('dialog', { name: 'Turn off two-factor authentication?' })
+    await confirmation.getByLabel('Current password').fill(user.password)
+    await confirmation.getByRole('button', { name: 'Turn off' }).click()
+    const reauth = page.getByRole('dialog', { name: 'Confirm it’s you' })
+    await reauth.waitFor()
+    await reauth.getByLabel('Authentication code').fill((await codes.fresh()).code)
+    await reauth.getByRole('button', { name: 'Confirm' }).click()
+    await confirmation.getByText('Change your password first, then turn two-factor authentication off.').waitFor()
+    await page.screenshot({ path: '/tmp/gatehouse-mfa-disable-refused.png', fullPage: true })
+    await confirmation.getByRole('button', { name: 'Cancel' }).click()
     await expect.poll(() => page.getByTestId('recovery-codes-remaining').textContent()).toBe('10 left')
     expect(errors).toEqual([])
     await context.close()

@@ -114,7 +114,7 @@ const PROCEDURES: Record<string, ProcedureExpectation> = {
   'mfa.verify': { access: 'mfaPending', input: { code: '123456' } },
   'mfa.useRecoveryCode': { access: 'mfaPending', input: { code: 'abcde-fghij' } },
   'mfa.regenerateRecoveryCodes': { access: 'sensitive' },
-  'mfa.disable': { access: 'sensitive' },
+  'mfa.disable': { access: 'sensitive', input: { currentPassword: 'not the right password' } },
 
   // Public in development and test; answers NOT_FOUND in production (tested with the mail work).
   'dev.outbox': { access: 'public' },

@@ -72,7 +72,7 @@ describe('the password step of an MFA user', () => {
       () => caller.mfa.beginEnrollment(),
       () => caller.mfa.confirmEnrollment({ code: '123456' }),
       () => caller.mfa.regenerateRecoveryCodes(),
-      () => caller.mfa.disable(),
+      () => caller.mfa.disable({ currentPassword: password }),
       () => caller.admin.users.list(),
       () => caller.organization.getMfaPolicy(),
     ]

@@ -55,7 +55,7 @@ describe("policy 'required'", () => {
     expect(result).toEqual({ status: 'mfa-enrollment-required' })
     expect(await caller.auth.me()).toMatchObject({ status: 'mfa-enrollment-required', user: { id: user.id, isMfaEnabled: false } })
 
-    for (const call of [() => caller.sessions.list(), () => caller.account.changePassword({ currentPassword: password, newPassword: 'x'.repeat(20) }), () => caller.auth.reauthenticate({ password }), () => caller.mfa.regenerateRecoveryCodes(), () => caller.mfa.disable()]) {
+    for (const call of [() => caller.sessions.list(), () => caller.account.changePassword({ currentPassword: password, newPassword: 'x'.repeat(20) }), () => caller.auth.reauthenticate({ password }), () => caller.mfa.regenerateRecoveryCodes(), () => caller.mfa.disable({ currentPassword: password })]) {
       await expectAppError(call(), 'MFA_ENROLLMENT_REQUIRED')
     }
     // The challenge is not for this state either.

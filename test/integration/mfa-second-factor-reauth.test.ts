@@ -27,14 +27,14 @@ async function passwordSteppedUpSession() {
 
 describe('second-factor removal after a password-only re-authentication', () => {
   it('mfa.disable is refused, nothing is written; after a TOTP step-up it works', async () => {
-    const { user, secret, caller } = await passwordSteppedUpSession()
+    const { user, password, secret, caller } = await passwordSteppedUpSession()
     const before = await tableChecksums()
-    await expectAppError(caller.mfa.disable(), 'REAUTH_SECOND_FACTOR_REQUIRED')
+    await expectAppError(caller.mfa.disable({ currentPassword: password }), 'REAUTH_SECOND_FACTOR_REQUIRED')
     expect(await tableChecksums()).toEqual(before)
     expect((await readUser(user.id))!.mfaEnabledAt).not.toBeNull()
 
     await caller.auth.reauthenticate({ code: nextTotpCode(secret) })
-    expect(await caller.mfa.disable()).toMatchObject({ wasEnabled: true })
+    expect(await caller.mfa.disable({ currentPassword: password })).toMatchObject({ wasEnabled: true })
   })
 
   it('mfa.regenerateRecoveryCodes is refused, nothing is written; after a TOTP step-up it works', async () => {
@@ -58,16 +58,16 @@ describe('second-factor removal after a password-only re-authentication', () => 
   })
 
   it('a sign-in completed with a TOTP code counts as the second factor within the window (no extra prompt)', async () => {
-    const { user } = await createMfaTestUser()
+    const { user, password } = await createMfaTestUser()
     const { caller } = await signedInCaller(user, { ip: nextTestIp(), isMfaSatisfied: true })
-    expect(await caller.mfa.disable()).toMatchObject({ wasEnabled: true })
+    expect(await caller.mfa.disable({ currentPassword: password })).toMatchObject({ wasEnabled: true })
   })
 
   it('the second-factor proof still expires with the re-authentication window', async () => {
-    const { user } = await createMfaTestUser()
+    const { user, password } = await createMfaTestUser()
     const { caller } = await signedInCaller(user, { ip: nextTestIp(), isMfaSatisfied: true })
     advanceClockForTests((appConfig.session.reauthWindowSeconds + 1) * 1000)
-    await expectAppError(caller.mfa.disable(), 'REAUTH_REQUIRED')
+    await expectAppError(caller.mfa.disable({ currentPassword: password }), 'REAUTH_REQUIRED')
   })
 })
 

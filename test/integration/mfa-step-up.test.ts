@@ -108,11 +108,11 @@ describe('mfa.disable', () => {
     const current = await staleSessionOf(user)
     const other = await signedInCaller(user, { ip: nextTestIp(), isMfaSatisfied: true })
 
-    await expectAppError(current.caller.mfa.disable(), 'REAUTH_REQUIRED')
+    await expectAppError(current.caller.mfa.disable({ currentPassword: password }), 'REAUTH_REQUIRED')
     expect((await readUser(user.id))!.mfaEnabledAt).not.toBeNull()
 
     await current.caller.auth.reauthenticate({ code: nextTotpCode(secret) })
-    expect(await current.caller.mfa.disable()).toEqual({ wasEnabled: true, otherSessionsRevoked: 1 })
+    expect(await current.caller.mfa.disable({ currentPassword: password })).toEqual({ wasEnabled: true, otherSessionsRevoked: 1 })
 
     expect((await readUser(user.id))!.mfaEnabledAt).toBeNull()
     const [factorRows] = await sql('SELECT (SELECT COUNT(*) FROM totp_credentials WHERE user_id = ?) AS factors, (SELECT COUNT(*) FROM recovery_codes WHERE user_id = ?) AS codes', [user.id, user.id])
@@ -132,17 +132,17 @@ describe('mfa.disable', () => {
 
   it('is refused while the organization requires MFA of this user (FORBIDDEN), nothing changes', async () => {
     const organization = await createTestOrganization({ mfaPolicy: 'required_for_role', mfaRequiredMinRole: 'admin' })
-    const { user } = await createMfaTestUser({ organizationId: organization.id, role: 'admin' })
+    const { user, password } = await createMfaTestUser({ organizationId: organization.id, role: 'admin' })
     const { caller } = await signedInCaller(user, { ip: nextTestIp(), isMfaSatisfied: true })
-    const refused = await expectAppError(caller.mfa.disable(), 'FORBIDDEN')
+    const refused = await expectAppError(caller.mfa.disable({ currentPassword: password }), 'FORBIDDEN')
     expect(refused.message).toMatch(/requires two-factor authentication/)
     expect((await readUser(user.id))!.mfaEnabledAt).not.toBeNull()
     expect(await caller.auth.me()).toMatchObject({ status: 'signed-in' })
 
     // A member of the same organization is below the required role and may turn it off.
-    const { user: member } = await createMfaTestUser({ organizationId: organization.id, role: 'member' })
+    const { user: member, password: memberPassword } = await createMfaTestUser({ organizationId: organization.id, role: 'member' })
     const { caller: memberCaller } = await signedInCaller(member, { ip: nextTestIp(), isMfaSatisfied: true })
-    expect(await memberCaller.mfa.disable()).toMatchObject({ wasEnabled: true })
+    expect(await memberCaller.mfa.disable({ currentPassword: memberPassword })).toMatchObject({ wasEnabled: true })
   })
 })
 

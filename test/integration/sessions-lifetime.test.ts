@@ -1,17 +1,20 @@
 /**
  * Session lifetimes (SPEC §2) with the controllable clock: idle timeout, sliding renewal written
- * at most once per interval, an absolute lifetime nothing extends, the purge, and tokens that
- * do not validate when tampered with.
+ * at most once per interval, an absolute lifetime nothing extends, the short life of an MFA
+ * challenge session, the purge, and tokens that do not validate when tampered with.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import appConfig from '../../app.config'
 import { purgeExpiredSessions } from '../../src/server/auth/session'
 import { advanceClockForTests, now, resetClockForTests } from '../../src/server/clock'
 import { getDb } from '../../src/server/db/client'
-import { callerWithToken, countRows, createTestUser, signedInCaller, sql } from '../support/auth-fixtures'
+import { callerWithResponse } from '../support/caller'
+import { callerWithToken, countRows, createTestUser, getSetSessionCookie, nextTestIp, requireIssuedToken, signedInCaller, sql } from '../support/auth-fixtures'
+import { createMfaTestUser, nextTotpCode } from '../support/mfa-fixtures'
 import { expectAppError } from '../support/trpc-errors'
 
 const { idleTimeoutSeconds, renewalIntervalSeconds, absoluteLifetimeSeconds } = appConfig.session
+const { challengeLifetimeSeconds } = appConfig.mfa
 const SECOND = 1000
 const HOUR = 3600 * SECOND
 
@@ -20,8 +23,8 @@ afterEach(() => {
 })
 
 async function readSessionTimes(sessionId: string) {
-  const [row] = await sql('SELECT expires_at AS expiresAt, absolute_expires_at AS absoluteExpiresAt, last_seen_at AS lastSeenAt FROM sessions WHERE id = ?', [sessionId])
-  return row as { expiresAt: Date; absoluteExpiresAt: Date; lastSeenAt: Date } | undefined
+  const [row] = await sql('SELECT created_at AS createdAt, expires_at AS expiresAt, absolute_expires_at AS absoluteExpiresAt, last_seen_at AS lastSeenAt FROM sessions WHERE id = ?', [sessionId])
+  return row as { createdAt: Date; expiresAt: Date; absoluteExpiresAt: Date; lastSeenAt: Date } | undefined
 }
 
 /** One request with the token, as the next page load would make it. */
@@ -87,6 +90,69 @@ describe('absolute lifetime', () => {
     const { session } = await signedInCaller((await createTestUser()).user)
     expect(session.absoluteExpiresAt.getTime() - session.createdAt.getTime()).toBe(absoluteLifetimeSeconds * SECOND)
     expect(session.expiresAt.getTime() - session.createdAt.getTime()).toBe(idleTimeoutSeconds * SECOND)
+  })
+})
+
+/**
+ * Threat: the password step alone (guessed, stuffed or phished) yields a session that owes its
+ * second factor. Living the full idle timeout (7 days) and absolute lifetime (30 days), it is a
+ * foothold that waits days for a code to be phished too. It lives `mfa.challengeLifetimeSeconds`;
+ * proving the factor turns it into a full session with the normal lifetimes.
+ */
+describe('an MFA challenge session (password proven, second factor owed)', () => {
+  /** The password step of a sign-in through the router; the (pending) token and its cookie. */
+  async function signInWithPassword(email: string, password: string) {
+    const { caller, responseHeaders } = callerWithResponse({ ip: nextTestIp() })
+    expect(await caller.auth.signIn({ email, password })).toEqual({ status: 'mfa-required' })
+    const token = requireIssuedToken(responseHeaders)
+    return { token, sessionId: token.split('.')[0]!, cookie: getSetSessionCookie(responseHeaders)! }
+  }
+
+  it('lives mfa.challengeLifetimeSeconds, not the idle timeout: the code is due within minutes, then the row is gone', async () => {
+    const { user, password } = await createMfaTestUser()
+    const { token, sessionId, cookie } = await signInWithPassword(user.email, password)
+    const times = (await readSessionTimes(sessionId))!
+    const challengeEndsAt = times.createdAt.getTime() + challengeLifetimeSeconds * SECOND
+    expect([times.expiresAt.getTime(), times.absoluteExpiresAt.getTime()]).toEqual([challengeEndsAt, challengeEndsAt])
+    // The browser forgets the cookie then too.
+    expect(new Date(String(cookie.attributes.get('expires'))).getTime()).toBe(Math.floor(challengeEndsAt / SECOND) * SECOND)
+
+    advanceClockForTests(challengeLifetimeSeconds * SECOND - SECOND)
+    expect(await touch(token)).toEqual({ status: 'mfa-pending' })
+    advanceClockForTests(SECOND)
+    expect(await touch(token)).toBeNull()
+    await expectAppError(callerWithToken(token).caller.mfa.verify({ code: '000000' }), 'UNAUTHENTICATED')
+    expect(await readSessionTimes(sessionId)).toBeUndefined()
+  })
+
+  it('proving the factor rotates it into a full session: idle timeout from now, absolute lifetime from the sign-in', async () => {
+    const { user, password, secret } = await createMfaTestUser()
+    const { token, sessionId } = await signInWithPassword(user.email, password)
+    const signedInAt = (await readSessionTimes(sessionId))!.createdAt.getTime()
+
+    advanceClockForTests(challengeLifetimeSeconds * SECOND - 60 * SECOND)
+    const { caller, responseHeaders } = callerWithToken(token)
+    expect(await caller.mfa.verify({ code: nextTotpCode(secret) })).toEqual({ status: 'signed-in' })
+    const fullToken = requireIssuedToken(responseHeaders)
+    const fullSessionId = fullToken.split('.')[0]!
+    const full = (await readSessionTimes(fullSessionId))!
+    expect(full.createdAt.getTime()).toBe(signedInAt)
+    expect(full.absoluteExpiresAt.getTime()).toBe(signedInAt + absoluteLifetimeSeconds * SECOND)
+    expect(Math.abs(full.expiresAt.getTime() - (now().getTime() + idleTimeoutSeconds * SECOND))).toBeLessThan(5 * SECOND)
+    expect(new Date(String(getSetSessionCookie(responseHeaders)!.attributes.get('expires'))).getTime()).toBe(Math.floor(full.absoluteExpiresAt.getTime() / SECOND) * SECOND)
+
+    // Well past the challenge's end, the session lives on.
+    advanceClockForTests(idleTimeoutSeconds * SECOND - HOUR)
+    expect(await touch(fullToken)).toMatchObject({ status: 'signed-in', user: { id: user.id } })
+  })
+
+  it('a user without a second factor gets the normal lifetimes at the password step', async () => {
+    const { user, password } = await createTestUser()
+    const { caller, responseHeaders } = callerWithResponse({ ip: nextTestIp() })
+    expect(await caller.auth.signIn({ email: user.email, password })).toEqual({ status: 'signed-in' })
+    const times = (await readSessionTimes(requireIssuedToken(responseHeaders).split('.')[0]!))!
+    expect(times.absoluteExpiresAt.getTime() - times.createdAt.getTime()).toBe(absoluteLifetimeSeconds * SECOND)
+    expect(times.expiresAt.getTime() - times.createdAt.getTime()).toBe(idleTimeoutSeconds * SECOND)
   })
 })
 

@@ -6,7 +6,7 @@
  * the same actions work.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestUser, signedInCaller, sql, tableChecksums } from '../support/auth-fixtures'
+import { createTestUser, signedInCaller, sql, tableChecksums, TEST_PASSWORD } from '../support/auth-fixtures'
 import { enrollTotpForTests } from '../support/mfa-fixtures'
 import { startOidcTestbed, type OidcTestbed, type OidcTestTenant } from '../support/oidc-fixtures'
 import { expectAppError } from '../support/trpc-errors'
@@ -57,6 +57,6 @@ describe('while SSO is mandatory', () => {
     await expectRefusedWithNothingWritten(acting.admin.users.setRole({ userId: breakGlass.id, role: 'admin' }))
     await expectRefusedWithNothingWritten(acting.admin.users.setDisabled({ userId: breakGlass.id, isDisabled: true }))
     await expectRefusedWithNothingWritten(acting.admin.users.resetMfa({ userId: breakGlass.id }))
-    await expectRefusedWithNothingWritten(breakGlassCaller.mfa.disable())
+    await expectRefusedWithNothingWritten(breakGlassCaller.mfa.disable({ currentPassword: TEST_PASSWORD }))
   })
 })

@@ -5,6 +5,7 @@
  */
 import { useState } from 'react'
 import { toast } from 'sonner'
+import appConfig from '../../../app.config'
 import { describeFormError } from '../../lib/form-errors'
 import { trpc } from '../../lib/trpc'
 import { useSignedInViewer } from '../../lib/use-viewer'
@@ -16,6 +17,7 @@ import { Button } from '../ui/button'
 import { ConfirmActionDialog } from '../ui/confirm-dialog'
 import { Card } from '../ui/card'
 import { Spinner } from '../ui/spinner'
+import { TextField } from '../ui/text-field'
 import { RecoveryCodesPanel } from './recovery-codes-panel'
 import { TotpEnrollment } from './totp-enrollment'
 
@@ -109,7 +111,7 @@ export function MfaSettingsSection() {
               <Button variant="secondary" onClick={() => setPanel({ kind: 'enroll', isReEnrollment: true, isConfirmed: false })}>
                 Move to a new authenticator
               </Button>
-              <DisableMfaButton onDisabled={refreshAfterChange} />
+              <DisableMfaButton hasPassword={viewer.user.hasPassword} onDisabled={refreshAfterChange} />
             </div>
           </div>
         ) : (
@@ -131,13 +133,20 @@ export function MfaSettingsSection() {
   )
 }
 
-/** "Turn off", behind a confirmation dialog (and the re-auth dialog the server may ask for). */
-function DisableMfaButton({ onDisabled }: { onDisabled: () => void }) {
+/**
+ * "Turn off", behind a confirmation dialog (and the re-auth dialog the server may ask for). An
+ * account with a password confirms it here: once the factor is gone that password alone opens the
+ * account, so the server refuses one too weak to stand alone (under 15 characters, ADR 019) and
+ * its message, shown in the dialog, says to change the password first.
+ */
+function DisableMfaButton({ hasPassword, onDisabled }: { hasPassword: boolean; onDisabled: () => void }) {
   const { withReauth } = useReauth()
   const disable = trpc.mfa.disable.useMutation()
+  const [currentPassword, setCurrentPassword] = useState('')
 
   async function confirmDisable() {
-    const { otherSessionsRevoked } = await withReauth(() => disable.mutateAsync())
+    const { otherSessionsRevoked } = await withReauth(() => disable.mutateAsync(hasPassword ? { currentPassword } : {}))
+    setCurrentPassword('')
     toast.success(
       otherSessionsRevoked > 0
         ? `Two-factor authentication is off. ${otherSessionsRevoked === 1 ? '1 other session was' : `${otherSessionsRevoked} other sessions were`} signed out.`
@@ -154,7 +163,23 @@ function DisableMfaButton({ onDisabled }: { onDisabled: () => void }) {
       confirmLabel="Turn off"
       isPending={disable.isPending}
       onConfirm={confirmDisable}
-    />
+      onOpenChange={(isOpen) => {
+        if (!isOpen) setCurrentPassword('')
+      }}
+    >
+      {hasPassword && (
+        <TextField
+          label="Current password"
+          type="password"
+          name="currentPassword"
+          autoComplete="current-password"
+          hint={`A password used on its own needs at least ${appConfig.password.minLengthWithoutMfa} characters.`}
+          required
+          value={currentPassword}
+          onChange={(event) => setCurrentPassword(event.target.value)}
+        />
+      )}
+    </ConfirmActionDialog>
   )
 }
 

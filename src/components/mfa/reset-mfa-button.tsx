@@ -34,7 +34,7 @@ export function ResetMfaButton({ actor, member }: { actor: ConsoleActor; member:
         </Button>
       }
       title="Reset two-factor authentication?"
-      description={`${member.name}’s authenticator and recovery codes stop working and every session of theirs is signed out. Their next sign-in needs only the password (then a new authenticator, if your organization requires one), so first make sure it is really them asking.`}
+      description={`${member.name}’s authenticator and recovery codes stop working and every session of theirs is signed out. Their next sign-in needs only the password (then a new authenticator, if your organization requires one or their password is too short to be used alone), so first make sure it is really them asking.`}
       confirmLabel="Reset"
       isPending={resetMfa.isPending}
       onConfirm={confirmReset}

@@ -9,13 +9,15 @@ import { describeFormError } from '../../lib/form-errors'
 import { Alert } from './alert'
 import { Button } from './button'
 
-export function ConfirmActionDialog({ trigger, open, onOpenChange, title, description, confirmLabel, confirmVariant = 'danger', isPending, onConfirm }: {
+export function ConfirmActionDialog({ trigger, open, onOpenChange, title, description, children, confirmLabel, confirmVariant = 'danger', isPending, onConfirm }: {
   /** The element that opens the dialog (a Button); omit it and pass `open` to open it from elsewhere (a select). */
   trigger?: ReactElement
   open?: boolean
   onOpenChange?: (open: boolean) => void
   title: ReactNode
   description: ReactNode
+  /** What the action needs besides a click (a password field), shown under the description. */
+  children?: ReactNode
   confirmLabel: string
   /** `danger` for what takes something away; `primary` for a change that is not destructive. */
   confirmVariant?: 'danger' | 'primary'
@@ -54,6 +56,7 @@ export function ConfirmActionDialog({ trigger, open, onOpenChange, title, descri
         <Dialog.Content className="fixed left-1/2 top-1/2 z-40 w-[calc(100%-2rem)] max-w-sm -translate-x-1/2 -translate-y-1/2 rounded-xl bg-white p-6 text-left shadow-xl focus:outline-none">
           <Dialog.Title className="text-lg font-semibold text-slate-900">{title}</Dialog.Title>
           <Dialog.Description className="mt-1 text-sm text-slate-600">{description}</Dialog.Description>
+          {children && <div className="mt-4">{children}</div>}
           <Alert className="mt-4">{message}</Alert>
           <div className="mt-6 flex justify-end gap-2">
             <Dialog.Close asChild>

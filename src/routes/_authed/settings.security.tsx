@@ -95,7 +95,12 @@ function ChangePasswordCard() {
           required
           value={newPassword}
           onChange={(event) => setNewPassword(event.target.value)}
-          hint={`At least ${minLength} characters, at most ${appConfig.password.maxLength}.`}
+          hint={
+            viewer.user.isMfaEnabled
+              ? // Said up front: a shorter one would keep two-factor authentication from being turned off later (ADR 019).
+                `At least ${minLength} characters while two-factor authentication is on; at least ${appConfig.password.minLengthWithoutMfa} if you may ever turn it off. At most ${appConfig.password.maxLength}.`
+              : `At least ${minLength} characters, at most ${appConfig.password.maxLength}.`
+          }
           error={formError.fields.newPassword}
         />
         <div>

@@ -9,9 +9,9 @@ import { notifySecurityEvent } from '../mail/security-notifications'
 import { appError } from '../errors'
 import type { RequestContext } from '../request-context'
 import { deleteUnusedOneTimeTokens } from './one-time-tokens'
-import { hashPassword, verifyPassword } from './password'
+import { requireCurrentPassword } from './current-password'
+import { hashPassword } from './password'
 import { checkPasswordPolicy } from './password-policy'
-import { recordLockoutFailure, requireUnlockedBudget } from './account-lockout'
 import { invalidateUserSessions } from './session'
 import { rotateSessionAndSetCookie } from './session-actions'
 
@@ -25,14 +25,7 @@ export async function changePassword(
   input: { currentPassword: string; newPassword: string },
 ): Promise<{ otherSessionsRevoked: number }> {
   const { user, session } = auth
-  if (!user.passwordHash) throw appError('FORBIDDEN', 'This account signs in with single sign-on and has no password.')
-  // The current-password check is a password oracle like sign-in: the same lockout bounds it, or a
-  // stolen session could guess for the whole re-auth window (NIST 800-63B §5.2.2).
-  const budget = await requireUnlockedBudget(ctx, user.id)
-  if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
-    await recordLockoutFailure(ctx, budget, user)
-    throw appError('INVALID_CREDENTIALS', 'Your current password is incorrect.')
-  }
+  await requireCurrentPassword(ctx, user, input.currentPassword)
   const policy = checkPasswordPolicy(input.newPassword, { hasMfa: user.mfaEnabledAt !== null, email: user.email })
   if (!policy.isAcceptable) throw appError('PASSWORD_POLICY', policy.reason)
 

@@ -3,15 +3,19 @@
  * turning it off (SPEC §5). The factor store (`mfa.ts`) makes codes single-use; these flows own the
  * session consequences: which sessions survive a change and which token the caller keeps.
  */
+import appConfig from '../../../app.config'
 import type { Session, User } from '../../../db/schema'
 import { auditOwnAction } from '../audit/request-audit'
 import { notifySecurityEvent } from '../mail/security-notifications'
 import { appError } from '../errors'
 import type { RequestContext } from '../request-context'
 import type { AuthState } from './auth-state'
+import { requireCurrentPassword } from './current-password'
 import { beginTotpEnrollment, confirmTotpEnrollment, disableTotp, regenerateRecoveryCodes, type TotpEnrollment } from './mfa'
 import { isMfaRequiredByPolicy } from './mfa-policy'
-import { refuseIfBreakGlassWeakened } from '../sso/sso-policy'
+import { isAcceptableWithoutSecondFactor } from './password-policy'
+import { refuseIfBreakGlassOwner } from '../sso/sso-policy'
+import { inOrganizationTransaction } from '../users/organization-lock'
 import { requireRecentReauthentication, requireSecondFactorReauthentication } from './reauthentication'
 import { invalidateUserSessions, listUserSessions } from './session'
 import { rotateSessionAndSetCookie } from './session-actions'
@@ -75,22 +79,44 @@ export async function replaceRecoveryCodes(ctx: RequestContext, auth: SignedIn):
   return { recoveryCodes: codes, otherSessionCount }
 }
 
+const PASSWORD_TOO_WEAK_ALONE_MESSAGE =
+  `Your password is too weak to protect your account without two-factor authentication: a password used on its own needs at least ${appConfig.password.minLengthWithoutMfa} characters and must be hard to guess. Change your password first, then turn two-factor authentication off.`
+
 /**
  * Turns MFA off, unless the organization's policy requires it of this user. Other sessions are
  * revoked and this one gets a new token without the MFA stamp, so should the policy later demand
  * MFA, this session is sent to enrollment rather than counted as satisfied.
+ *
+ * With a password on the account, that password alone opens it afterwards, so it must meet the
+ * single-factor policy (NIST SP 800-63B-4 §3.1.1.2: 15 characters, not the 8 allowed beside a
+ * second factor). Only the plaintext tells, so the request carries the current password: verified
+ * (lockout-bounded), then checked; a password that may not stand alone is refused with a sentence
+ * that says to change it first, and nothing is written (ADR 019).
  */
-export async function turnOffTotp(ctx: RequestContext, auth: AuthState): Promise<{ wasEnabled: boolean; otherSessionsRevoked: number }> {
+export async function turnOffTotp(ctx: RequestContext, auth: AuthState, input: { currentPassword?: string }): Promise<{ wasEnabled: boolean; otherSessionsRevoked: number }> {
   const { user, session, organization } = auth
   requireSecondFactorReauthentication(auth, ctx.now)
-  await refuseIfBreakGlassWeakened(ctx.db, user.organizationId, user.id)
   if (isMfaRequiredByPolicy(organization, user.role)) {
     throw appError('FORBIDDEN', 'Your organization requires two-factor authentication, so it cannot be turned off.')
   }
-  const wasEnabled = await disableTotp(ctx.db, user.id, ctx.now)
+  if (user.passwordHash) {
+    if (input.currentPassword === undefined) throw appError('INVALID_INPUT', 'Enter your current password.')
+    await requireCurrentPassword(ctx, user, input.currentPassword)
+    if (!isAcceptableWithoutSecondFactor(input.currentPassword, user.email)) throw appError('PASSWORD_POLICY', PASSWORD_TOO_WEAK_ALONE_MESSAGE)
+  }
+  // Under the organization lock, like every change that can weaken an owner: an owner naming this
+  // user break-glass owner at the same moment either sees the factor gone (and is refused) or has
+  // named them first (and this is refused).
+  const wasEnabled = user.organizationId
+    ? await inOrganizationTransaction(ctx.db, user.organizationId, async (tx, locked) => {
+        refuseIfBreakGlassOwner(locked, user.id)
+        return disableTotp(tx, user.id, ctx.now)
+      })
+    : await disableTotp(ctx.db, user.id, ctx.now)
   if (!wasEnabled) return { wasEnabled, otherSessionsRevoked: 0 }
   const otherSessionsRevoked = await invalidateUserSessions(ctx.db, user.id, { exceptSessionId: session.id })
-  await rotateSessionAndSetCookie(ctx, session, { mfaSatisfiedAt: null, mfaMethod: null })
+  // The password was just found fit to stand alone (or the account has none).
+  await rotateSessionAndSetCookie(ctx, session, { mfaSatisfiedAt: null, mfaMethod: null, passwordNeedsSecondFactor: false })
   await auditOwnAction(ctx, user, 'mfa.disabled', { otherSessionsRevoked })
   await notifySecurityEvent(ctx, user, { kind: 'mfa-disabled' })
   return { wasEnabled, otherSessionsRevoked }

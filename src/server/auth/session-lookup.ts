@@ -20,7 +20,7 @@ export const SESSION_LOOKUP_SQL = [
   '  u.organization_id, u.email, u.email_verified_at, u.name, u.password_hash, u.role, u.disabled_at, u.mfa_enabled_at,',
   '  u.created_at, u.updated_at,',
   '  o.id, o.name, o.slug, o.mfa_policy, o.mfa_required_min_role,',
-  '  s.reauthenticated_with, s.mfa_method, s.idp_authn_context',
+  '  s.reauthenticated_with, s.mfa_method, s.idp_authn_context, s.password_needs_second_factor',
   'FROM sessions s',
   'INNER JOIN users u ON u.id = s.user_id',
   'LEFT JOIN organizations o ON o.id = u.organization_id',
@@ -53,6 +53,8 @@ export function mapSessionLookupRow(row: Cell[]): SessionLookupRow {
     reauthenticatedWith: text(29) as ReauthFactor,
     mfaMethod: optionalText(30) as Session['mfaMethod'],
     idpAuthnContext: optionalText(31),
+    // TINYINT(1): mysql2 answers a number.
+    passwordNeedsSecondFactor: Number(row[32]) === 1,
   }
   const user: User = {
     id: session.userId,

@@ -36,6 +36,16 @@ export type SessionMetadata = {
   mfaMethod?: Session['mfaMethod']
   /** The IdP's asserted `amr`/`acr`, already bounded by the caller (≤ 255 characters). */
   idpAuthnContext?: string | null
+  /**
+   * A password sign-in of a user without a second factor, whose password meets only the policy for
+   * a password beside one: the session must enroll a factor before anything else (ADR 019).
+   */
+  passwordNeedsSecondFactor?: boolean
+  /**
+   * The user has a second factor this sign-in has not proven yet: the session is an MFA challenge
+   * and lives `mfa.challengeLifetimeSeconds`, not the idle timeout and absolute lifetime.
+   */
+  isSecondFactorOwed?: boolean
 }
 
 export type { SessionOrganization }
@@ -80,7 +90,13 @@ export function parseSessionToken(token: string): { id: string; secret: string }
 export async function createSession(db: Database, userId: string, metadata: SessionMetadata, now: Date): Promise<{ token: string; session: Session }> {
   const { idleTimeoutSeconds, absoluteLifetimeSeconds } = appConfig.session
   const secret = generateSecret()
-  const absoluteExpiresAt = addSeconds(now, absoluteLifetimeSeconds)
+  // A challenge session (password proven, factor owed) is a one-factor foothold: whoever guessed or
+  // phished the password holds it while waiting for a code to phish too. It gets minutes, not the
+  // 7-day idle timeout, and dies on its own if the code never comes; `rotateSession` gives it the
+  // normal lifetimes once the factor is proven.
+  const absoluteExpiresAt = metadata.isSecondFactorOwed
+    ? earliest(addSeconds(now, appConfig.mfa.challengeLifetimeSeconds), addSeconds(now, absoluteLifetimeSeconds))
+    : addSeconds(now, absoluteLifetimeSeconds)
   const session: Session = {
     id: generateId(),
     secretHash: hashSessionSecret(secret),
@@ -99,6 +115,7 @@ export async function createSession(db: Database, userId: string, metadata: Sess
     mfaFailedAttempts: 0,
     reauthenticatedAt: now,
     reauthenticatedWith: metadata.reauthenticatedWith,
+    passwordNeedsSecondFactor: metadata.passwordNeedsSecondFactor ?? false,
   }
   await db.insert(sessions).values(session)
   return { token: `${session.id}.${secret}`, session }
@@ -135,7 +152,14 @@ export async function validateSessionToken(db: PooledDatabase, token: string, no
 }
 
 /** What a rotation may change on a session; everything else is inherited. */
-export type SessionChanges = Partial<Pick<Session, 'mfaSatisfiedAt' | 'mfaMethod' | 'reauthenticatedAt' | 'reauthenticatedWith' | 'ip' | 'userAgent'>>
+export type SessionChanges = Partial<Pick<Session, 'mfaSatisfiedAt' | 'mfaMethod' | 'reauthenticatedAt' | 'reauthenticatedWith' | 'ip' | 'userAgent' | 'passwordNeedsSecondFactor'>> & {
+  /**
+   * The second factor an MFA challenge session owed is proven: the session becomes a full one, its
+   * absolute lifetime counted from the sign-in (`created_at`) like any session's. Only the MFA
+   * challenge sets it; every other rotation inherits the absolute expiry.
+   */
+  isChallengeCompleted?: boolean
+}
 
 /** True while neither the idle expiry nor the absolute lifetime has passed. */
 export function isSessionLive(session: Pick<Session, 'expiresAt' | 'absoluteExpiresAt'>, now: Date): boolean {
@@ -150,7 +174,8 @@ export function liveSessionCondition(now: Date): SQL {
 /**
  * Replaces a session with a new token carrying the same history plus `changes` (MFA completion,
  * privilege change): the old token stops working at once (session fixation defence, OWASP ASVS 3.2.1).
- * The absolute lifetime is inherited, so rotation never extends it.
+ * The absolute lifetime is inherited, so rotation never extends it — except the one rotation that
+ * turns a minutes-long MFA challenge into a full session (`isChallengeCompleted`).
  */
 export async function rotateSession(
   db: Database,
@@ -158,14 +183,17 @@ export async function rotateSession(
   changes: SessionChanges,
   now: Date,
 ): Promise<{ token: string; session: Session }> {
+  const { isChallengeCompleted, ...columnChanges } = changes
   const secret = generateSecret()
+  const absoluteExpiresAt = isChallengeCompleted ? addSeconds(previous.createdAt, appConfig.session.absoluteLifetimeSeconds) : previous.absoluteExpiresAt
   const session: Session = {
     ...previous,
-    ...changes,
+    ...columnChanges,
     id: generateId(),
     secretHash: hashSessionSecret(secret),
     lastSeenAt: now,
-    expiresAt: earliest(addSeconds(now, appConfig.session.idleTimeoutSeconds), previous.absoluteExpiresAt),
+    expiresAt: earliest(addSeconds(now, appConfig.session.idleTimeoutSeconds), absoluteExpiresAt),
+    absoluteExpiresAt,
     mfaFailedAttempts: 0,
   }
   await db.transaction(async (tx) => {

@@ -29,6 +29,11 @@ export type SignInCompletion = {
   mfaMethod?: SessionMetadata['mfaMethod']
   /** What an IdP asserted about how it authenticated the user (`amr` / `acr`), bounded, non-secret. */
   idpAuthnContext?: string | null
+  /**
+   * A password sign-in whose password may not stand alone (the user has no second factor): the
+   * session is sent to MFA enrollment before anything else (ADR 019).
+   */
+  passwordNeedsSecondFactor?: boolean
   /** The account was created by this request (sign-up, SSO provisioning): its first browser is remembered silently. */
   isNewAccount?: boolean
   /** The audit event of a completed sign-in: `auth.sign_in.succeeded` unless the path names its own. */
@@ -41,14 +46,15 @@ export type SignInCompletion = {
  * 1. the session the browser arrived with ends — except a second factor completing the same
  *    sign-in, which continues that session under a new token (session fixation, OWASP ASVS 3.2.1;
  *    a concurrently revoked challenge session is not resurrected);
- * 2. the new session's cookie is set;
+ * 2. the new session's cookie is set; a session that still owes the second factor lives only
+ *    `mfa.challengeLifetimeSeconds`, and proving the factor gives it the normal lifetimes;
  * 3. the MFA state comes from the organization's policy (`getMfaState`), the same as every guard;
  * 4. only a fully signed-in user gets the failure counts reset and the success audited: a password
  *    alone is not a sign-in while a factor is owed, so it never ends a streak of wrong codes
  *    (NIST SP 800-63B-4 §3.2.2; ADR 016). The lockout budget reset is this browser's only: the
  *    owner's success on a known device must not refill an attacker's budget.
  */
-export async function completeSignIn(ctx: RequestContext, user: Pick<User, 'id' | 'organizationId' | 'email'>, completion: SignInCompletion): Promise<SignInResult> {
+export async function completeSignIn(ctx: RequestContext, user: Pick<User, 'id' | 'organizationId' | 'email' | 'mfaEnabledAt'>, completion: SignInCompletion): Promise<SignInResult> {
   const incoming = await ctx.getAuth()
   // Only a factor proven inside the pending session (the MFA challenge) continues it. An IdP's
   // authentication is a sign-in of its own even when it also satisfies MFA: it always gets the
@@ -63,6 +69,8 @@ export async function completeSignIn(ctx: RequestContext, user: Pick<User, 'id' 
       mfaMethod: completion.mfaMethod ?? null,
       reauthenticatedAt: ctx.now,
       reauthenticatedWith: completion.provenWith,
+      // The challenge (minutes) becomes a full session (the normal lifetimes, from the sign-in).
+      isChallengeCompleted: true,
     })
   } else {
     await endIncomingSession(ctx)
@@ -73,6 +81,9 @@ export async function completeSignIn(ctx: RequestContext, user: Pick<User, 'id' 
       mfaMethod: completion.mfaMethod ?? null,
       idpAuthnContext: completion.idpAuthnContext ?? null,
       reauthenticatedWith: completion.provenWith,
+      // `getMfaState`'s "pending", decided before the row exists: the session starts as a short challenge.
+      isSecondFactorOwed: user.mfaEnabledAt !== null && !completion.mfaSatisfiedAt,
+      passwordNeedsSecondFactor: completion.passwordNeedsSecondFactor ?? false,
     })
   }
 

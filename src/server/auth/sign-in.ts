@@ -13,6 +13,7 @@ import { getUserByEmail } from '../users/users'
 import { upgradePasswordHashIfWeak } from './password-upgrade'
 import { verifyAgainstDummyHash, verifyPassword } from './password'
 import { accountLockedError, getLockoutBudget, getLockSeconds, recordLockoutFailure } from './account-lockout'
+import { isAcceptableWithoutSecondFactor } from './password-policy'
 import { completeSignIn, type SignInResult } from './sign-in-completion'
 
 export type { SignInResult }
@@ -63,5 +64,16 @@ export async function signInWithPassword(ctx: RequestContext, input: { email: st
   }
 
   await upgradePasswordHashIfWeak(ctx, user, input.password)
-  return completeSignIn(ctx, user, { authMethod: 'password', provenWith: 'password', auditDetails: { method: 'password' } })
+  // The only moment the server holds the plaintext. A password allowed only beside a second factor
+  // (8 characters) no longer has one — the user turned MFA off before that was refused, an admin
+  // reset it, or the policy grew stricter — so it may not open the account alone (NIST SP
+  // 800-63B-4 §3.1.1.2: 15 characters for a single-factor password): the session is sent to
+  // enrollment and reaches nothing else (ADR 019). A user with a factor proves it next anyway.
+  const passwordNeedsSecondFactor = user.mfaEnabledAt === null && !isAcceptableWithoutSecondFactor(input.password, user.email)
+  return completeSignIn(ctx, user, {
+    authMethod: 'password',
+    provenWith: 'password',
+    passwordNeedsSecondFactor,
+    auditDetails: passwordNeedsSecondFactor ? { method: 'password', mfaEnrollmentReason: 'password_needs_second_factor' } : { method: 'password' },
+  })
 }

@@ -30,7 +30,8 @@ import {
 import { getSsoOutboundPolicy } from '../sso/outbound-fetch'
 import { setSsoPolicy } from '../sso/sso-policy'
 import { emailSchema } from '../users/email'
-import { createOrganization, createUser, getOrganizationBySlug, getUserByEmail, isDuplicateKeyError, isRole } from '../users/users'
+import { setMemberRole } from '../users/member-changes'
+import { createOrganization, createUser, getOrganizationBySlug, getUserByEmail, isDuplicateKeyError, isRole, type Role } from '../users/users'
 import { CliUsageError } from './errors'
 
 export type CliContext = { out: (line: string) => void }
@@ -523,7 +524,23 @@ export const COMMANDS = {
         out(`${user.email} already has role ${user.role}`)
         return
       }
-      await db.update(users).set({ role: input.role, updatedAt: now() }).where(eq(users.id, user.id))
+      const role = input.role as Role
+      if (user.organizationId) {
+        // The organization's invariants hold for the operator too (its last enabled owner, its
+        // break-glass owner), checked under the organization lock like the console's changes.
+        try {
+          const { isChanged } = await setMemberRole(db, { organizationId: user.organizationId, memberId: user.id, actor: { kind: 'operator' }, now: now() }, role)
+          if (!isChanged) {
+            out(`${user.email} already has role ${input.role}`)
+            return
+          }
+        } catch (error) {
+          if (error instanceof TRPCError && (error.code === 'FORBIDDEN' || error.code === 'CONFLICT')) throw new CliUsageError(`--role: ${error.message}`)
+          throw error
+        }
+      } else {
+        await db.update(users).set({ role, updatedAt: now() }).where(eq(users.id, user.id))
+      }
       await recordAuditEvent(db, {
         type: 'user.role_changed',
         subjectUserId: user.id,

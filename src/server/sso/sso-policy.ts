@@ -15,6 +15,7 @@ import { recordActorAuditEvent, type AuditActor } from './audit-actor'
 import { isTestedSinceLastChange } from './connection-doctor'
 import { getEmailDomain } from './domain-name'
 import { getVerifiedDomain, listOrganizationDomains } from './domains'
+import { inOrganizationTransaction, type Transaction } from '../users/organization-lock'
 
 /** What the password paths must do for an email, decided by its domain alone (no account look-up). */
 export type DomainSsoRule =
@@ -118,6 +119,11 @@ export type SsoPolicyChange = { isEnforced: boolean; breakGlassUserId: string | 
  * Applies a policy change made by an owner (the caller checked role and re-authentication).
  * Turning enforcement on checks every precondition, then revokes the password sessions of every
  * other member (their passwords stopped working; only the break-glass owner's still does).
+ *
+ * Runs with the organization row locked (`inOrganizationTransaction`), like every change that can
+ * demote, disable or strip the factor of an owner: naming a break-glass owner while someone else
+ * demotes them (or resets their MFA) cannot interleave into a break-glass owner who is no owner,
+ * and the acting owner is re-read, so one demoted a moment ago by another owner is refused.
  */
 export async function setSsoPolicy(
   deps: { db: Database; now: Date; actor: AuditActor },
@@ -125,20 +131,22 @@ export async function setSsoPolicy(
   change: SsoPolicyChange,
 ): Promise<SsoPolicy & { passwordSessionsRevoked: number }> {
   const { actingUser: actor } = target
-  const [organization] = await deps.db.select().from(organizations).where(eq(organizations.id, target.organizationId)).limit(1)
-  if (!organization) throw appError('NOT_FOUND')
-  const isStarting = change.isEnforced && organization.ssoEnforcedAt === null
-  if (change.isEnforced) {
-    if (!change.breakGlassUserId) throw appError('FORBIDDEN', describeEnforcementBlocker('break_glass_invalid'))
-    const blockers = await findEnforcementBlockers(deps.db, organization.id, change.breakGlassUserId, actor)
-    if (blockers.length > 0) throw appError('FORBIDDEN', describeEnforcementBlocker(blockers[0]!))
-  }
-  const next = {
-    ssoEnforcedAt: change.isEnforced ? (organization.ssoEnforcedAt ?? deps.now) : null,
-    breakGlassUserId: change.breakGlassUserId ?? organization.breakGlassUserId,
-    ssoMfaMode: change.mfaMode,
-  }
-  await deps.db.update(organizations).set(next).where(eq(organizations.id, organization.id))
+  const { organization, next, isStarting } = await inOrganizationTransaction(deps.db, target.organizationId, async (tx, organization) => {
+    if (actor) await refuseUnlessEnabledOwner(tx, organization.id, actor.userId)
+    const isStarting = change.isEnforced && organization.ssoEnforcedAt === null
+    if (change.isEnforced) {
+      if (!change.breakGlassUserId) throw appError('FORBIDDEN', describeEnforcementBlocker('break_glass_invalid'))
+      const blockers = await findEnforcementBlockers(tx, organization.id, change.breakGlassUserId, actor)
+      if (blockers.length > 0) throw appError('FORBIDDEN', describeEnforcementBlocker(blockers[0]!))
+    }
+    const next = {
+      ssoEnforcedAt: change.isEnforced ? (organization.ssoEnforcedAt ?? deps.now) : null,
+      breakGlassUserId: change.breakGlassUserId ?? organization.breakGlassUserId,
+      ssoMfaMode: change.mfaMode,
+    }
+    await tx.update(organizations).set(next).where(eq(organizations.id, organization.id))
+    return { organization, next, isStarting }
+  })
   const passwordSessionsRevoked = isStarting ? await revokeOtherMembersPasswordSessions(deps.db, organization.id, actor?.userId ?? null) : 0
   await recordActorAuditEvent(deps.db, deps.actor, {
     type: 'organization.sso_policy_changed',
@@ -153,6 +161,17 @@ export async function setSsoPolicy(
     },
   })
   return { ...toSsoPolicy({ ...organization, ...next }), passwordSessionsRevoked }
+}
+
+/** Refuses unless `userId` is, now, an enabled owner of the organization (the session's role was read before the lock). */
+async function refuseUnlessEnabledOwner(tx: Transaction, organizationId: string, userId: string): Promise<void> {
+  const [row] = await tx
+    .select({ role: users.role, disabledAt: users.disabledAt })
+    .from(users)
+    .where(and(eq(users.id, userId), eq(users.organizationId, organizationId)))
+    .for('update')
+  if (!row || row.disabledAt) throw appError('UNAUTHENTICATED')
+  if (row.role !== 'owner') throw appError('FORBIDDEN', 'Your role has changed: only an owner can change the single sign-on policy. Reload the page.')
 }
 
 /** Deletes the password sessions of every member but `actorUserId` (every member for an operator); returns how many. */
@@ -194,14 +213,14 @@ export async function refuseIfEnforcementWouldStrandMembers(db: Database, organi
   if (isStranded) throw appError('FORBIDDEN', 'Single sign-on is mandatory: every verified domain must stay routed to an enabled connection. Turn mandatory SSO off first, or route the domains elsewhere.')
 }
 
+const BREAK_GLASS_MESSAGE = 'This is the break-glass owner while single sign-on is mandatory. Name another break-glass owner (or turn mandatory SSO off) first.'
+
 /**
  * While SSO is mandatory, the break-glass owner is the way back in when the IdP fails: nobody may
  * demote or disable them, reset their second factor, and they may not turn it off themselves.
+ * Decided on the row `inOrganizationTransaction` locked, so a concurrent policy change cannot name
+ * them break-glass owner between this check and the change.
  */
-export async function refuseIfBreakGlassWeakened(db: Database, organizationId: string | null, userId: string): Promise<void> {
-  if (!organizationId) return
-  const organization = await getEnforcedOrganization(db, organizationId)
-  if (organization?.breakGlassUserId === userId) {
-    throw appError('FORBIDDEN', 'This is the break-glass owner while single sign-on is mandatory. Name another break-glass owner (or turn mandatory SSO off) first.')
-  }
+export function refuseIfBreakGlassOwner(organization: Pick<Organization, 'ssoEnforcedAt' | 'breakGlassUserId'>, userId: string): void {
+  if (organization.ssoEnforcedAt && organization.breakGlassUserId === userId) throw appError('FORBIDDEN', BREAK_GLASS_MESSAGE)
 }

@@ -2,37 +2,28 @@
  * Server-only: the organization admin console. Every query is scoped to the admin's own
  * organization (an admin of org A can neither see nor touch org B — BOLA / OWASP API1).
  */
-import { and, asc, eq, inArray, max, sql } from 'drizzle-orm'
+import { asc, eq, inArray, max, sql } from 'drizzle-orm'
 import appConfig from '../../../../app.config'
 import { z } from 'zod'
 import { ssoIdentities, users } from '../../../../db/schema'
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-event-types'
 import { listAuditEvents } from '../../audit/audit-log'
-import { disableTotp } from '../../auth/mfa'
 import { invalidateUserSessions } from '../../auth/session'
 import { appError } from '../../errors'
 import { notifySecurityEvent } from '../../mail/security-notifications'
-import { getMemberActionRefusal, getRoleChangeRefusal, type MemberActionRefusal } from '../../../lib/member-permissions'
-import { refuseIfBreakGlassWeakened } from '../../sso/sso-policy'
+import { authorizeMemberSessionRevocation, resetMemberMfa, setMemberDisabled, setMemberRole } from '../../users/member-changes'
 import { adminProcedure, adminSensitiveProcedure, createTRPCRouter } from '../init'
 import { idInputSchema } from '../inputs'
 import type { TRPCContext } from '../init'
 
-/** Throws FORBIDDEN with the policy's own sentence when the rule says no. */
-function enforceMemberPolicy(refusal: MemberActionRefusal | null): void {
-  if (refusal) throw appError('FORBIDDEN', refusal.message)
-}
-
-/** The member of the admin's organization with this id, or a NOT_FOUND (never FORBIDDEN: no existence oracle). */
-async function requireOrganizationMember(ctx: Pick<TRPCContext, 'db'>, organizationId: string | null, userId: string) {
-  if (!organizationId) throw appError('NOT_FOUND')
-  const [member] = await ctx.db
-    .select()
-    .from(users)
-    .where(and(eq(users.id, userId), eq(users.organizationId, organizationId)))
-    .limit(1)
-  if (!member) throw appError('NOT_FOUND')
-  return member
+/**
+ * The member `userId` of the caller's organization, changed by the caller. The rules (and the
+ * re-read of the caller's role under the organization lock) live in `users/member-changes.ts`.
+ * No organization: NOT_FOUND, as for a member of another one (no existence oracle).
+ */
+function memberChangeTarget(ctx: Pick<TRPCContext, 'now'> & { user: { id: string; organizationId: string | null } }, userId: string) {
+  if (!ctx.user.organizationId) throw appError('NOT_FOUND')
+  return { organizationId: ctx.user.organizationId, memberId: userId, actor: { kind: 'member' as const, userId: ctx.user.id }, now: ctx.now }
 }
 
 export const adminRouter = createTRPCRouter({
@@ -81,9 +72,8 @@ export const adminRouter = createTRPCRouter({
 
     /** Revokes every session of a member of the admin's organization. */
     revokeSessions: adminProcedure.input(z.strictObject({ userId: idInputSchema })).mutation(async ({ ctx, input }) => {
-      const member = await requireOrganizationMember(ctx, ctx.user.organizationId, input.userId)
       // An admin must not be able to lock an owner out of their own sessions (vertical privilege abuse).
-      enforceMemberPolicy(getMemberActionRefusal(ctx.user, member, 'revokeSessions'))
+      const member = await authorizeMemberSessionRevocation(ctx.db, memberChangeTarget(ctx, input.userId))
       const revoked = await invalidateUserSessions(ctx.db, member.id, member.id === ctx.user.id ? { exceptSessionId: ctx.session.id } : {})
       await ctx.audit('session.revoked_all', { actorUserId: ctx.user.id, subjectUserId: member.id, organizationId: ctx.user.organizationId, details: { count: revoked, byAdmin: true } })
       return { revoked }
@@ -98,10 +88,7 @@ export const adminRouter = createTRPCRouter({
     resetMfa: adminSensitiveProcedure
       .input(z.strictObject({ userId: idInputSchema }))
       .mutation(async ({ ctx, input }) => {
-        const member = await requireOrganizationMember(ctx, ctx.user.organizationId, input.userId)
-        enforceMemberPolicy(getMemberActionRefusal(ctx.user, member, 'resetMfa'))
-        await refuseIfBreakGlassWeakened(ctx.db, ctx.user.organizationId, member.id)
-        const wasEnabled = await disableTotp(ctx.db, member.id, ctx.now)
+        const { member, isChanged: wasEnabled } = await resetMemberMfa(ctx.db, memberChangeTarget(ctx, input.userId))
         if (!wasEnabled) return { wasEnabled, sessionsRevoked: 0 }
         const sessionsRevoked = await invalidateUserSessions(ctx.db, member.id)
         await ctx.audit('mfa.reset_by_admin', { actorUserId: ctx.user.id, subjectUserId: member.id, organizationId: ctx.user.organizationId, details: { sessionsRevoked } })
@@ -111,33 +98,29 @@ export const adminRouter = createTRPCRouter({
 
     /**
      * Changes a member's role (sensitive: recent re-auth). No one changes their own role, touches
-     * someone above them, or grants more than they hold (vertical privilege escalation). The role is
-     * read from the database on every request, so the change applies to the member's next call.
+     * someone above them, or grants more than they hold (vertical privilege escalation), and the
+     * organization keeps an enabled owner (LAST_OWNER). The role is read from the database on every
+     * request, so the change applies to the member's next call.
      */
     setRole: adminSensitiveProcedure
       .input(z.strictObject({ userId: idInputSchema, role: z.enum(appConfig.roles) }))
       .mutation(async ({ ctx, input }) => {
-        const member = await requireOrganizationMember(ctx, ctx.user.organizationId, input.userId)
-        enforceMemberPolicy(getRoleChangeRefusal(ctx.user, member, input.role))
-        if (member.role === input.role) return { role: member.role }
-        if (input.role !== 'owner') await refuseIfBreakGlassWeakened(ctx.db, ctx.user.organizationId, member.id)
-        await ctx.db.update(users).set({ role: input.role, updatedAt: ctx.now }).where(eq(users.id, member.id))
+        const { member, isChanged } = await setMemberRole(ctx.db, memberChangeTarget(ctx, input.userId), input.role)
+        if (!isChanged) return { role: member.role }
         await ctx.audit('user.role_changed', { actorUserId: ctx.user.id, subjectUserId: member.id, organizationId: ctx.user.organizationId, details: { from: member.role, to: input.role } })
         return { role: input.role }
       }),
 
     /**
      * Disables (or re-enables) a member. Disabling revokes every session at once, and sign-in,
-     * session validation and password reset all refuse a disabled account.
+     * session validation and password reset all refuse a disabled account. The last enabled owner
+     * cannot be disabled (LAST_OWNER).
      */
     setDisabled: adminSensitiveProcedure
       .input(z.strictObject({ userId: idInputSchema, isDisabled: z.boolean() }))
       .mutation(async ({ ctx, input }) => {
-        const member = await requireOrganizationMember(ctx, ctx.user.organizationId, input.userId)
-        enforceMemberPolicy(getMemberActionRefusal(ctx.user, member, 'setDisabled'))
-        if (input.isDisabled) await refuseIfBreakGlassWeakened(ctx.db, ctx.user.organizationId, member.id)
-        if ((member.disabledAt !== null) === input.isDisabled) return { isDisabled: input.isDisabled, sessionsRevoked: 0 }
-        await ctx.db.update(users).set({ disabledAt: input.isDisabled ? ctx.now : null, updatedAt: ctx.now }).where(eq(users.id, member.id))
+        const { member, isChanged } = await setMemberDisabled(ctx.db, memberChangeTarget(ctx, input.userId), input.isDisabled)
+        if (!isChanged) return { isDisabled: input.isDisabled, sessionsRevoked: 0 }
         const sessionsRevoked = input.isDisabled ? await invalidateUserSessions(ctx.db, member.id) : 0
         await ctx.audit(input.isDisabled ? 'user.disabled' : 'user.enabled', {
           actorUserId: ctx.user.id,

@@ -8,7 +8,7 @@ import { getMfaStatus } from '../../auth/mfa'
 import { completeMfaChallengeWithRecoveryCode, completeMfaChallengeWithTotp } from '../../auth/mfa-challenge'
 import { finishTotpEnrollment, replaceRecoveryCodes, startTotpEnrollment, turnOffTotp } from '../../auth/mfa-management'
 import { createTRPCRouter, mfaEnrollmentProcedure, mfaPendingProcedure, sensitiveProcedure } from '../init'
-import { recoveryCodeInputSchema, totpCodeInputSchema } from '../inputs'
+import { passwordInputSchema, recoveryCodeInputSchema, totpCodeInputSchema } from '../inputs'
 
 export const mfaRouter = createTRPCRouter({
   /** Whether the caller has MFA, since when, and how many recovery codes are left. */
@@ -39,6 +39,11 @@ export const mfaRouter = createTRPCRouter({
   /** Replaces the whole set of recovery codes (the old ones stop working); shown once. */
   regenerateRecoveryCodes: sensitiveProcedure.mutation(({ ctx }) => replaceRecoveryCodes(ctx, ctx.auth)),
 
-  /** Turns MFA off unless the organization requires it; other sessions end, this one gets a new token. */
-  disable: sensitiveProcedure.mutation(({ ctx }) => turnOffTotp(ctx, ctx.auth)),
+  /**
+   * Turns MFA off unless the organization requires it; other sessions end, this one gets a new
+   * token. Accounts with a password send it (`currentPassword`): it must be fit to stand alone.
+   */
+  disable: sensitiveProcedure
+    .input(z.strictObject({ currentPassword: passwordInputSchema.optional() }))
+    .mutation(({ ctx, input }) => turnOffTotp(ctx, ctx.auth, input)),
 })

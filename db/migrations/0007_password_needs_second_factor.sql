@@ -1,0 +1,1 @@
+ALTER TABLE `sessions` ADD `password_needs_second_factor` boolean DEFAULT false NOT NULL;
