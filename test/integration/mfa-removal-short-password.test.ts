@@ -71,7 +71,7 @@ describe('mfa.disable with a password allowed only beside a second factor', () =
     expect(await tableChecksums()).toEqual(before)
 
     await expectAppError(caller.mfa.disable({ currentPassword: `${password} but wrong` }), 'INVALID_CREDENTIALS')
-    const [lockout] = await sql('SELECT count FROM rate_limit_buckets WHERE `key` = ?', [`lockout:user:${user.id}`])
+    const [lockout] = await sql('SELECT count FROM rate_limit_buckets WHERE `key` = ?', [`lockout:untrusted:${user.id}`])
     expect(Number(lockout!.count)).toBe(1)
     expect(await sql('SELECT id FROM totp_credentials WHERE user_id = ?', [user.id])).toHaveLength(1)
   })
