@@ -29,9 +29,10 @@ import { catchTrpcError } from '../support/trpc-errors'
  * - mfaEnrollmentSensitive: mfaEnrollment + a recent re-authentication, except for a session that
  *   policy forces to enroll (it can do nothing else, not even re-authenticate).
  * - adminSensitive: admin + a recent re-authentication.
- * - ownerSensitive: role ≥ owner + a recent re-authentication (SSO enforcement).
+ * - owner: protected + role ≥ owner (`roleProcedure('owner')`).
+ * - ownerSensitive: owner + a recent re-authentication (SSO enforcement).
  */
-type Access = 'public' | 'protected' | 'sensitive' | 'admin' | 'adminSensitive' | 'ownerSensitive' | 'mfaPending' | 'mfaEnrollment' | 'mfaEnrollmentSensitive'
+type Access = 'public' | 'protected' | 'sensitive' | 'admin' | 'adminSensitive' | 'owner' | 'ownerSensitive' | 'mfaPending' | 'mfaEnrollment' | 'mfaEnrollmentSensitive'
 
 type ProcedureExpectation = {
   access: Access
@@ -43,7 +44,7 @@ type ProcedureExpectation = {
 
 const DUMMY_ID = 'a'.repeat(26)
 
-/** Every procedure, by path. Keep it sorted by router. */
+/** Every procedure, by path, grouped by router: a new router's rows go in a block of their own. */
 const PROCEDURES: Record<string, ProcedureExpectation> = {
   'system.info': { access: 'public' },
 
@@ -58,7 +59,7 @@ const PROCEDURES: Record<string, ProcedureExpectation> = {
   'auth.beginSsoReauthentication': {
     access: 'protected',
     input: {},
-    handlerAnswers: { member: 'FORBIDDEN', staleMember: 'FORBIDDEN', admin: 'FORBIDDEN', staleAdmin: 'FORBIDDEN', owner: 'FORBIDDEN', mfaSatisfiedAdmin: 'FORBIDDEN' },
+    handlerAnswers: { member: 'FORBIDDEN', staleMember: 'FORBIDDEN', admin: 'FORBIDDEN', staleAdmin: 'FORBIDDEN', owner: 'FORBIDDEN', staleOwner: 'FORBIDDEN', mfaSatisfiedAdmin: 'FORBIDDEN' },
   },
   'auth.requestPasswordReset': { access: 'public', input: { email: 'nobody@example.test' } },
   'auth.resetPassword': { access: 'public', input: { token: 'not-a-real-token', password: 'some new passphrase here' } },
@@ -129,10 +130,11 @@ const GUIDE_EXAMPLE_PROCEDURES: Record<string, ProcedureExpectation> = {
 }
 
 /**
- * Who calls. "stale" sessions re-authenticated longer ago than `reauthWindowSeconds`; the MFA
- * personas are admins, so an admin procedure proves the MFA guard comes before the role check.
+ * Who calls. "stale" sessions re-authenticated longer ago than `reauthWindowSeconds` (one per role,
+ * so a sensitive builder swapped for a plain one fails at every role); the MFA personas are
+ * admins, so an admin procedure proves the MFA guard comes before the role check.
  */
-const PERSONAS = ['anonymous', 'member', 'staleMember', 'admin', 'staleAdmin', 'owner', 'mfaSatisfiedAdmin', 'mfaPendingAdmin', 'enrollmentRequiredAdmin'] as const
+const PERSONAS = ['anonymous', 'member', 'staleMember', 'admin', 'staleAdmin', 'owner', 'staleOwner', 'mfaSatisfiedAdmin', 'mfaPendingAdmin', 'enrollmentRequiredAdmin'] as const
 type PersonaName = (typeof PERSONAS)[number]
 
 const GUARD_CODES: readonly AppErrorCode[] = ['UNAUTHENTICATED', 'MFA_REQUIRED', 'MFA_ENROLLMENT_REQUIRED', 'FORBIDDEN', 'REAUTH_REQUIRED']
@@ -141,29 +143,37 @@ type Outcome = 'passes' | AppErrorCode
 
 /** What each guard answers to each persona. `passes` = the guard lets the call through. */
 const PASSES_EVERYONE: Record<PersonaName, Outcome> = {
-  anonymous: 'passes', member: 'passes', staleMember: 'passes', admin: 'passes', staleAdmin: 'passes', owner: 'passes',
+  anonymous: 'passes', member: 'passes', staleMember: 'passes', admin: 'passes', staleAdmin: 'passes', owner: 'passes', staleOwner: 'passes',
   mfaSatisfiedAdmin: 'passes', mfaPendingAdmin: 'passes', enrollmentRequiredAdmin: 'passes',
 }
 const PROTECTED: Record<PersonaName, Outcome> = {
   ...PASSES_EVERYONE, anonymous: 'UNAUTHENTICATED', mfaPendingAdmin: 'MFA_REQUIRED', enrollmentRequiredAdmin: 'MFA_ENROLLMENT_REQUIRED',
 }
 const ADMIN: Record<PersonaName, Outcome> = { ...PROTECTED, member: 'FORBIDDEN', staleMember: 'FORBIDDEN' }
+const OWNER: Record<PersonaName, Outcome> = { ...ADMIN, admin: 'FORBIDDEN', staleAdmin: 'FORBIDDEN', mfaSatisfiedAdmin: 'FORBIDDEN' }
 const MFA_ENROLLMENT: Record<PersonaName, Outcome> = { ...PASSES_EVERYONE, anonymous: 'UNAUTHENTICATED', mfaPendingAdmin: 'MFA_REQUIRED' }
+/** A sensitive builder: the same, plus REAUTH_REQUIRED for every stale session it would let through. */
+const STALE = { staleMember: 'REAUTH_REQUIRED', staleAdmin: 'REAUTH_REQUIRED', staleOwner: 'REAUTH_REQUIRED' } as const
+function sensitive(outcomes: Record<PersonaName, Outcome>): Record<PersonaName, Outcome> {
+  const stale = Object.fromEntries(Object.entries(STALE).filter(([persona]) => outcomes[persona as PersonaName] === 'passes'))
+  return { ...outcomes, ...stale }
+}
 
 /** What each guard answers to each persona. `passes` = the guard lets the call through. */
 const GUARD_OUTCOMES: Record<Access, Record<PersonaName, Outcome>> = {
   public: PASSES_EVERYONE,
   protected: PROTECTED,
-  sensitive: { ...PROTECTED, staleMember: 'REAUTH_REQUIRED', staleAdmin: 'REAUTH_REQUIRED' },
+  sensitive: sensitive(PROTECTED),
   admin: ADMIN,
-  adminSensitive: { ...ADMIN, staleAdmin: 'REAUTH_REQUIRED' },
-  ownerSensitive: { ...ADMIN, admin: 'FORBIDDEN', staleAdmin: 'FORBIDDEN', mfaSatisfiedAdmin: 'FORBIDDEN' },
+  adminSensitive: sensitive(ADMIN),
+  owner: OWNER,
+  ownerSensitive: sensitive(OWNER),
   mfaPending: {
     anonymous: 'UNAUTHENTICATED', member: 'FORBIDDEN', staleMember: 'FORBIDDEN', admin: 'FORBIDDEN', staleAdmin: 'FORBIDDEN', owner: 'FORBIDDEN',
-    mfaSatisfiedAdmin: 'FORBIDDEN', mfaPendingAdmin: 'passes', enrollmentRequiredAdmin: 'FORBIDDEN',
+    staleOwner: 'FORBIDDEN', mfaSatisfiedAdmin: 'FORBIDDEN', mfaPendingAdmin: 'passes', enrollmentRequiredAdmin: 'FORBIDDEN',
   },
   mfaEnrollment: MFA_ENROLLMENT,
-  mfaEnrollmentSensitive: { ...MFA_ENROLLMENT, staleMember: 'REAUTH_REQUIRED', staleAdmin: 'REAUTH_REQUIRED' },
+  mfaEnrollmentSensitive: sensitive(MFA_ENROLLMENT),
 }
 
 type PersonaSpec = { role: Role; mfaPolicy: 'optional' | 'required'; isMfaEnabled: boolean; isMfaSatisfied: boolean; isReauthStale: boolean }
@@ -176,6 +186,7 @@ const PERSONA_SPECS: Record<Exclude<PersonaName, 'anonymous'>, PersonaSpec> = {
   admin: { ...base, role: 'admin' },
   staleAdmin: { ...base, role: 'admin', isReauthStale: true },
   owner: { ...base, role: 'owner' },
+  staleOwner: { ...base, role: 'owner', isReauthStale: true },
   mfaSatisfiedAdmin: { ...base, role: 'admin', isMfaEnabled: true, isMfaSatisfied: true },
   mfaPendingAdmin: { ...base, role: 'admin', isMfaEnabled: true },
   enrollmentRequiredAdmin: { ...base, role: 'admin', mfaPolicy: 'required' },
