@@ -35,6 +35,39 @@ export const Route = createFileRoute('/_authed/guide-profile')({
 })
 `
 
+/**
+ * Section 4: a role-only page outside the admin console, whole — its own `beforeLoad`, the data
+ * primed in the `loader` (in the first HTML), and the app's typed hooks once the router is in
+ * `appRouter`. Quoted by the guide; this test proves it builds and behaves.
+ */
+const GUIDE_TEAM_ROUTE = `import { createFileRoute, redirect } from '@tanstack/react-router'
+import { satisfiesRole } from '../../lib/roles'
+import { trpc } from '../../lib/trpc'
+
+export const Route = createFileRoute('/_authed/guide-team')({
+  // UX only: team.members itself refuses a member with FORBIDDEN.
+  beforeLoad: ({ context }) => {
+    if (!satisfiesRole(context.viewer.user.role, 'admin')) throw redirect({ to: '/app', search: { notice: 'role-required', role: 'admin' } })
+  },
+  // Runs during SSR too: the list is in the first HTML, and useQuery below finds it in the cache.
+  loader: ({ context }) => context.trpcUtils.team.members.ensureData(),
+  component: TeamPage,
+})
+
+function TeamPage() {
+  const members = trpc.team.members.useQuery()
+  return (
+    <ul aria-label="Team">
+      {members.data?.map((member) => (
+        <li key={member.id}>
+          {member.name} ({member.role})
+        </li>
+      ))}
+    </ul>
+  )
+}
+`
+
 const ROOT_ROUTER_FILE = 'src/server/trpc/root.ts'
 
 describe('the guide’s example page, registered as the guide says, in a real browser', () => {
@@ -56,6 +89,7 @@ describe('the guide’s example page, registered as the guide says, in a real br
         )
         copy.replaceOnce(ROOT_ROUTER_FILE, 'export const appRouter = createTRPCRouter({\n', 'export const appRouter = createTRPCRouter({\n  profile: profileRouter,\n  team: teamRouter,\n')
         copy.writeFile('src/routes/_authed/guide-profile.tsx', GUIDE_PROFILE_ROUTE)
+        copy.writeFile('src/routes/_authed/guide-team.tsx', GUIDE_TEAM_ROUTE)
       },
     })
     console.info(`[guide-example-page] build of the copy: ${server.buildSeconds.toFixed(1)} s`)
@@ -106,6 +140,32 @@ describe('the guide’s example page, registered as the guide says, in a real br
   function profileForm(page: Page) {
     return page.locator('form', { has: page.getByRole('button', { name: 'Save', exact: true }) })
   }
+
+  it('a role-only page: a member is sent to the dashboard with the reason; an admin gets the list in the first HTML', async () => {
+    const { admin, member } = await createTeam('Role Page')
+    const memberContext = await newIsolatedContext(browser)
+    const memberPage = await memberContext.newPage()
+    const memberErrors = collectPageErrors(memberPage)
+    await signInThroughUi(memberPage, server.url, member)
+    await memberPage.goto(`${server.url}/guide-team`)
+    expect(memberPage.url()).toBe(`${server.url}/app?notice=role-required&role=admin`)
+    await memberPage.getByText('That page needs the Admin role.', { exact: false }).waitFor()
+    expect(memberErrors).toEqual([])
+    await memberContext.close()
+
+    const adminContext = await newIsolatedContext(browser)
+    const adminPage = await adminContext.newPage()
+    const adminErrors = collectPageErrors(adminPage)
+    await signInThroughUi(adminPage, server.url, admin)
+    const firstHtml = await (await adminPage.goto(`${server.url}/guide-team`))!.text()
+    // Primed by the loader during SSR: the names are in the HTML before any script runs.
+    expect(firstHtml).toContain(`${admin.name}`)
+    expect(firstHtml).toContain(`${member.name}`)
+    await waitForHydration(adminPage)
+    expect((await adminPage.getByRole('list', { name: 'Team' }).getByRole('listitem').allTextContents()).sort()).toEqual([`${admin.name} (admin)`, `${member.name} (member)`])
+    expect(adminErrors).toEqual([])
+    await adminContext.close()
+  })
 
   it('sends a signed-out visitor to the login page and back to the page after signing in', async () => {
     const { organization, member } = await createTeam('Northwind')
