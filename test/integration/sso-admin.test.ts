@@ -44,7 +44,11 @@ import {
 const DOMAIN_A = 'admin-a.test'
 const DOMAIN_B = 'admin-b.test'
 const DOMAIN_C = 'admin-c.test'
-const ROLE_MAP: Record<string, 'owner' | 'admin'> = { 'idp-owners': 'owner', 'idp-admins': 'admin' }
+/**
+ * An admin's mapping (nothing above admin), so the admins here may change and test these
+ * connections; a connection that can sign owners in is the owners' (sso-connection-authority.test.ts).
+ */
+const ROLE_MAP: Record<string, 'admin'> = { 'idp-admins': 'admin' }
 
 const ADA = { email: `ada@${DOMAIN_A}`, password: 'ada-idp-password', name: 'Ada Admin', groups: ['idp-admins'], sub: 'ada-admin-test' }
 /** Known to the IdP, never signed in to the app: a real sign-in would provision her. */

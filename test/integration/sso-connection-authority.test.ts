@@ -23,6 +23,7 @@ const ownerDomain = 'authority-owner-mapped.test'
 /** At the IdP an admin controls, asserting the owner's address (and a group the admin maps to admin). */
 const FORGED_OWNER: LocalOidcUser = { email: `owen@${adminDomain}`, password: 'forged-owner-idp-password', name: 'Owen', sub: 'forged-owen', groups: ['eng-admins'] }
 const PROMOTED: LocalOidcUser = { email: `pia@${adminDomain}`, password: 'pia-idp-password', name: 'Pia', sub: 'pia' }
+const MONA: LocalOidcUser = { email: `mona@${adminDomain}`, password: 'mona-idp-password', name: 'Mona', sub: 'mona' }
 const OLIVE: LocalOidcUser = { email: `olive@${ownerDomain}`, password: 'olive-idp-password', name: 'Olive', sub: 'olive', groups: ['owners'] }
 
 let testbed: OidcTestbed
@@ -34,7 +35,7 @@ const ownerMapped = () => testbed.tenants[1]!
 beforeAll(async () => {
   clearOidcConfigurationCache()
   testbed = await startOidcTestbed(
-    [FORGED_OWNER, PROMOTED, OLIVE],
+    [FORGED_OWNER, PROMOTED, MONA, OLIVE],
     [
       { domain: adminDomain, groupRoleMap: { 'eng-admins': 'admin' } },
       { domain: ownerDomain, groupRoleMap: { owners: 'owner' } },
@@ -72,6 +73,21 @@ describe('a connection signs in no account above its ceiling', () => {
     expect((await readUser(row!.id))!.role).toBe('owner')
   })
 
+  it('a session made through the connection stops working when its user is promoted above it (no step-up through it either)', async () => {
+    // The admin's IdP signs in as a member (within its authority), then an owner promotes that member.
+    const { user: mona } = await createTestUser({ email: MONA.email, organizationId: adminMade().organization.id })
+    const { browser } = await loginThroughIdp(MONA)
+    expect(await callerIn(browser).auth.me()).toMatchObject({ status: 'signed-in', user: { id: mona.id, role: 'member' } })
+    const { user: owner } = await createTestUser({ role: 'owner', organizationId: adminMade().organization.id })
+    const ownerCaller = (await signedInCaller(owner, { ip: nextTestIp() })).caller
+
+    await ownerCaller.admin.users.setRole({ userId: mona.id, role: 'owner' })
+
+    expect(await callerIn(browser).auth.me()).toBeNull()
+    expect(await sql("SELECT id FROM sessions WHERE user_id = ? AND auth_method = 'oidc'", [mona.id])).toHaveLength(0)
+    expect(await catchTrpcError(callerIn(browser).auth.beginSsoReauthentication({}))).toMatchObject({ code: 'UNAUTHORIZED' })
+  })
+
   it('the other side: a connection whose mapping reaches owner signs an owner in, role kept', async () => {
     const { user: owner } = await createTestUser({ email: OLIVE.email, role: 'owner', organizationId: ownerMapped().organization.id })
 
@@ -96,6 +112,11 @@ describe('only someone of at least the ceiling’s role may change a connection'
       () => admin.organization.sso.addSamlCertificate({ connectionId, certificate: 'an attacker’s signing certificate' }),
       () => admin.organization.sso.setEnabled({ connectionId, isEnabled: false }),
       () => admin.organization.sso.delete({ connectionId }),
+      // Its doctor result is what enabling and enforcement rely on.
+      () => admin.organization.sso.startTest({ connectionId }),
+      // Moving the owners' domain off it (to nothing, or to an IdP of the admin's) is changing it too.
+      () => admin.organization.domains.route({ domain: ownerDomain, connectionId: null }),
+      () => admin.organization.domains.remove({ domain: ownerDomain }),
     ]
     for (const attempt of attempts) {
       const before = await tableChecksums()

@@ -76,7 +76,7 @@ function ConnectionDetails({ connection }: { connection: ConnectionView }) {
       )}
       {changeRefusal && <Alert tone="info">{changeRefusal}</Alert>}
       {connection.saml && !changeRefusal && <SamlCertificatesCard connection={connection} onChanged={refresh} />}
-      <TestCard connection={connection} />
+      {!changeRefusal && <TestCard connection={connection} />}
       {!changeRefusal && <StatusCard connection={connection} />}
       {!changeRefusal && (
         <Card title="Settings" description="Any change needs a new passing test sign-in before the connection can be enabled again.">

@@ -11,7 +11,10 @@ import type { Role } from '../../lib/roles'
 
 export type SessionOrganization = Pick<Organization, 'id' | 'name' | 'slug' | 'mfaPolicy' | 'mfaRequiredMinRole'>
 
-export type SessionLookupRow = { session: Session; user: User; organization: SessionOrganization | null }
+/** The role mapping of the connection an SSO session signed in through (its authority, ADR 014). */
+export type SessionConnectionMapping = { groupRoleMap: Record<string, string>; defaultRole: string }
+
+export type SessionLookupRow = { session: Session; user: User; organization: SessionOrganization | null; ssoConnection: SessionConnectionMapping | null }
 
 /** Column order is the contract of `mapSessionLookupRow`; keep the two together. */
 export const SESSION_LOOKUP_SQL = [
@@ -20,14 +23,21 @@ export const SESSION_LOOKUP_SQL = [
   '  u.organization_id, u.email, u.email_verified_at, u.name, u.password_hash, u.role, u.disabled_at, u.mfa_enabled_at,',
   '  u.created_at, u.updated_at,',
   '  o.id, o.name, o.slug, o.mfa_policy, o.mfa_required_min_role,',
-  '  s.reauthenticated_with, s.mfa_method, s.idp_authn_context, s.password_needs_second_factor',
+  '  s.reauthenticated_with, s.mfa_method, s.idp_authn_context, s.password_needs_second_factor,',
+  '  c.group_role_map, c.default_role',
   'FROM sessions s',
   'INNER JOIN users u ON u.id = s.user_id',
   'LEFT JOIN organizations o ON o.id = u.organization_id',
+  'LEFT JOIN sso_connections c ON c.id = s.sso_connection_id',
   'WHERE s.id = ?',
 ].join('\n')
 
-type Cell = string | number | Date | null
+type Cell = string | number | Date | Record<string, string> | null
+
+/** A JSON column: MariaDB stores it as text (a string here), MySQL as JSON (already parsed). */
+function jsonObject(cell: Cell): Record<string, string> {
+  return (typeof cell === 'string' ? JSON.parse(cell) : cell) as Record<string, string>
+}
 
 /** Maps one row (as an array, in `SESSION_LOOKUP_SQL`'s column order) to typed objects. */
 export function mapSessionLookupRow(row: Cell[]): SessionLookupRow {
@@ -71,7 +81,8 @@ export function mapSessionLookupRow(row: Cell[]): SessionLookupRow {
   }
   const organization: SessionOrganization | null =
     row[24] === null ? null : { id: text(24), name: text(25), slug: text(26), mfaPolicy: text(27) as MfaPolicy, mfaRequiredMinRole: optionalText(28) as Role | null }
-  return { session, user, organization }
+  const ssoConnection = row[34] === null ? null : { groupRoleMap: jsonObject(row[33]!), defaultRole: text(34) }
+  return { session, user, organization, ssoConnection }
 }
 
 /** The session row with its user and organization, or null when no session has this id. */

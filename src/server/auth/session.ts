@@ -11,11 +11,13 @@ import { decodeHex, encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@
 import { and, desc, eq, gt, lt, ne, or, sql, type SQL } from 'drizzle-orm'
 import appConfig from '../../../app.config'
 import { sessions, type AuthMethod, type ReauthFactor, type Session, type User } from '../../../db/schema'
+import { getSsoConnectionRoleCeiling } from '../../lib/member-permissions'
+import { roleRank } from '../../lib/roles'
 import { ID_PATTERN } from '../../lib/input-formats'
 import type { Database, PooledDatabase } from '../db/client'
 import { appError } from '../errors'
 import { generateId } from '../ids'
-import { lookupSession, type SessionOrganization } from './session-lookup'
+import { lookupSession, type SessionLookupRow, type SessionOrganization } from './session-lookup'
 
 const SESSION_SECRET_PATTERN = /^[a-z2-7]{32}$/
 const SESSION_SECRET_BYTES = 20
@@ -122,6 +124,17 @@ export async function createSession(db: Database, userId: string, metadata: Sess
 }
 
 /**
+ * An SSO session whose user now holds a role above what its connection may vouch for (promoted
+ * after signing in, or the connection's mapping lowered since): it stops working, as a new sign-in
+ * through that connection would be refused. Otherwise an admin signed in as a member through an
+ * IdP of their own keeps that session through the member's promotion to owner, and even steps up
+ * with it (the connection's authority, ADR 014; found by review).
+ */
+function isAboveItsConnection(row: SessionLookupRow): boolean {
+  return row.ssoConnection !== null && roleRank(row.user.role) > roleRank(getSsoConnectionRoleCeiling(row.ssoConnection))
+}
+
+/**
  * Validates a token: one indexed query (session ⋈ user ⟕ organization), a constant-time hash
  * compare, expiry checks, and sliding renewal written at most once per renewal interval.
  * Returns null for anything that is not a live session of an enabled user.
@@ -136,7 +149,7 @@ export async function validateSessionToken(db: PooledDatabase, token: string, no
   if (!constantTimeEqual(presented, decodeHex(row.session.secretHash))) return null
 
   const { session, user } = row
-  if (!isSessionLive(session, now) || user.disabledAt) {
+  if (!isSessionLive(session, now) || user.disabledAt || isAboveItsConnection(row)) {
     await db.delete(sessions).where(eq(sessions.id, session.id))
     return null
   }

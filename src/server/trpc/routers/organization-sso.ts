@@ -34,8 +34,10 @@ import {
   addOrganizationDomain,
   DomainError,
   getDomainVerificationRecord,
+  getOrganizationDomain,
   listOrganizationDomains,
   removeOrganizationDomain,
+  requireDomainName,
   setDomainConnection,
   verifyOrganizationDomainByDns,
 } from '../../sso/domains'
@@ -215,9 +217,15 @@ export const organizationDomainsRouter = createTRPCRouter({
     return { outcome: result.outcome, domain: toDomainView(result.domain) }
   }),
 
-  /** Sends sign-ins for a verified domain to a connection of this organization (or stops it). */
+  /**
+   * Sends sign-ins for a verified domain to a connection of this organization (or stops it). Moving
+   * a domain off a connection the editor may not change is refused like changing it: else an admin
+   * could send the owners' domain to an IdP of their own (ADR 014, found by review).
+   */
   route: adminSensitiveProcedure.input(z.strictObject({ domain: z.string().trim().min(1).max(253), connectionId: idInputSchema.nullable() })).mutation(async ({ ctx, input }) => {
     const organizationId = requireOrganizationId(ctx)
+    await refuseIfDomainRoutedAboveEditor(ctx, input.domain)
+    if (input.connectionId) await requireConnectionToChange(ctx, input.connectionId)
     await refuseIfEnforcementWouldStrandMembers(ctx.db, organizationId, { routesDomain: input.domain.toLowerCase(), toConnectionId: input.connectionId })
     const domain = await setDomainConnection({ db: ctx.db, now: ctx.now, actor: actorOf(ctx) }, { organizationId, domain: input.domain, connectionId: input.connectionId }).catch(toCatalogError)
     return toDomainView(domain)
@@ -226,6 +234,7 @@ export const organizationDomainsRouter = createTRPCRouter({
   /** Removes a claim; a verified domain stops routing to SSO. */
   remove: adminSensitiveProcedure.input(domainInputSchema).mutation(async ({ ctx, input }) => {
     const organizationId = requireOrganizationId(ctx)
+    await refuseIfDomainRoutedAboveEditor(ctx, input.domain)
     await refuseIfEnforcementWouldStrandMembers(ctx.db, organizationId, { removesDomain: input.domain.toLowerCase() })
     const wasRemoved = await removeOrganizationDomain({ db: ctx.db, now: ctx.now, actor: actorOf(ctx) }, { organizationId, domain: input.domain }).catch(toCatalogError)
     return { wasRemoved }
@@ -250,6 +259,18 @@ async function requireConnectionToChange(ctx: AdminContext, connectionId: string
     toCatalogError(error)
   }
   return connection
+}
+
+/** Refuses a change to the routing of a domain whose current connection the editor may not change. */
+async function refuseIfDomainRoutedAboveEditor(ctx: AdminContext, domainName: string): Promise<void> {
+  let name: string
+  try {
+    name = requireDomainName(domainName)
+  } catch {
+    return // Not a domain name: the change itself refuses it.
+  }
+  const domain = await getOrganizationDomain(ctx.db, requireOrganizationId(ctx), name)
+  if (domain?.ssoConnectionId) await requireConnectionToChange(ctx, domain.ssoConnectionId)
 }
 
 /** `organization.sso.*`: the organization's identity-provider connections and their doctor. */
@@ -347,7 +368,9 @@ export const organizationSsoRouter = createTRPCRouter({
    * admin's session and browser, that stores what it saw and changes nothing else.
    */
   startTest: adminProcedure.input(z.strictObject({ connectionId: idInputSchema })).mutation(async ({ ctx, input }) => {
-    const connection = await requireOwnConnection(ctx, input.connectionId)
+    // Its result replaces the connection's last one (what enabling and enforcement rely on): the
+    // same authority as changing the connection.
+    const connection = await requireConnectionToChange(ctx, input.connectionId)
     await ctx.enforcePerIpRateLimit('ssoStartPerIp')
     const url = await startSsoLogin(ctx, connection, { purpose: 'test', redirect: `/admin/sso/${connection.id}`, requestingUserId: ctx.user.id, requestingSessionId: ctx.session.id })
     return { url }
