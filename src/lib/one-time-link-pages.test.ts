@@ -15,6 +15,7 @@ describe('one-time link pages', () => {
     expect(fingerprintOneTimeToken(`${token.slice(0, -1)}5`)).not.toBe(fingerprint)
     expect(fingerprintOneTimeToken(undefined)).toBeNull()
     expect(fingerprintOneTimeToken('')).toBeNull()
+    expect(fingerprintOneTimeToken(['a', 'b'])).toBeNull()
   })
 
   it('read a string token from the search, and nothing else', () => {

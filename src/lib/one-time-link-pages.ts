@@ -31,8 +31,9 @@ export type OneTimeLinkStatus = RouterOutputs['auth']['describeOneTimeLink']['st
  * that another link was opened, and is written into the page instead of the token. Not a secret
  * derivation and not used for any decision: 32 bits of a 256-bit random token reveal nothing.
  */
-export function fingerprintOneTimeToken(token: string | undefined): string | null {
-  if (!token) return null
+export function fingerprintOneTimeToken(token: unknown): string | null {
+  // The router hands `loaderDeps` the search as parsed: `?token=a&token=b` is an array, not a link.
+  if (typeof token !== 'string' || !token) return null
   let hash = 0x811c9dc5
   for (let index = 0; index < token.length; index++) {
     hash ^= token.charCodeAt(index)

@@ -183,6 +183,14 @@ describe('pages whose URL carries a secret (one-time links)', () => {
     expect(await response.text()).toContain('This link doesn’t work')
   })
 
+  it.each(['/reset-password', '/verify-email'])('%s with the token twice is a link that does not work, not a 500 (found by review)', async (path) => {
+    const response = await fetch(`${server.url}${path}?token=a&token=b`, { headers: { accept: 'text/html' } })
+    const html = await response.text()
+    expect(response.status).toBe(200)
+    expect(response.headers.get('cache-control')).toBe('no-store')
+    expect(html).not.toContain('charCodeAt')
+  })
+
   it('the link lookup cannot be made with the token in a query string any more (tRPC refuses it as GET)', async () => {
     const token = await issueToken('password_reset')
     const response = await getTrpc(server, 'auth.describeOneTimeLink', { token, purpose: 'password_reset' })
