@@ -52,7 +52,7 @@ export const sessions = mysqlTable(
     /**
      * Set by a password sign-in of a user without a second factor whose password meets only the
      * policy for a password beside a second factor (NIST SP 800-63B-4 §3.1.1.2: 8 characters then,
-     * 15 alone): the session must enroll a factor before anything else (ADR 019).
+     * 15 alone): the session must enroll a factor before anything else (ADR 018).
      */
     passwordNeedsSecondFactor: boolean('password_needs_second_factor').notNull().default(false),
   },

@@ -5,7 +5,7 @@
  *
  * The server applies them twice: in the guard, and again under the organization lock on the actor
  * and member as they are at that moment, where it also keeps the organization's last enabled owner
- * (`src/server/users/member-changes.ts`, ADR 018) — a rule the console need not ask, since these
+ * (`src/server/users/member-changes.ts`, ADR 017) — a rule the console need not ask, since these
  * rules already keep anyone but that owner themselves from reaching them.
  */
 import appConfig from '../../app.config'

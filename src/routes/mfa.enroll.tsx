@@ -1,7 +1,7 @@
 /**
  * MFA enrollment as a page (SPEC §5): where a user is walked right after sign-in when a second
  * factor is demanded — by the organization's policy, or because their password is allowed only
- * beside one (ADR 019) — and reaches nothing else until done; usable by any signed-in user too.
+ * beside one (ADR 018) — and reaches nothing else until done; usable by any signed-in user too.
  * The page says which reason applies; a user forced by a short password may instead sign out (the
  * header's button) and reset it to a longer one from the sign-in page. Not under `_authed`: that
  * layout sends a forced-enrollment viewer here.

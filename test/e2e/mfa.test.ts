@@ -166,7 +166,7 @@ describe('TOTP MFA in a real browser', () => {
     mark('regenerate with re-auth', since)
 
     // Turning MFA off asks for confirmation and the current password first (the re-auth above is
-    // still fresh): the password alone will open the account afterwards (ADR 019).
+    // still fresh): the password alone will open the account afterwards (ADR 018).
     await page.getByRole('button', { name: 'Turn off' }).click()
     const confirmation = page.getByRole('dialog', { name: 'Turn off two-factor authentication?' })
     await confirmation.getByLabel('Current password').fill(`${user.password} typo`)

@@ -170,3 +170,37 @@ describe('user enumeration under lockout', () => {
     }
   })
 })
+
+/**
+ * Overdrawing a budget with a parallel burst (found by review: the budget was read before the
+ * password was checked and counted after, so 40 concurrent guesses were all checked against a
+ * known device's budget of 5, and against step-up's budget of 10). An attempt is now taken before
+ * the check, in one statement.
+ */
+describe('a parallel burst of wrong passwords', () => {
+  function outcomes(results: PromiseSettledResult<unknown>[]) {
+    return results.map((result) => (result.status === 'fulfilled' ? 'signed-in' : (result.reason as { cause?: { appCode?: string } }).cause?.appCode))
+  }
+
+  it('from a known device checks at most that device’s budget', async () => {
+    const { user, password } = await createTestUser({ email: uniqueEmail('burst-device') })
+    const { cookie } = await ownersKnownDevice(user, password)
+    const burst = await Promise.allSettled(Array.from({ length: maxFailuresPerKnownDevice * 4 }, (_, i) => browser(cookie).caller.auth.signIn({ email: user.email, password: `burst guess ${i}` })))
+    const answers = outcomes(burst)
+    expect(answers.filter((code) => code === 'INVALID_CREDENTIALS')).toHaveLength(maxFailuresPerKnownDevice)
+    expect(answers.filter((code) => code === 'ACCOUNT_LOCKED')).toHaveLength(maxFailuresPerKnownDevice * 3)
+  })
+
+  it('at step-up, through a signed-in session, checks at most the budget', async () => {
+    const { user, password } = await createTestUser({ email: uniqueEmail('burst-reauth') })
+    const session = browser()
+    await session.caller.auth.signIn({ email: user.email, password })
+    advanceClockForTests(24 * 60 * 60 * 1000)
+    // A fresh browser holding only that session's cookie: no known-device tag, the shared budget.
+    const sessionCookie = session.responseHeaders.getSetCookie().map((line) => line.split(';')[0]!).find((pair) => pair.includes('session'))!
+    const burst = await Promise.allSettled(Array.from({ length: maxFailures * 3 }, (_, i) => browser(sessionCookie).caller.auth.reauthenticate({ password: `burst guess ${i}` })))
+    const answers = outcomes(burst)
+    expect(answers.filter((code) => code === 'INVALID_CREDENTIALS')).toHaveLength(maxFailures)
+    expect(answers.filter((code) => code === 'ACCOUNT_LOCKED')).toHaveLength(maxFailures * 2)
+  })
+})

@@ -6,7 +6,7 @@
  * (allowed with MFA), re-authenticates with a code and calls `mfa.disable` — or an admin resets
  * their MFA — and from then on 10 characters alone open the account.
  *
- * The defence (ADR 019): `mfa.disable` asks for the current password and refuses one that may not
+ * The defence (ADR 018): `mfa.disable` asks for the current password and refuses one that may not
  * stand alone, saying to change it first, with nothing written; and a password sign-in of a user
  * with no second factor whose password may not stand alone (after an admin reset, or a stricter
  * policy) is sent to MFA enrollment ("mfa-enrollment-required") and reaches nothing else. Both

@@ -136,7 +136,7 @@ export function MfaSettingsSection() {
 /**
  * "Turn off", behind a confirmation dialog (and the re-auth dialog the server may ask for). An
  * account with a password confirms it here: once the factor is gone that password alone opens the
- * account, so the server refuses one too weak to stand alone (under 15 characters, ADR 019) and
+ * account, so the server refuses one too weak to stand alone (under 15 characters, ADR 018) and
  * its message, shown in the dialog, says to change the password first.
  */
 function DisableMfaButton({ hasPassword, onDisabled }: { hasPassword: boolean; onDisabled: () => void }) {

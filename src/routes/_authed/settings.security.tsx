@@ -97,7 +97,7 @@ function ChangePasswordCard() {
           onChange={(event) => setNewPassword(event.target.value)}
           hint={
             viewer.user.isMfaEnabled
-              ? // Said up front: a shorter one would keep two-factor authentication from being turned off later (ADR 019).
+              ? // Said up front: a shorter one would keep two-factor authentication from being turned off later (ADR 018).
                 `At least ${minLength} characters while two-factor authentication is on; at least ${appConfig.password.minLengthWithoutMfa} if you may ever turn it off. At most ${appConfig.password.maxLength}.`
               : `At least ${minLength} characters, at most ${appConfig.password.maxLength}.`
           }

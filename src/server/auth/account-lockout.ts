@@ -20,7 +20,7 @@ import appConfig from '../../../app.config'
 import { appError } from '../errors'
 import type { RequestContext } from '../request-context'
 import { getKnownDeviceId } from './known-devices'
-import { consumeRateLimit, describeWait, getBlockedSeconds, resetRateLimit, type RateLimitPolicy } from './rate-limit'
+import { consumeRateLimit, describeWait, resetRateLimit, returnRateLimitAttempt, type RateLimitPolicy } from './rate-limit'
 
 export type LockoutBudget = {
   /** Who spends it: every client without the account's tag, or one known device. */
@@ -45,11 +45,6 @@ export function getLockoutBudget(ctx: Pick<LockoutContext, 'cookies' | 'env'>, s
   return { scope: 'untrusted_clients', name: 'lockout:untrusted', subject, policy: { limit: maxFailures, windowSeconds } }
 }
 
-/** Seconds until the budget's window ends when it is spent (its clients are refused), else 0. */
-export function getLockSeconds(ctx: Pick<LockoutContext, 'db' | 'now'>, budget: LockoutBudget): Promise<number> {
-  return getBlockedSeconds(ctx.db, budget.name, budget.policy, budget.subject, ctx.now)
-}
-
 /**
  * The 429 of a spent budget, with `Retry-After`. An untrusted client is told the way around it; the
  * sentence is the same for every email, known or not.
@@ -63,27 +58,48 @@ export function accountLockedError(ctx: Pick<LockoutContext, 'responseHeaders'>,
   )
 }
 
+/** One attempt taken from a budget before a password or code is checked, and its place in the window. */
+export type LockoutAttempt = { budget: LockoutBudget; count: number; isAllowed: boolean; retryAfterSeconds: number }
+
 /**
- * Refuses with ACCOUNT_LOCKED while this request's budget for the account is spent, else returns
- * the budget its failures will count against. Every check of a password or code runs it first, so
- * no entry point (sign-in, MFA challenge, step-up, password change) is an oracle it does not cover.
+ * Takes one attempt from this request's budget for the account *before* the password or code is
+ * checked, in one atomic statement: a parallel burst cannot overdraw the budget, as a read-then-
+ * count would let N concurrent guesses all pass the read (found by review: 40 checked against a
+ * budget of 5). The attempt stays counted when the check fails (`recordLockoutFailure`), is given
+ * back when it succeeds (`releaseLockoutAttempt`), and a completed sign-in forgets the budget.
  */
-export async function requireUnlockedBudget(ctx: LockoutContext, subject: string): Promise<LockoutBudget> {
+export async function takeLockoutAttempt(ctx: LockoutContext, subject: string): Promise<LockoutAttempt> {
   const budget = getLockoutBudget(ctx, subject)
-  const lockSeconds = await getLockSeconds(ctx, budget)
-  if (lockSeconds > 0) throw accountLockedError(ctx, budget, lockSeconds)
-  return budget
+  const decision = await consumeRateLimit(ctx.db, budget.name, budget.policy, budget.subject, ctx.now)
+  // A refused attempt checks nothing, so it spends nothing: the count stays the number of checks.
+  if (!decision.isAllowed) await returnRateLimitAttempt(ctx.db, budget.name, budget.subject)
+  return { budget, count: decision.count, isAllowed: decision.isAllowed, retryAfterSeconds: decision.retryAfterSeconds }
 }
 
 /**
- * Counts one failed password or code against the budget; the failure that spends it is audited as
- * `account.locked` with its scope (once per window: appends are serialized, so never per request).
+ * `takeLockoutAttempt`, refusing with ACCOUNT_LOCKED when the budget is spent. Every check of a
+ * password or code runs it first, so no entry point (sign-in, MFA challenge, step-up, password
+ * change) is an oracle it does not cover.
  */
-export async function recordLockoutFailure(ctx: LockoutContext, budget: LockoutBudget, account: { id: string; organizationId: string | null } | null): Promise<void> {
-  const decision = await consumeRateLimit(ctx.db, budget.name, budget.policy, budget.subject, ctx.now)
-  if (decision.count === budget.policy.limit && account) {
-    await ctx.audit('account.locked', { subjectUserId: account.id, organizationId: account.organizationId, details: { scope: budget.scope } })
+export async function requireLockoutAttempt(ctx: LockoutContext, subject: string): Promise<LockoutAttempt> {
+  const attempt = await takeLockoutAttempt(ctx, subject)
+  if (!attempt.isAllowed) throw accountLockedError(ctx, attempt.budget, attempt.retryAfterSeconds)
+  return attempt
+}
+
+/**
+ * The checked password or code was wrong: the attempt stays counted. The failure that spends the
+ * budget is audited as `account.locked` with its scope (once per window: counts are unique).
+ */
+export async function recordLockoutFailure(ctx: LockoutContext, attempt: LockoutAttempt, account: { id: string; organizationId: string | null } | null): Promise<void> {
+  if (attempt.count === attempt.budget.policy.limit && account) {
+    await ctx.audit('account.locked', { subjectUserId: account.id, organizationId: account.organizationId, details: { scope: attempt.budget.scope } })
   }
+}
+
+/** The checked password or code was right (a step-up, a password confirmed): the attempt is given back. */
+export async function releaseLockoutAttempt(ctx: Pick<LockoutContext, 'db'>, attempt: LockoutAttempt): Promise<void> {
+  await returnRateLimitAttempt(ctx.db, attempt.budget.name, attempt.budget.subject)
 }
 
 /**

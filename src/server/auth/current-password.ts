@@ -6,7 +6,7 @@ import type { User } from '../../../db/schema'
 import { appError } from '../errors'
 import type { RequestContext } from '../request-context'
 import { verifyPassword } from './password'
-import { recordLockoutFailure, requireUnlockedBudget } from './account-lockout'
+import { recordLockoutFailure, releaseLockoutAttempt, requireLockoutAttempt } from './account-lockout'
 
 /**
  * Throws unless `password` is the user's current password. It is a password oracle like sign-in:
@@ -16,9 +16,10 @@ import { recordLockoutFailure, requireUnlockedBudget } from './account-lockout'
 export async function requireCurrentPassword(ctx: RequestContext, user: Pick<User, 'id' | 'passwordHash' | 'organizationId'>, password: string): Promise<void> {
   if (!user.passwordHash) throw appError('FORBIDDEN', 'This account signs in with single sign-on and has no password.')
   // This browser's budget (a known device's own, else the shared one: ADR 016).
-  const budget = await requireUnlockedBudget(ctx, user.id)
+  const attempt = await requireLockoutAttempt(ctx, user.id)
   if (!(await verifyPassword(user.passwordHash, password))) {
-    await recordLockoutFailure(ctx, budget, user)
+    await recordLockoutFailure(ctx, attempt, user)
     throw appError('INVALID_CREDENTIALS', 'Your current password is incorrect.')
   }
+  await releaseLockoutAttempt(ctx, attempt)
 }

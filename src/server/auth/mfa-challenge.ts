@@ -10,7 +10,7 @@ import { appError } from '../errors'
 import { notifySecurityEvent } from '../mail/security-notifications'
 import type { RequestContext } from '../request-context'
 import { consumeRecoveryCode, verifyTotpCode } from './mfa'
-import { recordLockoutFailure, requireUnlockedBudget } from './account-lockout'
+import { recordLockoutFailure, releaseLockoutAttempt, requireLockoutAttempt } from './account-lockout'
 import { noteSecondFactorFailure, refuseIfAuthenticatorLocked, reserveSecondFactorAttempt, type SecondFactor } from './mfa-failure-streak'
 import { reserveMfaChallengeAttempt } from './session'
 import { endSessionAndClearCookie } from './session-actions'
@@ -36,9 +36,12 @@ async function runMfaChallenge(ctx: RequestContext, pending: PendingSignIn, fact
   await ctx.enforcePerIpRateLimit('mfaPerIp')
   // Before anything is written: past the cap a recovery code is the way in, and the refusal says so.
   await refuseIfAuthenticatorLocked(ctx.db, user.id, factor)
-  const budget = await requireUnlockedBudget(ctx, user.id)
+  // A success completes the sign-in, which forgets this budget: nothing to give back.
+  const attempt = await requireLockoutAttempt(ctx, user.id)
 
   if (!(await reserveMfaChallengeAttempt(ctx.db, session.id, appConfig.mfa.maxAttemptsPerChallenge))) {
+    // No code is checked, so the lockout attempt is given back.
+    await releaseLockoutAttempt(ctx, attempt)
     // The challenge is over: drop the half-authenticated session so the next guess needs the password.
     await endSessionAndClearCookie(ctx, session.id)
     await ctx.audit('mfa.verify.failed', { ...auditFields, details: { factor, reason: 'challenge_attempts_exhausted' } })
@@ -49,7 +52,7 @@ async function runMfaChallenge(ctx: RequestContext, pending: PendingSignIn, fact
   const outcome = await verify()
   if (!outcome.ok) {
     await ctx.audit('mfa.verify.failed', { ...auditFields, details: { factor, reason: outcome.reason, attempt: session.mfaFailedAttempts + 1 } })
-    await recordLockoutFailure(ctx, budget, user)
+    await recordLockoutFailure(ctx, attempt, user)
     await noteSecondFactorFailure(ctx, user, streakAttempt)
     throw appError('INVALID_CODE', outcome.reason === 'replayed' ? 'That code was already used. Wait for the next one.' : undefined)
   }

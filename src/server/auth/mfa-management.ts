@@ -91,7 +91,7 @@ const PASSWORD_TOO_WEAK_ALONE_MESSAGE =
  * single-factor policy (NIST SP 800-63B-4 §3.1.1.2: 15 characters, not the 8 allowed beside a
  * second factor). Only the plaintext tells, so the request carries the current password: verified
  * (lockout-bounded), then checked; a password that may not stand alone is refused with a sentence
- * that says to change it first, and nothing is written (ADR 019).
+ * that says to change it first, and nothing is written (ADR 018).
  */
 export async function turnOffTotp(ctx: RequestContext, auth: AuthState, input: { currentPassword?: string }): Promise<{ wasEnabled: boolean; otherSessionsRevoked: number }> {
   const { user, session, organization } = auth

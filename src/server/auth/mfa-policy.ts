@@ -21,7 +21,7 @@ export type MfaState = 'satisfied' | 'not_required' | 'pending' | 'enrollment_re
 
 /**
  * Why enrollment is demanded: the organization's policy, or a password that meets only the policy
- * for a password beside a second factor (NIST SP 800-63B-4 §3.1.1.2; ADR 019). The enrollment page
+ * for a password beside a second factor (NIST SP 800-63B-4 §3.1.1.2; ADR 018). The enrollment page
  * tells the user which.
  */
 export type MfaEnrollmentReason = 'organization_policy' | 'password_needs_second_factor'

@@ -67,7 +67,7 @@ export function checkPasswordPolicy(password: string, options: { hasMfa: boolean
 /**
  * True when `password` may protect an account on its own, with no second factor beside it: the
  * stricter of the two policies (NIST SP 800-63B-4 §3.1.1.2 — 15 characters for a single-factor
- * password, 8 when it is part of multi-factor authentication; ADR 019). Asked wherever the server
+ * password, 8 when it is part of multi-factor authentication; ADR 018). Asked wherever the server
  * holds the plaintext and the second factor is absent or about to go: password sign-in and
  * turning MFA off.
  */

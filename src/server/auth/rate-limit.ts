@@ -7,7 +7,7 @@
  * count through `LAST_INSERT_ID(expr)` — no read-modify-write race, one round trip, and the same
  * SQL on MySQL 8.4 and MariaDB.
  */
-import { and, eq, gt, lt, sql } from 'drizzle-orm'
+import { and, eq, lt, lte, sql } from 'drizzle-orm'
 import appConfig from '../../../app.config'
 import { rateLimitBuckets } from '../../../db/schema'
 import type { Database } from '../db/client'
@@ -91,18 +91,17 @@ export async function enforceRateLimit(ctx: RateLimitContext, policyName: RateLi
 }
 
 /**
- * Seconds until the current window of `subject`'s bucket ends when it has already reached
- * `policy.limit`, else 0. Reads only: a refused attempt spends nothing (the per-account lockout).
+ * Gives one counted attempt back (it checked nothing, or it succeeded). The bucket it alone made is
+ * removed, so a request that took and returned an attempt leaves the table as it found it.
  */
-export async function getBlockedSeconds(db: Database, name: string, policy: RateLimitPolicy, subject: string, now: Date): Promise<number> {
-  const windowStartCutoff = new Date(now.getTime() - policy.windowSeconds * 1000)
-  const [row] = await db
-    .select({ count: rateLimitBuckets.count, windowStartedAt: rateLimitBuckets.windowStartedAt })
-    .from(rateLimitBuckets)
-    .where(and(eq(rateLimitBuckets.key, bucketKey(name, subject)), gt(rateLimitBuckets.windowStartedAt, windowStartCutoff)))
-    .limit(1)
-  if (!row || row.count < policy.limit) return 0
-  return Math.max(1, Math.ceil((row.windowStartedAt.getTime() + policy.windowSeconds * 1000 - now.getTime()) / 1000))
+export async function returnRateLimitAttempt(db: Database, name: string, subject: string): Promise<void> {
+  const key = bucketKey(name, subject)
+  const [deleted] = await db.delete(rateLimitBuckets).where(and(eq(rateLimitBuckets.key, key), lte(rateLimitBuckets.count, 1)))
+  if (deleted.affectedRows > 0) return
+  await db
+    .update(rateLimitBuckets)
+    .set({ count: sql`GREATEST(${rateLimitBuckets.count} - 1, 0)` })
+    .where(eq(rateLimitBuckets.key, key))
 }
 
 /** Forgets `subject`'s bucket of `name` (a success ends a run of failures). */

@@ -12,7 +12,7 @@ import type { RequestContext } from '../request-context'
 import { getDomainSsoRule, isPasswordRefusedBySso } from '../sso/sso-policy'
 import { verifyTotpCode } from './mfa'
 import { verifyPassword } from './password'
-import { recordLockoutFailure, requireUnlockedBudget } from './account-lockout'
+import { recordLockoutFailure, releaseLockoutAttempt, requireLockoutAttempt } from './account-lockout'
 import { endSecondFactorStreak, noteSecondFactorFailure, refuseIfAuthenticatorLocked, reserveSecondFactorAttempt } from './mfa-failure-streak'
 import type { AuthState } from './auth-state'
 import { rotateSessionAndSetCookie } from './session-actions'
@@ -69,27 +69,28 @@ export async function reauthenticate(ctx: RequestContext, auth: { user: User; se
   const { user, session } = auth
   await ctx.enforcePerIpRateLimit('signInPerIp')
   if ('code' in proof) await refuseIfAuthenticatorLocked(ctx.db, user.id, 'totp')
-  const budget = await requireUnlockedBudget(ctx, user.id)
+  // Under SSO enforcement a password works only for the break-glass owner (ADR 014): an old
+  // password of a linked account must not stand in for the IdP at a step-up either.
+  if ('password' in proof && isPasswordRefusedBySso(await getDomainSsoRule(ctx.db, user.email), user.id)) {
+    throw appError('SSO_REQUIRED', 'Your organization requires single sign-on: confirm at your identity provider instead.')
+  }
+  const attempt = await requireLockoutAttempt(ctx, user.id)
   if ('password' in proof) {
-    // Under SSO enforcement a password works only for the break-glass owner (ADR 014): an old
-    // password of a linked account must not stand in for the IdP at a step-up either.
-    if (isPasswordRefusedBySso(await getDomainSsoRule(ctx.db, user.email), user.id)) {
-      throw appError('SSO_REQUIRED', 'Your organization requires single sign-on: confirm at your identity provider instead.')
-    }
     if (!(user.passwordHash !== null && (await verifyPassword(user.passwordHash, proof.password)))) {
-      await recordLockoutFailure(ctx, budget, user)
+      await recordLockoutFailure(ctx, attempt, user)
       throw appError('INVALID_CREDENTIALS')
     }
   } else {
     const streakAttempt = await reserveSecondFactorAttempt(ctx.db, user.id, 'totp')
     if (!(await verifyReauthenticationCode(ctx, user, proof.code))) {
-      await recordLockoutFailure(ctx, budget, user)
+      await recordLockoutFailure(ctx, attempt, user)
       await noteSecondFactorFailure(ctx, user, streakAttempt)
       throw appError('INVALID_CODE')
     }
     // The factor itself, proven by a signed-in session: an authentication as complete as a sign-in.
     await endSecondFactorStreak(ctx.db, user.id)
   }
+  await releaseLockoutAttempt(ctx, attempt)
   const factor = 'password' in proof ? 'password' : 'totp'
   await rotateSessionAndSetCookie(ctx, session, { reauthenticatedAt: ctx.now, reauthenticatedWith: factor })
   await auditOwnAction(ctx, user, 'auth.reauthenticated', { factor })

@@ -40,7 +40,7 @@ export type SessionMetadata = {
   idpAuthnContext?: string | null
   /**
    * A password sign-in of a user without a second factor, whose password meets only the policy for
-   * a password beside one: the session must enroll a factor before anything else (ADR 019).
+   * a password beside one: the session must enroll a factor before anything else (ADR 018).
    */
   passwordNeedsSecondFactor?: boolean
   /**

@@ -31,7 +31,7 @@ export type SignInCompletion = {
   idpAuthnContext?: string | null
   /**
    * A password sign-in whose password may not stand alone (the user has no second factor): the
-   * session is sent to MFA enrollment before anything else (ADR 019).
+   * session is sent to MFA enrollment before anything else (ADR 018).
    */
   passwordNeedsSecondFactor?: boolean
   /** The account was created by this request (sign-up, SSO provisioning): its first browser is remembered silently. */

@@ -12,7 +12,7 @@ import { getDomainSsoRule, isPasswordRefusedBySso } from '../sso/sso-policy'
 import { getUserByEmail } from '../users/users'
 import { upgradePasswordHashIfWeak } from './password-upgrade'
 import { verifyAgainstDummyHash, verifyPassword } from './password'
-import { accountLockedError, getLockoutBudget, getLockSeconds, recordLockoutFailure } from './account-lockout'
+import { accountLockedError, getLockoutBudget, recordLockoutFailure, releaseLockoutAttempt, takeLockoutAttempt } from './account-lockout'
 import { isAcceptableWithoutSecondFactor } from './password-policy'
 import { completeSignIn, type SignInResult } from './sign-in-completion'
 
@@ -29,18 +29,18 @@ export async function signInWithPassword(ctx: RequestContext, input: { email: st
 
   const user = await getUserByEmail(ctx.db, input.email)
   // Unknown emails get their own lockout subject so a locked answer cannot tell them apart.
-  const budget = getLockoutBudget(ctx, user?.id ?? accountSubject(input.email))
+  const lockoutSubject = user?.id ?? accountSubject(input.email)
   // This throttle counts attempts before any verification, so anyone's flood spends it: a known
   // device skips it and relies on its own lockout budget and the per-IP limit (ADR 016).
-  if (budget.scope === 'untrusted_clients') await ctx.enforceRateLimit('signInPerAccount', accountSubject(input.email))
-  const lockSeconds = await getLockSeconds(ctx, budget)
-  if (lockSeconds > 0) {
+  if (getLockoutBudget(ctx, lockoutSubject).scope === 'untrusted_clients') await ctx.enforceRateLimit('signInPerAccount', accountSubject(input.email))
+  const attempt = await takeLockoutAttempt(ctx, lockoutSubject)
+  if (!attempt.isAllowed) {
     // Same argon2 work whether the account exists, has a password (SSO-only users have none) or not.
     if (user?.passwordHash) await verifyPassword(user.passwordHash, input.password)
     else await verifyAgainstDummyHash(input.password)
-    await ctx.audit('auth.sign_in.failed', { subjectUserId: user?.id, organizationId: user?.organizationId, details: { reason: 'locked', scope: budget.scope } })
+    await ctx.audit('auth.sign_in.failed', { subjectUserId: user?.id, organizationId: user?.organizationId, details: { reason: 'locked', scope: attempt.budget.scope } })
     // 429 + Retry-After like every throttled answer (the API contract); unknown emails lock alike.
-    throw accountLockedError(ctx, budget, lockSeconds)
+    throw accountLockedError(ctx, attempt.budget, attempt.retryAfterSeconds)
   }
 
   const isPasswordValid = user?.passwordHash ? await verifyPassword(user.passwordHash, input.password) : await verifyAgainstDummyHash(input.password)
@@ -48,14 +48,16 @@ export async function signInWithPassword(ctx: RequestContext, input: { email: st
   // answer an unknown address gets, after the same argon2 work (no account oracle).
   if (isPasswordValid && isPasswordRefusedBySso(await getDomainSsoRule(ctx.db, input.email), user?.id ?? null)) {
     await ctx.audit('auth.sign_in.failed', { subjectUserId: user?.id, organizationId: user?.organizationId, details: { reason: 'sso_enforced' } })
-    await recordLockoutFailure(ctx, budget, user)
+    await recordLockoutFailure(ctx, attempt, user)
     throw appError('INVALID_CREDENTIALS')
   }
   if (!user || !isPasswordValid) {
     await ctx.audit('auth.sign_in.failed', { subjectUserId: user?.id, organizationId: user?.organizationId, details: { reason: user ? 'bad_password' : 'unknown_email' } })
-    await recordLockoutFailure(ctx, budget, user)
+    await recordLockoutFailure(ctx, attempt, user)
     throw appError('INVALID_CREDENTIALS')
   }
+  // The right password: the attempt is given back (a pending MFA step keeps no trace of it).
+  await releaseLockoutAttempt(ctx, attempt)
   if (user.disabledAt) {
     // Only someone who knows the password learns the account is disabled, after the same argon2
     // work as any other answer: telling them saves a support call and reveals nothing new.
@@ -68,7 +70,7 @@ export async function signInWithPassword(ctx: RequestContext, input: { email: st
   // (8 characters) no longer has one — the user turned MFA off before that was refused, an admin
   // reset it, or the policy grew stricter — so it may not open the account alone (NIST SP
   // 800-63B-4 §3.1.1.2: 15 characters for a single-factor password): the session is sent to
-  // enrollment and reaches nothing else (ADR 019). A user with a factor proves it next anyway.
+  // enrollment and reaches nothing else (ADR 018). A user with a factor proves it next anyway.
   const passwordNeedsSecondFactor = user.mfaEnabledAt === null && !isAcceptableWithoutSecondFactor(input.password, user.email)
   return completeSignIn(ctx, user, {
     authMethod: 'password',
