@@ -70,6 +70,14 @@ describe('rateLimitSubjectForIp (per-IP budgets: one host holds a whole IPv6 /64
     }
   })
 
+  it('IPv4 clients behind NAT64 or SIIT are each their own IPv4 address, not one shared /64 (found by review)', () => {
+    expect(rateLimitSubjectForIp('64:ff9b::192.0.2.1')).toBe('192.0.2.1')
+    expect(rateLimitSubjectForIp('64:ff9b::c633:6407')).toBe('198.51.100.7')
+    expect(rateLimitSubjectForIp('::ffff:0:198.51.100.7')).toBe('198.51.100.7')
+    // Only the well-known prefix: a network-specific NAT64 prefix is an operator's to configure.
+    expect(rateLimitSubjectForIp('64:ff9b:1::c000:201')).toBe('64:ff9b:1:0::/64')
+  })
+
   it('anything that is not an IP address shares one subject (no spelling of a bad value buys a fresh budget)', () => {
     for (const invalid of ['unknown', '', 'not an ip', '1.2.3', '256.1.1.1', '2001:db8::g', '2001:db8:1::2::3', '1.2.3.4.5', '::ffff:1.2.3']) {
       expect(rateLimitSubjectForIp(invalid)).toBe('unknown')

@@ -68,12 +68,23 @@ function parseIpv6Groups(address: string): number[] {
 }
 
 /**
+ * True for the IPv6 forms whose last 32 bits are a whole IPv4 client: IPv4-mapped (`::ffff:0:0/96`),
+ * SIIT-translated (`::ffff:0:0:0/96`, RFC 7915) and the NAT64 well-known prefix (`64:ff9b::/96`,
+ * RFC 6052). Keyed by their /64, every IPv4 client behind one translator would share one budget,
+ * which one of them could spend for all (found by review).
+ */
+function carriesIpv4(groups: number[]): boolean {
+  const prefix = groups.slice(0, 6).join(':')
+  return prefix === '0:0:0:0:0:65535' || prefix === '0:0:0:0:65535:0' || prefix === '100:65435:0:0:0:0'
+}
+
+/**
  * The subject a per-IP rate limit counts `ip` under. An IPv4 address is itself. An IPv6 address
  * is its /64: one host is routinely given a whole /64 (SLAAC, privacy addresses, a VPS's block),
  * so keying on the /128 would hand one attacker 2^64 budgets for password spraying, reset mail,
  * sign-up floods and MFA guessing (OWASP ASVS 2.2.1; the same reasoning as RFC 6177 §2 and the
- * /64 granularity of common blocklists). An IPv4-mapped address (`::ffff:a.b.c.d`, any spelling)
- * is the IPv4 address it carries. Anything that is not an IP address shares one bucket, so no
+ * /64 granularity of common blocklists). An address that carries an IPv4 client (`::ffff:a.b.c.d`
+ * in any spelling, SIIT, NAT64's `64:ff9b::/96`) is that IPv4 address. Anything that is not an IP address shares one bucket, so no
  * spelling of a bad value buys a fresh budget. Audit rows and session records keep the full address.
  */
 export function rateLimitSubjectForIp(ip: string): string {
@@ -83,8 +94,7 @@ export function rateLimitSubjectForIp(ip: string): string {
   if (version === 4) return withoutZone
   if (version !== 6) return UNKNOWN_CLIENT_SUBJECT
   const groups = parseIpv6Groups(withoutZone.toLowerCase())
-  const isIpv4Mapped = groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff
-  if (isIpv4Mapped) return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join('.')
+  if (carriesIpv4(groups)) return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join('.')
   return `${groups
     .slice(0, IPV6_CLIENT_PREFIX_GROUPS)
     .map((group) => group.toString(16))
