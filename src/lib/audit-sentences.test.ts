@@ -37,6 +37,13 @@ describe('audit sentences', () => {
     )
   })
 
+  it('names an operator (the CLI) as the actor, not "the system"', () => {
+    expect(describeAuditEvent(event('mfa.reset_by_admin', { sessionsRevoked: 1, byOperator: true }, null, 'max'), lookup)).toBe(
+      'An operator reset the two-factor authentication of Max Member. 1 session was signed out.',
+    )
+    expect(describeAuditEvent(event('user.role_changed', { from: 'member', to: 'admin', byOperator: true }, null, 'max'), lookup)).toBe('An operator changed Max Member’s role from Member to Admin.')
+  })
+
   it('says why a code was refused, for each reason the MFA challenge records', () => {
     expect(describeAuditEvent(event('mfa.verify.failed', { factor: 'totp', reason: 'invalid-code' }, 'max', 'max'), lookup)).toBe('An authenticator code for Max Member was refused (wrong code).')
     expect(describeAuditEvent(event('mfa.verify.failed', { factor: 'totp', reason: 'replayed' }, 'max', 'max'), lookup)).toBe(

@@ -259,7 +259,8 @@ export function describeAuditEvent(event: AuditEventForSentence, lookupPerson: P
   const subjectName = name(event.subjectUserId)
   const actorName = name(event.actorUserId)
   const parts: SentenceParts = {
-    actor: actorName ?? 'The system',
+    // Changes made through the CLI carry `byOperator`: a person did them, from outside the console.
+    actor: actorName ?? (event.details?.byOperator === true ? 'An operator' : 'The system'),
     subject: subjectName ?? actorName ?? UNKNOWN_ACCOUNT,
     isOwnAction: event.actorUserId === null || event.actorUserId === event.subjectUserId,
     details: event.details ?? {},

@@ -14,6 +14,7 @@ import { openOidcClientSecret } from '../../src/server/sso/connections'
 import type { Organization, User } from '../../db/schema'
 import { createTestOrganization, createTestUser, signedInCaller, sql, tableChecksums } from '../support/auth-fixtures'
 import { createSamlTestKeys } from '../support/saml-responses'
+import { createMfaTestUser } from '../support/mfa-fixtures'
 import { auditEventsOfType, createTestOidcConnection, runCli } from '../support/sso-fixtures'
 
 const CLI_TIMEOUT = { timeout: 60_000 }
@@ -197,6 +198,30 @@ describe('user:set-role', () => {
   })
 })
 
+describe('user:reset-mfa', () => {
+  it('removes the factor and the recovery codes, signs out every session, audits it as an operator and mails the owner', CLI_TIMEOUT, async () => {
+    const { user } = await createMfaTestUser({ organizationId: organization.id })
+    await signedInCaller(user, { isMfaSatisfied: true })
+
+    const result = await runCli(['user:reset-mfa', '--email', user.email])
+
+    expect(result).toMatchObject({ code: 0, stdout: `${user.email}: two-factor authentication removed, 1 session(s) signed out\n` })
+    expect(await sql('SELECT id FROM totp_credentials WHERE user_id = ?', [user.id])).toHaveLength(0)
+    expect(await sql('SELECT id FROM recovery_codes WHERE user_id = ?', [user.id])).toHaveLength(0)
+    expect(await sql('SELECT id FROM sessions WHERE user_id = ?', [user.id])).toHaveLength(0)
+    const [event] = (await auditEventsOfType('mfa.reset_by_admin')).filter((e) => e.subjectUserId === user.id)
+    expect(event).toMatchObject({ actorUserId: null, details: { sessionsRevoked: 1, byOperator: true } })
+    expect(await sql('SELECT subject FROM mail_outbox WHERE to_address = ?', [user.email])).toEqual([expect.objectContaining({ subject: expect.stringContaining('reset two-factor authentication') })])
+  })
+
+  it('says so, and writes nothing, for a user without a second factor', CLI_TIMEOUT, async () => {
+    const { user } = await createTestUser({ organizationId: organization.id })
+    const before = await tableChecksums()
+    expect(await runCli(['user:reset-mfa', '--email', user.email])).toMatchObject({ code: 0, stdout: `${user.email} has no second factor\n` })
+    expect(await tableChecksums()).toEqual(before)
+  })
+})
+
 describe('bad input: exit 2, one line, nothing written', () => {
   it.each<[string, () => string[], RegExp]>([
     ['a secret on argv', () => addArgs(['--client-secret', 'x']), /Unknown option '--client-secret'/],
@@ -214,6 +239,7 @@ describe('bad input: exit 2, one line, nothing written', () => {
     ['sso:disable of a malformed id', () => ['sso:disable', '--connection', 'x'], /--connection: not a connection id/],
     ['user:set-role to an unknown role', () => ['user:set-role', '--email', 'x@example.test', '--role', 'root'], /--role: must be one of/],
     ['user:set-role of an unknown user', () => ['user:set-role', '--email', 'ghost@example.test', '--role', 'admin'], /--email: no user with this email/],
+    ['user:reset-mfa of an unknown user', () => ['user:reset-mfa', '--email', 'ghost@example.test'], /--email: no user with this email/],
     ['org:add-domain with an invalid domain', () => ['org:add-domain', '--org', organization.slug, '--domain', 'https://acme.test/'], /--domain: not a valid domain name/],
     ['org:add-domain with an IP address', () => ['org:add-domain', '--org', organization.slug, '--domain', '192.168.0.1'], /--domain: an IP address is not a domain/],
     ['org:verify-domain of an unclaimed domain', () => ['org:verify-domain', '--org', organization.slug, '--domain', 'unclaimed.test'], /--domain: .* has no claim on unclaimed\.test/],

@@ -177,7 +177,8 @@ export async function disableTotp(db: Database, userId: string, now = clockNow()
     const wasEnabled = await hasConfirmedFactor(tx, userId)
     await tx.delete(totpCredentials).where(eq(totpCredentials.userId, userId))
     await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId))
-    await tx.update(users).set({ mfaEnabledAt: null, updatedAt: now }).where(eq(users.id, userId))
+    // Only an account that had MFA changes: a reset of one without a factor writes nothing.
+    await tx.update(users).set({ mfaEnabledAt: null, updatedAt: now }).where(and(eq(users.id, userId), isNotNull(users.mfaEnabledAt)))
     return wasEnabled
   })
   return result ?? false

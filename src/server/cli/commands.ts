@@ -8,7 +8,9 @@ import { users } from '../../../db/schema'
 import { recordAuditEvent, verifyAuditChain } from '../audit/audit-log'
 import { hashPassword } from '../auth/password'
 import { checkPasswordPolicy } from '../auth/password-policy'
+import { disableTotp } from '../auth/mfa'
 import { invalidateUserSessions } from '../auth/session'
+import { notifySecurityEvent } from '../mail/security-notifications'
 import { getDb } from '../db/client'
 import { migrateDatabase } from '../db/migrate'
 import { resolveDatabaseUrl } from '../db/resolve-database'
@@ -30,7 +32,7 @@ import {
 import { getSsoOutboundPolicy } from '../sso/outbound-fetch'
 import { setSsoPolicy } from '../sso/sso-policy'
 import { emailSchema } from '../users/email'
-import { setMemberRole } from '../users/member-changes'
+import { resetMemberMfa, setMemberRole } from '../users/member-changes'
 import { createOrganization, createUser, getOrganizationBySlug, getUserByEmail, isDuplicateKeyError, isRole, type Role } from '../users/users'
 import { CliUsageError } from './errors'
 
@@ -548,6 +550,38 @@ export const COMMANDS = {
         details: { from: user.role, to: input.role, byOperator: true },
       })
       out(`${user.email}: role ${user.role} → ${input.role}`)
+    },
+  },
+  'user:reset-mfa': {
+    summary: "remove a user's authenticator and recovery codes and sign out every session (the lost-phone path where no admin can help): --email",
+    flags: { email: { type: 'string' } },
+    run: async (flags, { out }) => {
+      const input = parseFlags(z.strictObject({ email: emailSchema }), flags)
+      await useResolvedDatabase()
+      const db = getDb()
+      const user = await getUserByEmail(db, input.email)
+      if (!user) throw new CliUsageError('--email: no user with this email')
+      let wasEnabled: boolean
+      if (user.organizationId) {
+        // Under the organization lock like the console's reset: the break-glass owner keeps their
+        // factor while SSO is mandatory (turn enforcement off with sso:enforce first).
+        try {
+          ;({ isChanged: wasEnabled } = await resetMemberMfa(db, { organizationId: user.organizationId, memberId: user.id, actor: { kind: 'operator' }, now: now() }))
+        } catch (error) {
+          if (error instanceof TRPCError && (error.code === 'FORBIDDEN' || error.code === 'CONFLICT')) throw new CliUsageError(`--email: ${error.message}`)
+          throw error
+        }
+      } else {
+        wasEnabled = await disableTotp(db, user.id, now())
+      }
+      if (!wasEnabled) {
+        out(`${user.email} has no second factor`)
+        return
+      }
+      const sessionsRevoked = await invalidateUserSessions(db, user.id)
+      await recordAuditEvent(db, { type: 'mfa.reset_by_admin', subjectUserId: user.id, organizationId: user.organizationId, details: { sessionsRevoked, byOperator: true } })
+      await notifySecurityEvent({ db, now: now(), clientIp: null, userAgent: null }, user, { kind: 'mfa-reset-by-admin' })
+      out(`${user.email}: two-factor authentication removed, ${sessionsRevoked} session(s) signed out`)
     },
   },
 } satisfies Record<string, Command>
