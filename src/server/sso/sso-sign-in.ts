@@ -249,7 +249,18 @@ export async function resolveSsoUser(ctx: RequestContext, connection: SsoConnect
 async function applyMappedRole(ctx: RequestContext, connection: SsoConnectionForSignIn, organization: Organization, user: User, claims: SsoClaims): Promise<User> {
   const decision = decideSsoRole({ groups: claims.groups, mapping: connection, currentRole: user.role, isBreakGlassUser: organization.breakGlassUserId === user.id })
   if (!decision.isChanged) return user
-  await ctx.db.update(users).set({ role: decision.role, updatedAt: ctx.now }).where(eq(users.id, user.id))
+  // Only over the role this sign-in read: a role changed meanwhile (an owner's promotion in the
+  // console) is not silently undone by the IdP's answer.
+  const [updated] = await ctx.db
+    .update(users)
+    .set({ role: decision.role, updatedAt: ctx.now })
+    .where(and(eq(users.id, user.id), eq(users.role, user.role)))
+  if (updated.affectedRows === 0) {
+    const [current] = await ctx.db.select().from(users).where(eq(users.id, user.id)).limit(1)
+    if (!current) throw new Error('single sign-on lost the account it was signing in')
+    refuseIfAboveConnection(connection, current)
+    return current
+  }
   await ctx.audit('user.role_changed', {
     subjectUserId: user.id,
     organizationId: organization.id,
