@@ -7,6 +7,7 @@ import { ssoConnections, type SsoConnection } from '../../db/schema'
 import { getDb, type Database } from '../../src/server/db/client'
 import { generateId } from '../../src/server/ids'
 import { now } from '../../src/server/clock'
+import { NO_OIDC_SETTINGS } from '../../src/server/sso/connections'
 
 export async function createTestSamlConnection(
   organizationId: string,
@@ -20,15 +21,7 @@ export async function createTestSamlConnection(
     protocol: 'saml',
     displayName: 'Globex SAML',
     status: 'enabled',
-    oidcIssuer: null,
-    oidcClientId: null,
-    oidcScopes: null,
-    oidcTokenAuthMethod: null,
-    oidcEmailClaim: null,
-    oidcNameClaim: null,
-    oidcGroupsClaim: null,
-    oidcClientSecretSealed: null,
-    oidcClientSecretKeyId: null,
+    ...NO_OIDC_SETTINGS,
     samlNameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
     samlEmailAttribute: null,
     samlNameAttribute: null,

@@ -17,10 +17,9 @@
  * failures that no window forgets is `mfa-failure-streak.ts`.
  */
 import appConfig from '../../../app.config'
-import { appError } from '../errors'
 import type { RequestContext } from '../request-context'
 import { getKnownDeviceId } from './known-devices'
-import { consumeRateLimit, describeWait, resetRateLimit, returnRateLimitAttempt, type RateLimitPolicy } from './rate-limit'
+import { consumeRateLimit, resetRateLimit, returnRateLimitAttempt, throttledError, type RateLimitPolicy } from './rate-limit'
 
 export type LockoutBudget = {
   /** Who spends it: every client without the account's tag, or one known device. */
@@ -50,10 +49,7 @@ export function getLockoutBudget(ctx: Pick<LockoutContext, 'cookies' | 'env'>, s
  * sentence is the same for every email, known or not.
  */
 export function accountLockedError(ctx: Pick<LockoutContext, 'responseHeaders'>, budget: LockoutBudget, retryAfterSeconds: number) {
-  ctx.responseHeaders.set('retry-after', String(retryAfterSeconds))
-  const wait = describeWait(retryAfterSeconds)
-  return appError(
-    'ACCOUNT_LOCKED',
+  return throttledError(ctx, 'ACCOUNT_LOCKED', retryAfterSeconds, (wait) =>
     budget.scope === 'known_device' ? `Too many attempts from this browser. Try again ${wait}.` : `Too many attempts. Try again ${wait}, or from a browser you have signed in with before.`,
   )
 }
@@ -68,8 +64,7 @@ export type LockoutAttempt = { budget: LockoutBudget; count: number; isAllowed: 
  * budget of 5). The attempt stays counted when the check fails (`recordLockoutFailure`), is given
  * back when it succeeds (`releaseLockoutAttempt`), and a completed sign-in forgets the budget.
  */
-export async function takeLockoutAttempt(ctx: LockoutContext, subject: string): Promise<LockoutAttempt> {
-  const budget = getLockoutBudget(ctx, subject)
+export async function takeLockoutAttempt(ctx: LockoutContext, budget: LockoutBudget): Promise<LockoutAttempt> {
   const decision = await consumeRateLimit(ctx.db, budget.name, budget.policy, budget.subject, ctx.now)
   // A refused attempt checks nothing, so it spends nothing: the count stays the number of checks.
   if (!decision.isAllowed) await returnRateLimitAttempt(ctx.db, budget.name, budget.subject)
@@ -82,7 +77,7 @@ export async function takeLockoutAttempt(ctx: LockoutContext, subject: string): 
  * change) is an oracle it does not cover.
  */
 export async function requireLockoutAttempt(ctx: LockoutContext, subject: string): Promise<LockoutAttempt> {
-  const attempt = await takeLockoutAttempt(ctx, subject)
+  const attempt = await takeLockoutAttempt(ctx, getLockoutBudget(ctx, subject))
   if (!attempt.isAllowed) throw accountLockedError(ctx, attempt.budget, attempt.retryAfterSeconds)
   return attempt
 }

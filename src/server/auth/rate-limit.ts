@@ -74,11 +74,17 @@ export function describeWait(seconds: number): string {
 
 /**
  * The 429 of a spent budget or a locked account: `Retry-After` for programs, and a sentence saying
- * when for people. The wait is the same for every subject of a policy, so it reveals nothing.
+ * when for people (`sentence` gets the wait, "in 15 minutes"). The wait is the same for every
+ * subject of a policy, so it reveals nothing.
  */
-export function throttledError(ctx: Pick<RateLimitContext, 'responseHeaders'>, code: 'RATE_LIMITED' | 'ACCOUNT_LOCKED', retryAfterSeconds: number) {
+export function throttledError(
+  ctx: Pick<RateLimitContext, 'responseHeaders'>,
+  code: 'RATE_LIMITED' | 'ACCOUNT_LOCKED',
+  retryAfterSeconds: number,
+  sentence: (wait: string) => string = (wait) => `Too many attempts. Try again ${wait}.`,
+) {
   ctx.responseHeaders.set('retry-after', String(retryAfterSeconds))
-  return appError(code, `Too many attempts. Try again ${describeWait(retryAfterSeconds)}.`)
+  return appError(code, sentence(describeWait(retryAfterSeconds)))
 }
 
 /**

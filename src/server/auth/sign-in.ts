@@ -29,11 +29,11 @@ export async function signInWithPassword(ctx: RequestContext, input: { email: st
 
   const user = await getUserByEmail(ctx.db, input.email)
   // Unknown emails get their own lockout subject so a locked answer cannot tell them apart.
-  const lockoutSubject = user?.id ?? accountSubject(input.email)
+  const budget = getLockoutBudget(ctx, user?.id ?? accountSubject(input.email))
   // This throttle counts attempts before any verification, so anyone's flood spends it: a known
   // device skips it and relies on its own lockout budget and the per-IP limit (ADR 016).
-  if (getLockoutBudget(ctx, lockoutSubject).scope === 'untrusted_clients') await ctx.enforceRateLimit('signInPerAccount', accountSubject(input.email))
-  const attempt = await takeLockoutAttempt(ctx, lockoutSubject)
+  if (budget.scope === 'untrusted_clients') await ctx.enforceRateLimit('signInPerAccount', accountSubject(input.email))
+  const attempt = await takeLockoutAttempt(ctx, budget)
   if (!attempt.isAllowed) {
     // Same argon2 work whether the account exists, has a password (SSO-only users have none) or not.
     if (user?.passwordHash) await verifyPassword(user.passwordHash, input.password)

@@ -29,6 +29,7 @@ import {
   verifyOrganizationDomainByDns,
   verifyOrganizationDomainByOperator,
 } from '../sso/domains'
+import { getOidcRedirectUri } from '../sso/oidc/oidc-flow'
 import { getSsoOutboundPolicy } from '../sso/outbound-fetch'
 import { setSsoPolicy } from '../sso/sso-policy'
 import { emailSchema } from '../users/email'
@@ -355,7 +356,7 @@ export const COMMANDS = {
         },
       ).catch((error) => asUsageError(error, error instanceof ConnectionError && error.reason === 'issuer_refused' ? '--issuer' : 'input'))
       out(`created OIDC connection ${connection.id} (${connection.displayName}) for ${organization.slug}, ${connection.status}`)
-      out(`redirect URI to register at the IdP: ${new URL(`/api/auth/oidc/${connection.id}/callback`, getServerEnv().appUrl).href}`)
+      out(`redirect URI to register at the IdP: ${getOidcRedirectUri(getServerEnv().appUrl, connection.id)}`)
     },
   },
   'sso:saml:add': {

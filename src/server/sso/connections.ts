@@ -14,7 +14,6 @@
 import { and, asc, eq, getTableColumns } from 'drizzle-orm'
 import appConfig from '../../../app.config'
 import { ssoConnections, type OidcTokenAuthMethod, type SamlNameIdFormat, type SsoConnection, type SsoConnectionStatus } from '../../../db/schema'
-import { getSsoConnectionChangeRefusal } from '../../lib/member-permissions'
 import { isRole, roleRank, type Role } from '../../lib/roles'
 import { invalidateConnectionSessions } from '../auth/session'
 import { decryptSecret, encryptSecret, getSecretBoxKeyRing } from '../crypto/secret-box'
@@ -46,8 +45,6 @@ export type ConnectionErrorReason =
   | 'invalid_input'
   | 'issuer_refused'
   | 'role_exceeds_editor'
-  /** The connection can sign in accounts above the editor's role (`connectionRoleCeiling`). */
-  | 'connection_above_editor'
   | 'invalid_transition'
   /** SAML: the metadata URL was refused or could not be fetched, or the document was refused. */
   | 'metadata_refused'
@@ -110,12 +107,6 @@ export function checkRoleMapping(mapping: { groupRoleMap: Record<string, string>
   if (editorRole !== undefined && roles.some((role) => roleRank(role) > roleRank(editorRole))) {
     throw new ConnectionError('role_exceeds_editor', `a mapped role may not exceed your own role (${editorRole})`)
   }
-}
-
-/** Refuses a change (settings, certificates, status, deletion) to a connection above the editor's own role. */
-export function checkConnectionEditableBy(connection: { groupRoleMap: Record<string, string>; defaultRole: string }, editorRole: Role): void {
-  const refusal = getSsoConnectionChangeRefusal(editorRole, connection)
-  if (refusal) throw new ConnectionError('connection_above_editor', refusal)
 }
 
 function sealClientSecret(connectionId: string, clientSecret: string): { oidcClientSecretSealed: string; oidcClientSecretKeyId: string } {
@@ -531,8 +522,8 @@ function validateSamlSettings(deps: { editorRole?: Role }, input: SamlSettingsIn
   }
 }
 
-/** The OIDC columns of a SAML connection (all unset). */
-const NO_OIDC_SETTINGS = {
+/** The OIDC columns of a SAML connection (all unset); test fixtures that insert rows use it too. */
+export const NO_OIDC_SETTINGS = {
   oidcIssuer: null,
   oidcClientId: null,
   oidcScopes: null,

@@ -4,8 +4,7 @@
  * limited to the roles the editor may assign, the rule the server enforces too).
  */
 import type { ReactNode } from 'react'
-import { describeRole } from '../../../lib/auth-labels'
-import { RoleMapEditor, type RoleMapRow } from './role-map-editor'
+import { RoleMapEditor, RoleOptions, type RoleMapRow } from './role-map-editor'
 
 export const SELECT_CLASS =
   'block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-base text-slate-900 shadow-sm focus:outline-none focus:ring-2 focus:ring-indigo-500 sm:text-sm'
@@ -39,16 +38,7 @@ export function RolesSection({ id, roleMap, defaultRole, assignableRoles, onChan
           Default role
         </label>
         <select id={`${id}-default-role`} aria-describedby={`${id}-default-role-hint`} className={SELECT_CLASS} value={defaultRole} onChange={(event) => onChange({ defaultRole: event.target.value })}>
-          {!assignableRoles.includes(defaultRole) && (
-            <option value={defaultRole} disabled>
-              {describeRole(defaultRole)} (above your role)
-            </option>
-          )}
-          {assignableRoles.map((role) => (
-            <option key={role} value={role}>
-              {describeRole(role)}
-            </option>
-          ))}
+          <RoleOptions current={defaultRole} assignableRoles={assignableRoles} />
         </select>
         <span id={`${id}-default-role-hint`} className="text-xs text-slate-500">
           For people in none of the groups above.

@@ -23,6 +23,27 @@ export function fromRoleMapRows(rows: RoleMapRow[]): Record<string, string> {
   return Object.fromEntries(rows.filter((row) => row.group.trim()).map((row) => [row.group.trim(), row.role]))
 }
 
+/**
+ * The roles an editor may pick, plus the current one when it is above theirs (shown, not
+ * choosable: an admin viewing an owner's mapping sees it as it is).
+ */
+export function RoleOptions({ current, assignableRoles }: { current: string; assignableRoles: string[] }) {
+  return (
+    <>
+      {!assignableRoles.includes(current) && (
+        <option value={current} disabled>
+          {describeRole(current)} (above your role)
+        </option>
+      )}
+      {assignableRoles.map((role) => (
+        <option key={role} value={role}>
+          {describeRole(role)}
+        </option>
+      ))}
+    </>
+  )
+}
+
 export function RoleMapEditor({ rows, onChange, assignableRoles }: { rows: RoleMapRow[]; onChange: (rows: RoleMapRow[]) => void; assignableRoles: string[] }) {
   const update = (key: number, change: Partial<RoleMapRow>) => onChange(rows.map((row) => (row.key === key ? { ...row, ...change } : row)))
   return (
@@ -41,16 +62,7 @@ export function RoleMapEditor({ rows, onChange, assignableRoles }: { rows: RoleM
                 onChange={(event) => update(row.key, { group: event.target.value })}
               />
               <select className={INPUT_CLASS} aria-label={`Role for group ${index + 1}`} value={row.role} onChange={(event) => update(row.key, { role: event.target.value })}>
-                {!assignableRoles.includes(row.role) && (
-                  <option value={row.role} disabled>
-                    {describeRole(row.role)} (above your role)
-                  </option>
-                )}
-                {assignableRoles.map((role) => (
-                  <option key={role} value={role}>
-                    {describeRole(role)}
-                  </option>
-                ))}
+                <RoleOptions current={row.role} assignableRoles={assignableRoles} />
               </select>
               <Button variant="ghost" aria-label={`Remove group ${index + 1}`} onClick={() => onChange(rows.filter((other) => other.key !== row.key))}>
                 Remove

@@ -7,12 +7,12 @@
 import { z } from 'zod'
 import appConfig from '../../../../app.config'
 import type { OrganizationDomain } from '../../../../db/schema'
+import { getSsoConnectionChangeRefusal } from '../../../lib/member-permissions'
 import type { Role } from '../../../lib/roles'
 import { appError } from '../../errors'
 import { getOidcRedirectUri } from '../../sso/oidc/oidc-flow'
 import {
   addSamlCertificate,
-  checkConnectionEditableBy,
   ConnectionError,
   createOidcConnection,
   createSamlConnection,
@@ -71,7 +71,6 @@ function toCatalogError(error: unknown): never {
   if (error instanceof ConnectionError) {
     if (error.reason === 'not_found') throw appError('NOT_FOUND')
     if (error.reason === 'role_exceeds_editor') throw appError('FORBIDDEN', 'A role mapping may not grant a role above your own.')
-    if (error.reason === 'connection_above_editor') throw appError('FORBIDDEN', error.message)
     if (error.reason === 'choose_entity') throw appError('INVALID_INPUT', `This metadata lists several identity providers. Choose one entity ID: ${error.entityIds.join(', ')}`)
     throw appError('INVALID_INPUT', error.message)
   }
@@ -253,11 +252,8 @@ async function requireOwnConnection(ctx: AdminContext, connectionId: string): Pr
  */
 async function requireConnectionToChange(ctx: AdminContext, connectionId: string): Promise<SsoConnectionView> {
   const connection = await requireOwnConnection(ctx, connectionId)
-  try {
-    checkConnectionEditableBy(connection, ctx.user.role)
-  } catch (error) {
-    toCatalogError(error)
-  }
+  const refusal = getSsoConnectionChangeRefusal(ctx.user.role, connection)
+  if (refusal) throw appError('FORBIDDEN', refusal)
   return connection
 }
 
